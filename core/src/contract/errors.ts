@@ -1,0 +1,66 @@
+/**
+ * Stable error codes. A code never changes meaning once shipped: scripts and the
+ * workbench branch on it. Messages say what happened and what to do next.
+ */
+export const ErrorCodes = {
+  SWY_ERR_INVALID_INPUT: 'SWY_ERR_INVALID_INPUT',
+  SWY_ERR_UNKNOWN_METHOD: 'SWY_ERR_UNKNOWN_METHOD',
+  SWY_ERR_NOT_FOUND: 'SWY_ERR_NOT_FOUND',
+  SWY_ERR_CONFLICT: 'SWY_ERR_CONFLICT',
+  SWY_ERR_NOT_SERVING: 'SWY_ERR_NOT_SERVING',
+  SWY_ERR_BAD_EXPORT: 'SWY_ERR_BAD_EXPORT',
+  SWY_ERR_MODEL_LOAD: 'SWY_ERR_MODEL_LOAD',
+  SWY_ERR_INFERENCE: 'SWY_ERR_INFERENCE',
+  SWY_ERR_WORKER_DIED: 'SWY_ERR_WORKER_DIED',
+  SWY_ERR_SLOT_DRAINED: 'SWY_ERR_SLOT_DRAINED',
+  SWY_ERR_STORE_NEWER_SCHEMA: 'SWY_ERR_STORE_NEWER_SCHEMA',
+  SWY_ERR_STORE_CORRUPT: 'SWY_ERR_STORE_CORRUPT',
+  SWY_ERR_STORE_IO: 'SWY_ERR_STORE_IO',
+  SWY_ERR_CONFIG: 'SWY_ERR_CONFIG',
+  SWY_ERR_VRAM: 'SWY_ERR_VRAM',
+  SWY_ERR_UNAUTHORIZED: 'SWY_ERR_UNAUTHORIZED',
+  SWY_ERR_FORBIDDEN_SENDER: 'SWY_ERR_FORBIDDEN_SENDER',
+  SWY_ERR_INTERNAL: 'SWY_ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SwitchyardErrorShape {
+  code: ErrorCode;
+  message: string;
+  /** Where the problem is: a field path, a file, a line/column. */
+  where?: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: SwitchyardErrorShape };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail(code: ErrorCode, message: string, where?: string): { ok: false; error: SwitchyardErrorShape } {
+  return { ok: false, error: where === undefined ? { code, message } : { code, message, where } };
+}
+
+/**
+ * Thrown inside one process only; every process boundary (IPC, HTTP) turns it into a
+ * `{ ok: false, error }` value with `toErrorShape`.
+ */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly where: string | undefined;
+  constructor(code: ErrorCode, message: string, where?: string) {
+    super(message);
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.where = where;
+  }
+}
+
+export function toErrorShape(e: unknown): SwitchyardErrorShape {
+  if (e instanceof SwitchyardError) {
+    return e.where === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, where: e.where };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: ErrorCodes.SWY_ERR_INTERNAL, message: `Internal error: ${message}. This is a bug; the log has details.` };
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './schemas.js';
+export * from './map.js';
+export * from './client.js';

@@ -1,0 +1,168 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
+import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { EventBus } from './platform/event-bus.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { PolicyRunner } from './runtime/policy-runner.js';
+import { readExport } from './runtime/export.js';
+import type { PolicyExport, RunnerOptions } from './runtime/types.js';
+import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
+import { ServingController, type SlotRunner } from './serve/serving-controller.js';
+import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
+import { Registry } from './store/registry.js';
+import { SWITCHYARD_VERSION } from './version.js';
+
+export interface EngineConfig {
+  /** SQLite file; created when missing. */
+  storePath: string;
+  /** Where generated demo exports are written; defaults to `<store folder>/exports`. */
+  dataDir?: string;
+  clock?: Clock;
+  logger?: Logger;
+  metricsRegistry?: MetricsRegistry;
+  device?: RunnerOptions['device'];
+  maxConsecutiveCrashes?: number;
+  rtc?: boolean;
+  /** How often `serving.stats` is pushed; 0 turns the timer off (tests call `pushStats`). */
+  statsIntervalMs?: number;
+  /** Loads a policy; the default starts a `PolicyRunner` worker. */
+  startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
+}
+
+export interface ServeTargets {
+  /** Single-policy mode. */
+  single?: string;
+  a?: string;
+  b?: string;
+  split?: number;
+}
+
+export interface Engine {
+  readonly config: Readonly<EngineConfig>;
+  readonly db: Db;
+  readonly registry: Registry;
+  readonly serving: ServingController;
+  readonly metrics: ServingMetrics;
+  readonly metricsRegistry: MetricsRegistry;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly api: ApiDispatcher;
+  readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
+  /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
+  resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
+  startServing(targets: ServeTargets): Promise<void>;
+  buildDemo(): Promise<DemoResult>;
+  pushStats(): void;
+  close(): Promise<void>;
+}
+
+/** The composition root: Electron main and the headless server both start here. */
+export async function createEngine(config: EngineConfig): Promise<Engine> {
+  const clock = config.clock ?? systemClock;
+  const logger = config.logger ?? createLogger();
+  const metricsRegistry = config.metricsRegistry ?? createMetricsRegistry();
+  const metrics = new ServingMetrics(metricsRegistry);
+  const storePath = config.storePath === ':memory:' ? ':memory:' : resolve(config.storePath);
+  const db = openDatabase(storePath);
+  const registry = new Registry(db, clock);
+  const bus = new EventBus((event, e) => logger.error({ event, err: String(e) }, 'event handler failed'));
+  const serving = new ServingController({
+    clock,
+    logger,
+    metrics,
+    maxConsecutiveCrashes: config.maxConsecutiveCrashes ?? 5,
+    rtc: config.rtc ?? false,
+    onStateChange: (s) => bus.emit('serving.state', s),
+  });
+  const startRunner =
+    config.startRunner ?? ((opts: RunnerOptions) => PolicyRunner.start({ ...opts, logger }) as Promise<SlotRunner>);
+  const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
+
+  async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
+    const asPath = resolve(ref);
+    if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
+    if (!ref.includes('@')) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `"${ref}" is neither an export directory nor a version reference like cartpole-balance@production.`, ref);
+    }
+    const v = registry.resolve(ref);
+    if (v.kind === 'external' || !v.exportPath) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `${v.policy}@${v.label} is an external version with no model to serve.`, ref);
+    }
+    return { ref: `${v.policy}@${v.label}`, exp: await readExport(v.exportPath) };
+  }
+
+  async function load(ref: string, slot: Slot) {
+    const { ref: resolved, exp } = await resolveExport(ref);
+    const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
+    return { ref: resolved, runner };
+  }
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      name: 'switchyard' as const,
+      version: SWITCHYARD_VERSION,
+      storePath,
+      schemaVersion: LATEST_SCHEMA_VERSION,
+      demoWorkspace: registry.listPolicies().some((p) => p.name === 'cartpole-balance'),
+    }),
+    'policies.list': () => ({ policies: registry.listPolicies() }),
+    'versions.get': ({ policy, label }) => registry.getVersion(policy, label),
+    'serving.getState': () => serving.state(),
+    'serving.setSplit': ({ split }) => serving.setSplit(split),
+    'serving.restoreSlot': ({ slot }) => serving.restoreSlot(slot),
+  };
+  const api = new ApiDispatcher(handlers);
+
+  const interval = config.statsIntervalMs ?? 500;
+  const pushStats = () => {
+    if (serving.isServing) bus.emit('serving.stats', serving.snapshot());
+  };
+  const timer = interval > 0 ? setInterval(pushStats, interval) : null;
+  timer?.unref();
+
+  let closed = false;
+  const engine: Engine = {
+    config,
+    db,
+    registry,
+    serving,
+    metrics,
+    metricsRegistry,
+    logger,
+    clock,
+    api,
+    events: { on: (e, h) => bus.on(e, h) },
+    resolveExport,
+    async startServing(t) {
+      if (t.single && (t.a || t.b)) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'Give either one policy or --policy-a and --policy-b, not both.');
+      if (t.single) {
+        serving.startSingle(await load(t.single, 'prod'));
+        return;
+      }
+      if (!t.a || !t.b) {
+        throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `--policy-${t.a ? 'b' : 'a'} is missing: two-policy mode needs both --policy-a and --policy-b.`, t.a ? '--policy-b' : '--policy-a');
+      }
+      const [a, b] = await Promise.all([load(t.a, 'a'), load(t.b, 'b')]);
+      try {
+        serving.startAb(a, b, t.split ?? 50);
+      } catch (e) {
+        await Promise.allSettled([a.runner.close(), b.runner.close()]);
+        throw e;
+      }
+    },
+    buildDemo: () => buildDemoWorkspace({ registry, dir: join(dataDir, 'demo') }),
+    pushStats,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearInterval(timer);
+      await serving.close();
+      db.close();
+    },
+  };
+  return engine;
+}

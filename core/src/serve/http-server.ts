@@ -1,0 +1,194 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative } from 'node:path';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
+import type { Engine } from '../engine.js';
+import { parseActRequest } from './act-request.js';
+import { ServingError } from './serving-controller.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  token?: string;
+  /** Built workbench (dist/renderer); served at `/` when given. */
+  workbenchDir?: string;
+  bodyLimitBytes?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
+  SWY_ERR_INVALID_INPUT: 400,
+  SWY_ERR_UNKNOWN_METHOD: 404,
+  SWY_ERR_NOT_FOUND: 404,
+  SWY_ERR_CONFLICT: 409,
+  SWY_ERR_NOT_SERVING: 409,
+  SWY_ERR_UNAUTHORIZED: 401,
+  SWY_ERR_FORBIDDEN_SENDER: 403,
+  SWY_ERR_CONFIG: 400,
+};
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.set('/' + relative(dir, p).split('\\').join('/'), { body: readFileSync(p), type: MIME[extname(p)] ?? 'application/octet-stream' });
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/**
+ * The headless server: `/act` for robots, `/metrics` for Prometheus, health probes, the
+ * contract at `/api/<method>` and `/api/events`, and the workbench itself at `/`.
+ */
+export async function createHttpServer(engine: Engine, opts: HttpServerOptions): Promise<FastifyInstance> {
+  if (!opts.token && !isLoopbackHost(opts.host)) {
+    throw new SwitchyardError(
+      ErrorCodes.SWY_ERR_CONFIG,
+      `Refusing to listen on ${opts.host} without --token: anyone on the network could drive the control API. Add --token, or keep --host 127.0.0.1.`,
+      '--host',
+    );
+  }
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, disableRequestLogging: true, return503OnClosing: true });
+  await app.register(websocket);
+  const serving = engine.serving;
+  let boundPort = opts.port;
+
+  const allowedHosts = (): Set<string> => {
+    const hosts = new Set([`127.0.0.1:${boundPort}`, `localhost:${boundPort}`, `[::1]:${boundPort}`]);
+    if (!isLoopbackHost(opts.host)) hosts.add(`${opts.host}:${boundPort}`);
+    return hosts;
+  };
+
+  /** Keeps a web page in a browser (DNS rebinding, cross-site fetch) off the control API. */
+  const checkCaller = (req: FastifyRequest, needToken: boolean): SwitchyardError | null => {
+    const host = req.headers.host ?? '';
+    const hosts = allowedHosts();
+    if (!hosts.has(host)) return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, `Host "${host}" is not this server; connect to http://127.0.0.1:${boundPort}.`, 'Host');
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^https?:\/\//, ''))) {
+      return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, `Origin ${origin} may not drive this server.`, 'Origin');
+    }
+    if (origin === 'null') return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, 'Opaque origins may not drive this server.', 'Origin');
+    if (needToken && opts.token) {
+      const auth = req.headers.authorization;
+      const q = (req.query as Record<string, unknown> | undefined)?.token;
+      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof q === 'string' ? q : undefined;
+      if (given !== opts.token) return new SwitchyardError(ErrorCodes.SWY_ERR_UNAUTHORIZED, 'This server needs a token: send "Authorization: Bearer <token>" (the console URL carries it as ?token=).', 'Authorization');
+    }
+    return null;
+  };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (error instanceof ServingError) {
+      if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(error.retryAfterSeconds));
+      return reply.status(error.status).send({ error: toErrorShape(error) });
+    }
+    if (error instanceof SwitchyardError) {
+      return reply.status(STATUS_FOR_CODE[error.code] ?? 500).send({ error: toErrorShape(error) });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message =
+        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `body: larger than the ${opts.bodyLimitBytes ?? 16 * 1024 * 1024} byte limit`
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'body: send JSON with Content-Type: application/json'
+            : `body: not valid JSON (${error.message})`;
+      return reply.status(status).send({ error: { code: ErrorCodes.SWY_ERR_INVALID_INPUT, message, where: 'body' } });
+    }
+    engine.logger.error({ err: error.message }, 'unhandled server error');
+    return reply.status(500).send({ error: toErrorShape(error) });
+  });
+
+  app.post('/act', async (req, reply) => {
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || serving.nextRequestId();
+    void reply.header('X-Request-ID', requestId);
+    const body = parseActRequest(req.body, serving.observationDim);
+    const res = await serving.act(body, body.request_id ?? requestId);
+    void reply.header('X-Switchyard-Policy-Slot', res.slot);
+    void reply.header('X-Switchyard-Model-Version', res.model_version);
+    return res;
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('Content-Type', engine.metricsRegistry.contentType);
+    return engine.metricsRegistry.metrics();
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const state = serving.state();
+    const ready = serving.ready;
+    return reply.status(ready ? 200 : 503).send({ ready, mode: state.mode, slots: state.slots.map((s) => ({ slot: s.slot, ready: s.ready })) });
+  });
+
+  app.post('/api/:method', async (req: FastifyRequest<{ Params: { method: string } }>, reply: FastifyReply) => {
+    const denied = checkCaller(req, true);
+    if (denied) return reply.status(STATUS_FOR_CODE[denied.code] ?? 403).send({ ok: false, error: toErrorShape(denied) });
+    const result = await engine.api.call(req.params.method, req.body ?? {});
+    if (result.ok) return result;
+    return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
+  });
+
+  app.get('/api/events', { websocket: true }, (socket, req) => {
+    const denied = checkCaller(req, true);
+    if (denied) {
+      socket.close(1008, denied.message.slice(0, 120));
+      return;
+    }
+    const offs = eventNames.map((event) =>
+      engine.events.on(event, (payload) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ event, payload }));
+      }),
+    );
+    socket.on('close', () => offs.forEach((off) => off()));
+    // A fresh subscriber sees the current state at once instead of waiting for a change.
+    socket.send(JSON.stringify({ event: 'serving.state', payload: serving.state() }));
+  });
+
+  if (opts.workbenchDir) {
+    const files = loadStatic(opts.workbenchDir);
+    const index = files.get('/index.html');
+    app.get('/*', async (req, reply) => {
+      const denied = checkCaller(req, false);
+      if (denied) return reply.status(403).send({ error: toErrorShape(denied) });
+      const path = req.url.split('?')[0] ?? '/';
+      const file = files.get(path) ?? (extname(path) === '' ? index : undefined);
+      if (!file) return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No such file ${path}` } });
+      void reply.header('Content-Type', file.type);
+      void reply.header('X-Content-Type-Options', 'nosniff');
+      void reply.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:");
+      return reply.send(file.body);
+    });
+  }
+
+  app.addHook('onListen', async () => {
+    const addr = app.server.address();
+    if (addr && typeof addr === 'object') {
+      boundPort = addr.port;
+      serving.actUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${boundPort}/act`;
+    }
+  });
+  return app;
+}

@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ErrorCodes, SwitchyardError } from '../contract/index.js';
+import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenDatabaseOptions {
+  readonly?: boolean;
+  /** Only for tests of migration ordering. */
+  migrations?: Migration[];
+}
+
+/**
+ * Opens (creating when missing) the store. Refuses, without writing a byte, a database
+ * that fails `integrity_check` or that a newer Switchyard wrote.
+ */
+export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
+  const list = opts.migrations ?? migrations;
+  const latest = list.length ? list[list.length - 1]!.version : 0;
+  const isMemory = path === ':memory:';
+  if (!isMemory && !opts.readonly) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (e) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot create the data folder ${dirname(path)}: ${(e as Error).message}. Choose another --store path.`, path);
+    }
+  }
+  if (opts.readonly && !isMemory && !existsSync(path)) {
+    throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No Switchyard store at ${path}. Run \`switchyard demo\` or \`switchyard register\` first.`, path);
+  }
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (e) {
+    throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot open the store ${path}: ${(e as Error).message}.`, path);
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    // Integrity first: a damaged file must be refused before any write touches it.
+    let check: string;
+    try {
+      check = String(db.pragma('integrity_check', { simple: true }));
+    } catch (e) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_STORE_CORRUPT,
+        `The store ${path} is not a readable SQLite database (${(e as Error).message}). It was left untouched; restore it from a backup or point --store elsewhere.`,
+        path,
+      );
+    }
+    if (check !== 'ok') {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_STORE_CORRUPT,
+        `The store ${path} failed integrity_check (${check.slice(0, 200)}). It was left untouched; restore it from a backup or point --store elsewhere.`,
+        path,
+      );
+    }
+    const current = Number(db.pragma('user_version', { simple: true }));
+    if (current > latest) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_STORE_NEWER_SCHEMA,
+        `The store ${path} has schema version ${current}, newer than this Switchyard understands (${latest}). It was left untouched; upgrade Switchyard to open it.`,
+        path,
+      );
+    }
+    if (!opts.readonly) {
+      if (!isMemory) db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+      for (const m of list) {
+        if (m.version <= current) continue;
+        db.transaction(() => {
+          db.exec(m.sql);
+          db.pragma(`user_version = ${m.version}`);
+        })();
+      }
+    } else if (current < latest) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `The store ${path} needs migrating to schema ${latest}; open it once read-write.`, path);
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/**
+ * Runs a decision write (promote, rollback, stage change, audit) in one transaction with
+ * synchronous = FULL, so that an acknowledged decision survives a kill -9 or a power cut.
+ */
+export function durableWrite<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = FULL');
+  try {
+    return db.transaction(fn).immediate();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
+}
+
+export { LATEST_SCHEMA_VERSION };

@@ -1,0 +1,70 @@
+import { createContext, useContext, type ReactNode } from 'react';
+import { useStore } from 'zustand';
+import type { ContractClient } from '@contract';
+import type { ConnectionSource } from '../api/connection';
+import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
+import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
+import { createVersionsStore, type VersionsState, type VersionsStore } from './versions-store';
+
+export interface Stores {
+  client: ContractClient;
+  connection: ConnectionSource;
+  serverLabel: string;
+  versions: VersionsStore;
+  serving: ServingStore;
+  stats: StatsStore;
+}
+
+/** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
+export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string): Stores {
+  return {
+    client,
+    connection,
+    serverLabel,
+    versions: createVersionsStore(client),
+    serving: createServingStore(client),
+    stats: createStatsStore(client),
+  };
+}
+
+/** Starts live subscriptions and first loads; returns a function that stops them. */
+export function startStores(stores: Stores): () => void {
+  const stops = [stores.serving.getState().start(), stores.stats.getState().start()];
+  void stores.versions.getState().load();
+  // After the event channel comes back, re-read what we may have missed while it was down.
+  let seenOpen = false;
+  const stopConnection = stores.connection.onStatus((status) => {
+    if (status !== 'open') return;
+    if (seenOpen) void stores.serving.getState().load();
+    seenOpen = true;
+  });
+  if (stores.connection.getStatus() === 'open') seenOpen = true;
+  return () => {
+    stopConnection();
+    for (const stop of stops) stop();
+  };
+}
+
+const StoresContext = createContext<Stores | null>(null);
+
+export function StoresProvider({ stores, children }: { stores: Stores; children: ReactNode }) {
+  return <StoresContext.Provider value={stores}>{children}</StoresContext.Provider>;
+}
+
+export function useStores(): Stores {
+  const stores = useContext(StoresContext);
+  if (stores === null) throw new Error('useStores() needs a <StoresProvider> above it');
+  return stores;
+}
+
+export function useVersions<T>(selector: (state: VersionsState) => T): T {
+  return useStore(useStores().versions, selector);
+}
+
+export function useServing<T>(selector: (state: ServingStoreState) => T): T {
+  return useStore(useStores().serving, selector);
+}
+
+export function useStats<T>(selector: (state: StatsState) => T): T {
+  return useStore(useStores().stats, selector);
+}
