@@ -67,6 +67,13 @@ function describe(value: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+/** A zod issue's field path (`slots.0.slot`); an unexpected key is named by the key itself. */
+function issuePath(issue: { path: readonly PropertyKey[]; code?: string; keys?: readonly string[] }): string {
+  const p = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) p.push(String(issue.keys[0]));
+  return p.length > 0 ? p.join('.') : '(input)';
+}
+
 function isResult(value: unknown): value is Result<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { ok?: unknown; value?: unknown; error?: unknown };
@@ -131,11 +138,9 @@ export async function handleInvoke(
     const given = input === undefined ? {} : input;
     const parsed = methods[method].input.safeParse(given);
     if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${issuePath(i)}: ${i.message}`).join('; ');
       const first = parsed.error.issues[0];
-      const where = first && first.path.length > 0 ? first.path.map(String).join('.') : '(input)';
-      const detail = parsed.error.issues
-        .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(input)'}: ${i.message}`)
-        .join('; ');
+      const where = first ? issuePath(first) : '(input)';
       return fail(ErrorCodes.SWY_ERR_INVALID_INPUT, `Invalid input for ${method}: ${detail}.`, where);
     }
 

@@ -1,0 +1,441 @@
+/**
+ * The inference core that runs inside a policy worker: an ONNX Runtime session checked against
+ * the manifest, the per-slot episode cache (warm starts for `iterative`, RTC carry-over) and the
+ * act / batch paths. Kept free of worker plumbing so it can be tested in-process too.
+ */
+import ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import type { Manifest } from './types.js';
+
+export interface EngineOptions {
+  modelPath: string;
+  manifest: Manifest;
+  device: 'auto' | 'cpu' | 'cuda';
+  episodeCacheSize?: number;
+  rtc?: boolean;
+  intraOpThreads?: number;
+}
+
+export interface EngineActResult {
+  /** `[chunk * action_dim]`, row-major; a fresh array the caller may transfer. */
+  actions: Float32Array;
+  cache: 'hit' | 'miss' | 'none';
+  denoiseSteps: number;
+  inferMs: number;
+}
+
+interface EpisodeEntry {
+  /** The model's last chunk (for warm starts). */
+  raw: Float32Array;
+  /** What was returned last (for RTC blending). */
+  emitted: Float32Array;
+}
+
+/** A bounded least-recently-used map from episode id to its last chunk. */
+export class EpisodeCache {
+  private readonly map = new Map<string, EpisodeEntry>();
+  constructor(readonly capacity: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(id: string): EpisodeEntry | undefined {
+    const e = this.map.get(id);
+    if (e !== undefined) {
+      this.map.delete(id);
+      this.map.set(id, e);
+    }
+    return e;
+  }
+  set(id: string, e: EpisodeEntry): void {
+    this.map.delete(id);
+    this.map.set(id, e);
+    while (this.map.size > this.capacity) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+    }
+  }
+  has(id: string): boolean {
+    return this.map.has(id);
+  }
+}
+
+function loadError(message: string, where?: string): SwitchyardError {
+  return new SwitchyardError(ErrorCodes.SWY_ERR_MODEL_LOAD, message, where);
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+function fmtShape(shape: ReadonlyArray<number | string>): string {
+  return `[${shape.map((d) => (typeof d === 'string' ? d || '?' : String(d))).join(', ')}]`;
+}
+
+const MODEL_FILE = 'policy.onnx';
+
+// Keep ONNX Runtime's own console logging to fatal problems (a failed CUDA probe under
+// --device auto would print an error otherwise); errors reach callers as exceptions.
+ort.env.logLevel = 'fatal';
+
+/** Deterministic pseudo-random numbers in [-1, 1) for warm-up inputs. */
+function fillRandom(a: Float32Array, seed: number): void {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    a[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+}
+
+/**
+ * Check the graph's inputs and outputs against the manifest. Returns whether the batch axis is
+ * dynamic (false: the model takes batch 1 only and batches run row by row).
+ */
+export function checkSignature(session: InferenceSession, m: Manifest): { dynamicBatch: boolean } {
+  const inputs = new Map<string, InferenceSession.ValueMetadata>(session.inputMetadata.map((x) => [x.name, x]));
+  const outputs = new Map<string, InferenceSession.ValueMetadata>(session.outputMetadata.map((x) => [x.name, x]));
+  const expectedInputs = m.kind === 'iterative' ? [m.observation.name, 'x', 't'] : [m.observation.name];
+  const inputList = [...inputs.keys()].join(', ') || '(none)';
+  for (const name of expectedInputs) {
+    if (!inputs.has(name)) {
+      const hint =
+        name === m.observation.name
+          ? `switchyard.json observation.name must name the model's observation input`
+          : `an iterative policy's graph takes inputs (${m.observation.name}, x, t)`;
+      throw loadError(`${MODEL_FILE} has no input named '${name}' (its inputs: ${inputList}); ${hint}.`, `${MODEL_FILE}: inputs`);
+    }
+  }
+  for (const name of inputs.keys()) {
+    if (!expectedInputs.includes(name)) {
+      throw loadError(
+        `${MODEL_FILE} has an input '${name}' that Switchyard does not feed; a ${m.kind} policy takes exactly (${expectedInputs.join(', ')}).`,
+        `${MODEL_FILE}: input '${name}'`,
+      );
+    }
+  }
+  if (!outputs.has(m.action.name)) {
+    throw loadError(
+      `${MODEL_FILE} has no output named '${m.action.name}' (its outputs: ${[...outputs.keys()].join(', ') || '(none)'}); switchyard.json action.name must name the model's action output.`,
+      `${MODEL_FILE}: outputs`,
+    );
+  }
+
+  let dynamicBatch = true;
+  const checkTensor = (
+    meta: InferenceSession.ValueMetadata,
+    io: 'input' | 'output',
+    expected: (number | null)[][],
+    field: string,
+  ): void => {
+    const where = `${MODEL_FILE}: ${io} '${meta.name}'`;
+    if (!meta.isTensor) throw loadError(`${MODEL_FILE} ${io} '${meta.name}' is not a tensor.`, where);
+    if (meta.type !== 'float32') {
+      throw loadError(`${MODEL_FILE} ${io} '${meta.name}' has type ${meta.type}; Switchyard feeds and reads float32.`, where);
+    }
+    const shape = meta.shape;
+    if (shape.length === 0) return; // shape not recorded in the graph; checked at warm-up
+    const fits = expected.some(
+      (exp) => exp.length === shape.length && exp.every((d, i) => d === null || typeof shape[i] === 'string' || shape[i] === d),
+    );
+    if (!fits) {
+      const want = expected.map((e) => fmtShape(e.map((d) => (d === null ? 'N' : d)))).join(' or ');
+      throw loadError(`${MODEL_FILE} ${io} '${meta.name}' has shape ${fmtShape(shape)} but switchyard.json (${field}) needs ${want}.`, where);
+    }
+    const batch = shape[0];
+    if (typeof batch === 'number') {
+      if (batch !== 1) {
+        throw loadError(
+          `${MODEL_FILE} ${io} '${meta.name}' has a fixed batch dimension ${batch}; export it with a dynamic batch axis (e.g. 'N') or batch 1.`,
+          where,
+        );
+      }
+      dynamicBatch = false;
+    }
+  };
+  const { dim: od } = m.observation;
+  const { dim: ad, chunk } = m.action;
+  checkTensor(inputs.get(m.observation.name)!, 'input', [[null, od]], `observation.dim ${od}`);
+  const chunkShapes: (number | null)[][] = chunk === 1 ? [[null, ad], [null, 1, ad]] : [[null, chunk, ad]];
+  if (m.kind === 'iterative') {
+    checkTensor(inputs.get('x')!, 'input', [[null, chunk, ad]], `action.chunk ${chunk}, action.dim ${ad}`);
+    checkTensor(inputs.get('t')!, 'input', [[null, 1]], 'iterative');
+    checkTensor(outputs.get(m.action.name)!, 'output', [[null, chunk, ad]], `action.chunk ${chunk}, action.dim ${ad}`);
+  } else {
+    checkTensor(outputs.get(m.action.name)!, 'output', chunkShapes, `action.chunk ${chunk}, action.dim ${ad}`);
+  }
+  return { dynamicBatch };
+}
+
+export class PolicyEngine {
+  readonly manifest: Manifest;
+  readonly provider: string;
+  readonly fallbackReason: string | undefined;
+  readonly loadMs: number;
+  warmupMs = 0;
+  readonly cache: EpisodeCache;
+  private readonly session: InferenceSession;
+  private readonly dynamicBatch: boolean;
+  private readonly rtc: boolean;
+  private readonly obsDim: number;
+  private readonly chunkSize: number;
+  private readonly actionDim: number;
+  private readonly perRow: number;
+  private readonly obsName: string;
+  private readonly actName: string;
+  private readonly fetches: string[];
+  private readonly obsDims: number[];
+  private readonly xDims: number[];
+
+  private constructor(opts: EngineOptions, session: InferenceSession, provider: string, fallbackReason: string | undefined, loadMs: number) {
+    this.manifest = opts.manifest;
+    this.session = session;
+    this.provider = provider;
+    this.fallbackReason = fallbackReason;
+    this.loadMs = loadMs;
+    this.cache = new EpisodeCache(Math.max(1, opts.episodeCacheSize ?? 1024));
+    this.rtc = opts.rtc ?? false;
+    const m = opts.manifest;
+    this.obsDim = m.observation.dim;
+    this.chunkSize = m.action.chunk;
+    this.actionDim = m.action.dim;
+    this.perRow = this.chunkSize * this.actionDim;
+    this.obsName = m.observation.name;
+    this.actName = m.action.name;
+    this.fetches = [this.actName];
+    this.obsDims = [1, this.obsDim];
+    this.xDims = [1, this.chunkSize, this.actionDim];
+    this.dynamicBatch = checkSignature(session, m).dynamicBatch;
+  }
+
+  /** Create the session on the requested device, check it against the manifest, warm it up. */
+  static async load(opts: EngineOptions): Promise<PolicyEngine> {
+    const t0 = performance.now();
+    const { session, provider, fallbackReason } = await createSession(opts.modelPath, opts.device, opts.intraOpThreads ?? 1);
+    let engine: PolicyEngine;
+    try {
+      engine = new PolicyEngine(opts, session, provider, fallbackReason, performance.now() - t0);
+      const t1 = performance.now();
+      await engine.warmUp();
+      engine.warmupMs = performance.now() - t1;
+    } catch (e) {
+      await session.release().catch(() => undefined);
+      throw e;
+    }
+    return engine;
+  }
+
+  private async warmUp(): Promise<void> {
+    const sizes = this.dynamicBatch ? [1, 3] : [1];
+    for (const n of sizes) {
+      const obs = new Float32Array(n * this.obsDim);
+      fillRandom(obs, 12345 + n);
+      let out: Float32Array;
+      try {
+        out = await this.infer(obs, n, this.manifest.iterative?.steps ?? 1, 0, null);
+      } catch (e) {
+        throw loadError(`${MODEL_FILE} failed its warm-up run (batch ${n}): ${(e as Error).message}`, MODEL_FILE);
+      }
+      if (out.length !== n * this.perRow) {
+        throw loadError(
+          `${MODEL_FILE} output '${this.actName}' has ${out.length / n} values per observation at warm-up but switchyard.json declares action.chunk ${this.chunkSize} × action.dim ${this.actionDim} = ${this.perRow}.`,
+          `${MODEL_FILE}: output '${this.actName}'`,
+        );
+      }
+      const bad = firstNonFinite(out);
+      if (bad >= 0) {
+        throw loadError(
+          `${MODEL_FILE} produced a non-finite action (${out[bad]} at index ${bad}) when warmed up on random observations (batch ${n}); the model is broken. Check its weights and export.`,
+          MODEL_FILE,
+        );
+      }
+    }
+  }
+
+  /** One ONNX run on a batch of observations (direct), or `steps` iterations (iterative). */
+  private async infer(obs: Float32Array, n: number, steps: number, tStartStep: number, x0: Float32Array | null): Promise<Float32Array> {
+    const obsT = new ort.Tensor('float32', obs, n === 1 ? this.obsDims : [n, this.obsDim]);
+    if (this.manifest.kind === 'direct') {
+      const out = await this.session.run({ [this.obsName]: obsT }, this.fetches);
+      return (out[this.actName] as OrtTensor).data as Float32Array;
+    }
+    const total = this.manifest.iterative!.steps;
+    const xDims = n === 1 ? this.xDims : [n, this.chunkSize, this.actionDim];
+    let x = x0 ?? new Float32Array(n * this.perRow);
+    const t = new Float32Array(n);
+    for (let k = 0; k < steps; k++) {
+      t.fill((tStartStep + k) / total);
+      const out = await this.session.run(
+        { [this.obsName]: obsT, x: new ort.Tensor('float32', x, xDims), t: new ort.Tensor('float32', t, [n, 1]) },
+        this.fetches,
+      );
+      x = (out[this.actName] as OrtTensor).data as Float32Array;
+    }
+    return x;
+  }
+
+  /** Batch inference without episode state: `obs` is `[n * obs_dim]`, the result `[n * chunk * action_dim]`. */
+  async batch(obs: Float32Array, n: number): Promise<Float32Array> {
+    const steps = this.manifest.iterative?.steps ?? 1;
+    let out: Float32Array;
+    try {
+      if (this.dynamicBatch || n === 1) {
+        out = await this.infer(obs, n, steps, 0, null);
+      } else {
+        out = new Float32Array(n * this.perRow);
+        for (let i = 0; i < n; i++) {
+          const row = await this.infer(obs.slice(i * this.obsDim, (i + 1) * this.obsDim), 1, steps, 0, null);
+          out.set(row, i * this.perRow);
+        }
+      }
+    } catch (e) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `ONNX Runtime failed on a batch of ${n}: ${(e as Error).message}`);
+    }
+    if (out.length !== n * this.perRow) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `The model returned ${out.length} values for a batch of ${n}; expected ${n * this.perRow}.`);
+    }
+    const bad = firstNonFinite(out);
+    if (bad >= 0) {
+      const row = Math.floor(bad / this.perRow);
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_INFERENCE,
+        `The model produced a non-finite action (${out[bad]}) for observation ${row} of the batch.`,
+        `observation ${row}`,
+      );
+    }
+    return out.slice();
+  }
+
+  /** One control step for one episode. `state` is `[obs_dim]`. */
+  async act(episodeId: string | null, state: Float32Array): Promise<EngineActResult> {
+    const iterative = this.manifest.kind === 'iterative';
+    const keep = iterative || (this.rtc && this.chunkSize > 1);
+    const entry = episodeId !== null && keep ? this.cache.get(episodeId) : undefined;
+    let steps = 0;
+    let cache: 'hit' | 'miss' | 'none' = 'none';
+    let raw: Float32Array;
+    const t0 = performance.now();
+    try {
+      if (!iterative) {
+        raw = await this.infer(state, 1, 1, 0, null);
+      } else {
+        const it = this.manifest.iterative!;
+        if (entry !== undefined) {
+          cache = 'hit';
+          steps = it.warm_steps;
+          raw = await this.infer(state, 1, steps, it.steps - steps, this.shifted(entry.raw));
+        } else {
+          cache = 'miss';
+          steps = it.steps;
+          raw = await this.infer(state, 1, steps, 0, null);
+        }
+      }
+    } catch (e) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `ONNX Runtime failed: ${(e as Error).message}`);
+    }
+    const inferMs = performance.now() - t0;
+    if (raw.length !== this.perRow) {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `The model returned ${raw.length} values; expected ${this.perRow} (chunk × action_dim).`);
+    }
+    const bad = firstNonFinite(raw);
+    if (bad >= 0) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_INFERENCE,
+        `The model produced a non-finite action (${raw[bad]} at action ${Math.floor(bad / this.actionDim)}) for this observation; no actions were returned.`,
+      );
+    }
+    const actions = new Float32Array(this.perRow);
+    actions.set(raw);
+    if (this.rtc && entry !== undefined && this.chunkSize > 1) this.blend(actions, entry.emitted);
+    if (episodeId !== null && keep) {
+      this.cache.set(episodeId, { raw: raw.slice(), emitted: actions.slice() });
+    }
+    return { actions, cache, denoiseSteps: steps, inferMs };
+  }
+
+  /** The previous chunk advanced by one action; the last action repeated. */
+  private shifted(prev: Float32Array): Float32Array {
+    const x = new Float32Array(this.perRow);
+    const ad = this.actionDim;
+    x.set(prev.subarray(ad));
+    x.set(prev.subarray(this.perRow - ad), this.perRow - ad);
+    return x;
+  }
+
+  /**
+   * RTC carry-over: action i of the new chunk (i < chunk − 1) becomes
+   * w_i · prev[i + 1] + (1 − w_i) · new[i], w_i = (chunk − 1 − i) / chunk, linear from mostly
+   * the previous chunk's remaining actions to only the new chunk.
+   */
+  private blend(actions: Float32Array, prev: Float32Array): void {
+    const c = this.chunkSize;
+    const ad = this.actionDim;
+    for (let i = 0; i < c - 1; i++) {
+      const w = (c - 1 - i) / c;
+      for (let d = 0; d < ad; d++) {
+        const j = i * ad + d;
+        actions[j] = w * prev[j + ad]! + (1 - w) * actions[j]!;
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+async function tryCreate(modelPath: string, provider: 'cpu' | 'cuda', threads: number): Promise<InferenceSession> {
+  return ort.InferenceSession.create(modelPath, {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+}
+
+function isModelProblem(msg: string): boolean {
+  return /protobuf parsing failed|ParseFromString|Load model from .* failed|No such file/i.test(msg);
+}
+
+function describeLoadFailure(modelPath: string, e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/protobuf parsing failed|ParseFromString/i.test(msg)) {
+    return `${MODEL_FILE} is not a readable ONNX model (${msg}). The file is truncated or not ONNX; export it again. (${modelPath})`;
+  }
+  return `ONNX Runtime could not load ${MODEL_FILE}: ${msg} (${modelPath})`;
+}
+
+async function createSession(
+  modelPath: string,
+  device: 'auto' | 'cpu' | 'cuda',
+  threads: number,
+): Promise<{ session: InferenceSession; provider: string; fallbackReason: string | undefined }> {
+  if (device === 'cuda' || device === 'auto') {
+    try {
+      return { session: await tryCreate(modelPath, 'cuda', threads), provider: 'cuda', fallbackReason: undefined };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (isModelProblem(msg)) throw loadError(describeLoadFailure(modelPath, e), MODEL_FILE);
+      if (device === 'cuda') {
+        throw loadError(
+          `--device cuda was requested but the CUDA execution provider could not start (${msg}). Install the CUDA build of ONNX Runtime and a matching driver, or use --device auto or --device cpu.`,
+          'device',
+        );
+      }
+      try {
+        return { session: await tryCreate(modelPath, 'cpu', threads), provider: 'cpu', fallbackReason: `CUDA unavailable: ${msg}` };
+      } catch (e2) {
+        throw loadError(describeLoadFailure(modelPath, e2), MODEL_FILE);
+      }
+    }
+  }
+  try {
+    return { session: await tryCreate(modelPath, 'cpu', threads), provider: 'cpu', fallbackReason: undefined };
+  } catch (e) {
+    throw loadError(describeLoadFailure(modelPath, e), MODEL_FILE);
+  }
+}

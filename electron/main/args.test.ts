@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs, remoteWorkbenchUrl } from './args.js';
+
+describe('parseArgs', () => {
+  it('defaults to a local engine with the default store', () => {
+    expect(parseArgs(['dist/electron/main/main.js'])).toEqual({ ok: true, config: { mode: 'local', storePath: undefined, devUrl: undefined } });
+  });
+
+  it('reads --store PATH and --store=PATH', () => {
+    expect(parseArgs(['main.js', '--store', '/tmp/a.db'])).toMatchObject({ ok: true, config: { mode: 'local', storePath: '/tmp/a.db' } });
+    expect(parseArgs(['main.js', '--store=/tmp/b.db'])).toMatchObject({ ok: true, config: { mode: 'local', storePath: '/tmp/b.db' } });
+  });
+
+  it('ignores Chromium and Playwright switches around the known flags', () => {
+    const argv = ['--inspect=0', '--remote-debugging-port=0', 'dist/electron/main/main.js', '--no-sandbox', '--store', '/tmp/x.db', '--enable-logging'];
+    expect(parseArgs(argv)).toMatchObject({ ok: true, config: { mode: 'local', storePath: '/tmp/x.db' } });
+  });
+
+  it('reads --remote URL --token T', () => {
+    expect(parseArgs(['main.js', '--remote', 'http://bench-01:8000/', '--token', 's3cret'])).toEqual({
+      ok: true,
+      config: { mode: 'remote', url: 'http://bench-01:8000', token: 's3cret' },
+    });
+  });
+
+  it('keeps a reverse-proxy path prefix and drops query and hash', () => {
+    expect(parseArgs(['--remote', 'https://lab.example/switchyard/?x=1#y'])).toMatchObject({
+      ok: true,
+      config: { mode: 'remote', url: 'https://lab.example/switchyard', token: undefined },
+    });
+  });
+
+  it('takes the token from SWITCHYARD_TOKEN when --token is absent; the flag wins', () => {
+    expect(parseArgs(['--remote', 'http://b:8000'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'env' } });
+    expect(parseArgs(['--remote', 'http://b:8000', '--token', 'flag'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'flag' } });
+  });
+
+  it('reads the dev URL from the flag or SWITCHYARD_DEV_URL', () => {
+    expect(parseArgs(['--dev-url', 'http://localhost:5173'])).toMatchObject({ ok: true, config: { mode: 'local', devUrl: 'http://localhost:5173/' } });
+    expect(parseArgs([], { SWITCHYARD_DEV_URL: 'http://127.0.0.1:5173/' })).toMatchObject({ ok: true, config: { devUrl: 'http://127.0.0.1:5173/' } });
+  });
+
+  it('refuses bad combinations and values with a message naming the flag', () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--store'], /--store needs a value/],
+      [['--store', '--remote', 'http://x'], /--store needs a value/],
+      [['--store='], /--store needs a value/],
+      [['--store', 'a.db', '--store', 'b.db'], /twice/],
+      [['--remote', 'ftp://bench'], /--remote needs an http\(s\) URL/],
+      [['--remote', 'bench-01:8000x'], /--remote needs an http\(s\) URL/],
+      [['--remote', 'http://b:8000', '--store', 'a.db'], /cannot be combined/],
+      [['--token', 't'], /--token only applies with --remote/],
+      [['--dev-url', 'file:///x'], /--dev-url/],
+    ];
+    for (const [argv, msg] of bad) {
+      const r = parseArgs(argv);
+      expect(r.ok, argv.join(' ')).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(msg);
+    }
+  });
+});
+
+describe('remoteWorkbenchUrl', () => {
+  it('appends the token as an encoded query parameter', () => {
+    expect(remoteWorkbenchUrl('http://bench-01:8000', 'a b&c')).toBe('http://bench-01:8000/?token=a%20b%26c');
+    expect(remoteWorkbenchUrl('http://bench-01:8000/', undefined)).toBe('http://bench-01:8000/');
+  });
+});

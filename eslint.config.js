@@ -1,0 +1,47 @@
+// Lint, including the layer rules of spec §2: core never imports Electron, React or the DOM;
+// the renderer reaches core only through the contract (`@contract`).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.switchyard/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-empty-function': 'off',
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'react', 'react-dom', 'zustand', 'recharts'].map((name) => ({
+            name,
+            message: 'core is the engine: it never imports Electron, React or the DOM (spec §2).',
+          })),
+          patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'core must not depend on the shell or the workbench.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/core/**', '!**/core/src/contract', '!**/core/src/contract/**'], message: 'The renderer imports core only through @contract (spec §2).' },
+            { group: ['electron', 'node:*'], message: 'The renderer runs in a browser page: no Electron or Node modules.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.cjs', '**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,65 @@
+import { useDeferredValue, useMemo } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ServingStats, Slot } from '@contract';
+import { formatClock } from '../format';
+
+const COLORS: Record<Slot, string> = { a: '#2563eb', b: '#ea580c', prod: '#16a34a', shadow: '#7c3aed' };
+const NAMES: Record<Slot, string> = { a: 'A', b: 'B', prod: 'Prod', shadow: 'Shadow' };
+
+type Row = { t: string } & Partial<Record<Slot, number>>;
+
+/** Requests per second per slot over the stats window. */
+export function RpsChart({ samples }: { samples: ServingStats[] }) {
+  // Charts render after input: a burst of samples never delays the slider.
+  const deferred = useDeferredValue(samples);
+  const { rows, slots } = useMemo(() => {
+    const seen = new Set<Slot>();
+    const rows: Row[] = deferred.map((sample) => {
+      const row: Row = { t: formatClock(sample.at) };
+      for (const s of sample.slots) {
+        row[s.slot] = s.rps;
+        seen.add(s.slot);
+      }
+      return row;
+    });
+    const order: Slot[] = ['prod', 'a', 'b', 'shadow'];
+    return { rows, slots: order.filter((s) => seen.has(s)) };
+  }, [deferred]);
+
+  return (
+    <section className="card chart-card" aria-labelledby="rps-heading">
+      <header className="card-header">
+        <h2 id="rps-heading">Requests per second</h2>
+        <span className="muted">last {rows.length} samples</span>
+      </header>
+      {rows.length === 0 ? (
+        <p className="chart-empty muted">Waiting for serving statistics…</p>
+      ) : (
+        <div className="chart-box" role="img" aria-label={`Requests per second per slot, ${rows.length} samples`}>
+          <ResponsiveContainer width="100%" height={220}>
+            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 0, left: -8 }}>
+              <CartesianGrid stroke="#e5e7eb" vertical={false} />
+              <XAxis dataKey="t" tick={{ fontSize: 11, fill: '#6b7280' }} minTickGap={40} tickLine={false} />
+              <YAxis tick={{ fontSize: 11, fill: '#6b7280' }} allowDecimals={false} tickLine={false} axisLine={false} width={48} />
+              <Tooltip isAnimationActive={false} contentStyle={{ fontSize: 12 }} />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              {slots.map((slot) => (
+                <Line
+                  key={slot}
+                  type="monotone"
+                  dataKey={slot}
+                  name={NAMES[slot]}
+                  stroke={COLORS[slot]}
+                  strokeWidth={2}
+                  strokeDasharray={slot === 'shadow' ? '4 3' : undefined}
+                  dot={false}
+                  isAnimationActive={false}
+                />
+              ))}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+    </section>
+  );
+}

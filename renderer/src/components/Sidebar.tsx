@@ -1,0 +1,71 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { AppInfo } from '@contract';
+import { useStores } from '../stores/context';
+import type { ConnectionStatus } from '../api/connection';
+import { hrefFor } from '../router';
+import type { PageEntry } from '../pages/registry';
+
+const STATUS_TEXT: Record<ConnectionStatus, string> = {
+  idle: 'Live updates off',
+  connecting: 'Connecting…',
+  open: 'Live',
+  reconnecting: 'Reconnecting…',
+};
+
+export function Sidebar({ pages, activeId }: { pages: readonly PageEntry[]; activeId: string }) {
+  const { client, connection, serverLabel } = useStores();
+  const status = useSyncExternalStore(
+    (cb) => connection.onStatus(cb),
+    () => connection.getStatus(),
+  );
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  useEffect(() => {
+    let live = true;
+    void client.invoke('app.info', {}).then((r) => {
+      if (live && r.ok) setInfo(r.value);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
+  return (
+    <nav className="sidebar" aria-label="Workbench">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true" />
+        <span className="brand-name">Switchyard</span>
+      </div>
+      <ul className="nav-list">
+        {pages.map((page) => (
+          <li key={page.id}>
+            <a
+              className="nav-link"
+              href={hrefFor(page.path)}
+              aria-current={page.id === activeId ? 'page' : undefined}
+            >
+              <span className="nav-icon" aria-hidden="true">
+                {page.icon}
+              </span>
+              {page.title}
+            </a>
+          </li>
+        ))}
+      </ul>
+      <div className="sidebar-footer">
+        <p className={`conn conn-${status}`}>
+          <span className="conn-dot" aria-hidden="true" />
+          {STATUS_TEXT[status]}
+        </p>
+        <p className="sidebar-meta" title={info?.storePath}>
+          {serverLabel}
+        </p>
+        {info && (
+          <p className="sidebar-meta">
+            v{info.version}
+            {info.demoWorkspace ? ' · demo workspace' : ''}
+          </p>
+        )}
+      </div>
+    </nav>
+  );
+}

@@ -1,0 +1,40 @@
+/** Binary units, one decimal below 10 of a unit: `812 B`, `1.5 KiB`, `23 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${bytes} B`;
+  const text = value < 10 ? value.toFixed(1) : Math.round(value).toString();
+  return `${text} ${units[unit]}`;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `2025-11-21 14:03` in the viewer's time zone; the raw value for anything unparseable. */
+export function formatDateTime(iso: string | null): string {
+  if (iso === null || iso === '') return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** `14:03:07` for chart axes. */
+export function formatClock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `A 80% / B 20%` */
+export function formatSplit(split: number): string {
+  return `A ${split}% / B ${100 - split}%`;
+}
+
+export function formatRate(rps: number): string {
+  return rps >= 100 ? rps.toFixed(0) : rps >= 10 ? rps.toFixed(1) : rps.toFixed(2);
+}

@@ -1,0 +1,137 @@
+import { useContext } from 'react';
+import type { DrainState } from '@contract';
+import { EmptyState } from '../components/EmptyState';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { PageHeader } from '../components/PageHeader';
+import { RpsChart } from '../components/RpsChart';
+import { SlotCard } from '../components/SlotCard';
+import { SplitControl } from '../components/SplitControl';
+import { useServing, useStats, useStores } from '../stores/context';
+import { selectShownSplit } from '../stores/serving-store';
+import { NavigationContext } from './navigation';
+
+const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
+
+const DRAIN_TEXT: Record<Exclude<DrainState, 'none'>, string> = {
+  'drain-a': 'Slot A is drained after repeated failures: all traffic goes to slot B.',
+  'drain-b': 'Slot B is drained after repeated failures: all traffic goes to slot A.',
+  degraded: 'Both slots are drained: /act answers 503 with Retry-After until a slot is restored.',
+};
+
+export function TrafficPage() {
+  const { serving } = useStores();
+  const { entered } = useContext(NavigationContext);
+  const status = useServing((s) => s.status);
+  const state = useServing((s) => s.state);
+  const error = useServing((s) => s.error);
+  const actionError = useServing((s) => s.actionError);
+  const shownSplit = useServing(selectShownSplit);
+  const pending = useServing((s) => s.splitPending);
+  const restoring = useServing((s) => s.restoring);
+  const samples = useStats((s) => s.samples);
+  const { load, setSplit, restoreSlot } = serving.getState();
+
+  const header = (
+    <PageHeader title="Traffic" focusOnMount={entered}>
+      {state && state.mode !== 'off' && (
+        <span className="muted">
+          {state.mode === 'ab' ? 'Two-policy mode' : 'Single-policy mode'} · RTC {state.rtc ? 'on' : 'off'}
+          {state.actUrl && (
+            <>
+              {' '}
+              · <code className="mono">{state.actUrl}</code>
+            </>
+          )}
+        </span>
+      )}
+    </PageHeader>
+  );
+
+  if (state === null) {
+    return (
+      <div className="page">
+        {header}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void load()} />}
+        {status === 'loading' && <p className="muted">Loading the serving state…</p>}
+      </div>
+    );
+  }
+
+  if (state.mode === 'off') {
+    return (
+      <div className="page">
+        {header}
+        <EmptyState title="Nothing is being served">
+          <p>Start serving two versions side by side to split live traffic between them:</p>
+          <pre className="command">
+            <code>switchyard serve --policy-a ... --policy-b ... --no-rtc</code>
+          </pre>
+          <p className="muted">
+            For example <code>{SERVE_COMMAND}</code>. Two-policy mode needs <code>--no-rtc</code>: real-time chunking would
+            blend actions across policies. A single version is served with <code>switchyard serve cartpole-balance@production</code>.
+          </p>
+        </EmptyState>
+      </div>
+    );
+  }
+
+  const slotA = state.slots.find((s) => s.slot === 'a');
+  const slotB = state.slots.find((s) => s.slot === 'b');
+  const primary = state.slots.filter((s) => s.slot !== 'shadow');
+  const shadow = state.slots.find((s) => s.slot === 'shadow');
+
+  return (
+    <div className="page">
+      {header}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void load()} />}
+      {actionError && (
+        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={() => serving.setState({ actionError: null })} />
+      )}
+      {state.drain !== 'none' && (
+        <div className="banner banner-warning" role="status">
+          {DRAIN_TEXT[state.drain]}
+        </div>
+      )}
+
+      <div className="slot-grid">
+        {primary.map((slot) => (
+          <SlotCard
+            key={slot.slot}
+            slot={slot}
+            drain={state.drain}
+            maxConsecutiveCrashes={state.maxConsecutiveCrashes}
+            restoring={restoring === slot.slot}
+            onRestore={() => void restoreSlot(slot.slot)}
+          />
+        ))}
+        {shadow && (
+          <SlotCard
+            slot={shadow}
+            drain={state.drain}
+            maxConsecutiveCrashes={state.maxConsecutiveCrashes}
+            restoring={restoring === 'shadow'}
+            onRestore={() => void restoreSlot('shadow')}
+          />
+        )}
+      </div>
+
+      {state.mode === 'ab' ? (
+        <SplitControl
+          split={shownSplit ?? state.split}
+          routerSplit={state.split}
+          pending={pending}
+          slotA={slotA}
+          slotB={slotB}
+          onChange={setSplit}
+        />
+      ) : (
+        <p className="note">
+          Single-policy mode: every request goes to slot Prod. To split traffic, serve two versions with{' '}
+          <code>switchyard serve --policy-a ... --policy-b ... --no-rtc</code>.
+        </p>
+      )}
+
+      <RpsChart samples={samples} />
+    </div>
+  );
+}

@@ -1,0 +1,176 @@
+import { useContext } from 'react';
+import type { VersionSummary } from '@contract';
+import { DoctorStatus, StageBadge, VerdictBadge } from '../components/Badges';
+import { EmptyState } from '../components/EmptyState';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { PageHeader } from '../components/PageHeader';
+import { formatBytes, formatDateTime } from '../format';
+import { useStores, useVersions } from '../stores/context';
+import { selectSelectedVersion, type VersionRef } from '../stores/versions-store';
+import { NavigationContext } from './navigation';
+
+export function VersionsPage() {
+  const { versions } = useStores();
+  const { entered } = useContext(NavigationContext);
+  const status = useVersions((s) => s.status);
+  const policies = useVersions((s) => s.policies);
+  const error = useVersions((s) => s.error);
+  const selected = useVersions((s) => s.selected);
+  const detail = useVersions(selectSelectedVersion);
+  const { load, select } = versions.getState();
+
+  const count = policies.reduce((n, p) => n + p.versions.length, 0);
+  const isSelected = (v: VersionSummary): boolean => selected?.policy === v.policy && selected.label === v.label;
+  const toggle = (ref: VersionRef): void => select(selected?.policy === ref.policy && selected.label === ref.label ? null : ref);
+
+  return (
+    <div className="page">
+      <PageHeader title="Versions" focusOnMount={entered}>
+        {status === 'ready' && (
+          <span className="muted">
+            {policies.length} {policies.length === 1 ? 'policy' : 'policies'}, {count} {count === 1 ? 'version' : 'versions'}
+          </span>
+        )}
+        <button type="button" className="button" onClick={() => void load()} disabled={status === 'loading'}>
+          {status === 'loading' ? 'Loading…' : 'Refresh'}
+        </button>
+      </PageHeader>
+
+      {error && <ErrorAlert title="Could not load the versions" error={error} onRetry={() => void load()} />}
+
+      {status === 'ready' && count === 0 && (
+        <EmptyState title="No policies registered yet">
+          <p>
+            Run <code>switchyard demo</code> to build the demo workspace (a cart-pole policy with several versions, a frozen
+            suite and promotion rules), or register an export with <code>switchyard register PATH</code>.
+          </p>
+        </EmptyState>
+      )}
+
+      {count > 0 && (
+        <div className={detail ? 'split-layout with-detail' : 'split-layout'}>
+          <div className="table-wrap">
+            <table className="data-table" aria-label="Versions">
+              <thead>
+                <tr>
+                  <th scope="col">Policy</th>
+                  <th scope="col">Label</th>
+                  <th scope="col">Stage</th>
+                  <th scope="col">Model version</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col" className="num">
+                    Size
+                  </th>
+                  <th scope="col">Production since</th>
+                  <th scope="col">Doctor</th>
+                  <th scope="col">Last verdict</th>
+                </tr>
+              </thead>
+              <tbody>
+                {policies.flatMap((policy) =>
+                  policy.versions.map((v) => (
+                    <tr
+                      key={`${v.policy}@${v.label}`}
+                      className={isSelected(v) ? 'row selected' : 'row'}
+                      aria-current={isSelected(v) ? 'true' : undefined}
+                      onClick={() => toggle({ policy: v.policy, label: v.label })}
+                    >
+                      <td>{v.policy}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="link-button"
+                          aria-expanded={isSelected(v)}
+                          onClick={(e) => {
+                            e.stopPropagation();
+                            toggle({ policy: v.policy, label: v.label });
+                          }}
+                        >
+                          {v.label}
+                        </button>
+                      </td>
+                      <td>
+                        <StageBadge stage={v.stage} />
+                      </td>
+                      <td>
+                        <code className="mono" title={v.modelVersion}>
+                          {v.modelVersion}
+                        </code>
+                      </td>
+                      <td>{v.kind}</td>
+                      <td className="num">{v.kind === 'external' ? '—' : formatBytes(v.sizeBytes)}</td>
+                      <td title={v.productionSince ?? undefined}>{formatDateTime(v.productionSince)}</td>
+                      <td>
+                        <DoctorStatus status={v.doctorStatus} />
+                      </td>
+                      <td>
+                        <VerdictBadge verdict={v.lastVerdict} />
+                      </td>
+                    </tr>
+                  )),
+                )}
+              </tbody>
+            </table>
+          </div>
+          {detail && <VersionDetail version={detail} onClose={() => select(null)} />}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClose: () => void }) {
+  return (
+    <section className="detail-pane" role="region" aria-label="Version details">
+      <header className="detail-header">
+        <div>
+          <h2>
+            {v.policy} <span className="muted">@</span> {v.label}
+          </h2>
+          <StageBadge stage={v.stage} />
+        </div>
+        <button type="button" className="button button-quiet" onClick={onClose} aria-label="Close version details">
+          ✕
+        </button>
+      </header>
+      <dl className="facts">
+        <dt>Model version</dt>
+        <dd>
+          <code className="mono">{v.modelVersion}</code>
+        </dd>
+        <dt>Model id</dt>
+        <dd>{v.modelId}</dd>
+        <dt>Model hash</dt>
+        <dd>
+          <code className="mono">{v.modelHash}</code>
+        </dd>
+        <dt>Kind</dt>
+        <dd>{v.kind}</dd>
+        <dt>Size</dt>
+        <dd>{v.kind === 'external' ? '—' : `${formatBytes(v.sizeBytes)} (${v.sizeBytes.toLocaleString('en-US')} bytes)`}</dd>
+        <dt>Registered</dt>
+        <dd title={v.registeredAt}>{formatDateTime(v.registeredAt)}</dd>
+        <dt>Production since</dt>
+        <dd>{formatDateTime(v.productionSince)}</dd>
+        <dt>Doctor</dt>
+        <dd>
+          <DoctorStatus status={v.doctorStatus} />
+        </dd>
+        <dt>Last verdict</dt>
+        <dd>
+          <VerdictBadge verdict={v.lastVerdict} />
+        </dd>
+        <dt>Export path</dt>
+        <dd>
+          {v.exportPath === null ? (
+            <span className="muted">none (external version: no model to serve)</span>
+          ) : (
+            <code className="mono path">{v.exportPath}</code>
+          )}
+        </dd>
+      </dl>
+      <h3>Notes</h3>
+      {v.notes === null || v.notes.trim() === '' ? <p className="muted">No notes in the manifest.</p> : <p className="notes">{v.notes}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,25 @@
+import type { ComponentType } from 'react';
+import { TrafficPage } from './TrafficPage';
+import { VersionsPage } from './VersionsPage';
+
+export interface PageEntry {
+  id: string;
+  /** Link text in the side bar and the page's heading. */
+  title: string;
+  path: string;
+  icon: string;
+  component: ComponentType;
+}
+
+/**
+ * Every page the side bar offers, in order. A page is listed only once it works; new pages
+ * (Compare, Live, Promote, Replay) add one entry here.
+ */
+export const pages: readonly PageEntry[] = [
+  { id: 'versions', title: 'Versions', path: '/versions', icon: '▤', component: VersionsPage },
+  { id: 'traffic', title: 'Traffic', path: '/traffic', icon: '⇄', component: TrafficPage },
+];
+
+export function pageForPath(path: string): PageEntry {
+  return pages.find((p) => p.path === path) ?? (pages[0] as PageEntry);
+}

@@ -1,0 +1,40 @@
+// Sums vitest's and Playwright's JSON reports into the one closing line CI reads.
+// A report that is missing counts as one failure: a runner that never reported did not pass.
+import { existsSync, readFileSync } from 'node:fs';
+
+const [vitestPath, e2ePath, stepsFailedArg] = process.argv.slice(2);
+let passed = 0;
+let failed = Number(stepsFailedArg ?? 0);
+let skipped = 0;
+
+function read(path, name) {
+  if (!path || !existsSync(path)) {
+    console.log(`[summary] ${name}: no report at ${path}; counted as 1 failed`);
+    failed += 1;
+    return null;
+  }
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+const v = read(vitestPath, 'vitest');
+if (v) {
+  passed += v.numPassedTests ?? 0;
+  failed += v.numFailedTests ?? 0;
+  skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
+  if ((v.numFailedTestSuites ?? 0) > 0 && (v.numFailedTests ?? 0) === 0) failed += v.numFailedTestSuites;
+  console.log(`[summary] vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
+}
+
+const p = read(e2ePath, 'playwright');
+if (p) {
+  const s = p.stats ?? {};
+  const pf = (s.unexpected ?? 0) + (s.flaky ?? 0);
+  passed += s.expected ?? 0;
+  failed += pf;
+  skipped += s.skipped ?? 0;
+  if ((p.errors ?? []).length && !s.expected && !pf) failed += p.errors.length;
+  console.log(`[summary] playwright: ${s.expected ?? 0} passed, ${pf} failed, ${s.skipped ?? 0} skipped`);
+}
+if (Number(stepsFailedArg) > 0) console.log(`[summary] ${stepsFailedArg} build/lint/typecheck step(s) failed, each counted as 1 failed`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);
