@@ -42,7 +42,23 @@ type DesktopEngine = Awaited<ReturnType<EngineModule['createEngine']>>;
  */
 async function loadEngine(storePath: string): Promise<DesktopEngine> {
   const mod: EngineModule = await import('../../core/src/engine.js');
-  return mod.createEngine({ storePath });
+  const engine = await mod.createEngine({ storePath });
+  try {
+    // Same start as `switchyard console`: the demo workspace on an empty store, the demo pair
+    // served, and /act open on loopback so a robot or a script drives the split for real.
+    const { startDesktopServices } = await import('../../core/src/console-session.js');
+    const services = await startDesktopServices(engine, Number(process.env.SWITCHYARD_ACT_PORT ?? 8000));
+    const closeEngine = engine.close.bind(engine);
+    return Object.assign(engine, {
+      close: async () => {
+        await services.close();
+        await closeEngine();
+      },
+    });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
 }
 
 const mainDir = path.dirname(fileURLToPath(import.meta.url));

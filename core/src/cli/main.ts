@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SwitchyardError, toErrorShape } from '../contract/index.js';
+import { startConsoleSession } from '../console-session.js';
 import { createEngine, type Engine, type EngineConfig } from '../engine.js';
 import { createLogger } from '../platform/logger.js';
 import { readExport } from '../runtime/export.js';
@@ -81,8 +82,8 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   if (!flags.token && !isLoopbackHost(flags.host)) {
     throw new SwitchyardError('SWY_ERR_CONFIG', `Refusing --host ${flags.host} without --token: add --token, or keep the default 127.0.0.1.`, '--host');
   }
-  let a = flags.policyA;
-  let b = flags.policyB;
+  const a = flags.policyA;
+  const b = flags.policyB;
   const twoPolicy = Boolean(a && b) || (mode === 'console' && !path);
   // The console runs the demo pair in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
@@ -91,18 +92,10 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   }
   const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
   try {
-    if (mode === 'console' && (flags.demo || engine.registry.listPolicies().length === 0)) {
-      const demo = await engine.buildDemo();
-      if (demo.registered.some((r) => r.created)) process.stdout.write(`Built the demo workspace: ${demo.registered.map((r) => r.ref).join(', ')}\n`);
-    }
-    if (mode === 'console' && !path && !a) {
-      const prod = engine.registry.listPolicies().find((p) => p.productionLabel && p.versions.some((v) => v.stage === 'candidate' && v.kind !== 'external'));
-      if (prod) {
-        a = `${prod.name}@production`;
-        b = `${prod.name}@candidate`;
-      }
-    }
-    if (path) await engine.startServing({ single: path });
+    if (mode === 'console') {
+      const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
+      if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
+    } else if (path) await engine.startServing({ single: path });
     else if (a && b) await engine.startServing({ a, b, split: flags.split });
     const app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(mode === 'console' ? { workbenchDir: requireWorkbench() } : { workbenchDir: workbenchDir() }) });
     await app.listen({ host: flags.host, port: flags.port });

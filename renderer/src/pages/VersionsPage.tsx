@@ -1,4 +1,4 @@
-import { useContext } from 'react';
+import { useContext, useEffect, useRef } from 'react';
 import type { VersionSummary } from '@contract';
 import { DoctorStatus, StageBadge, VerdictBadge } from '../components/Badges';
 import { EmptyState } from '../components/EmptyState';
@@ -53,7 +53,6 @@ export function VersionsPage() {
             <table className="data-table" aria-label="Versions">
               <thead>
                 <tr>
-                  <th scope="col">Policy</th>
                   <th scope="col">Label</th>
                   <th scope="col">Stage</th>
                   <th scope="col">Model version</th>
@@ -66,21 +65,30 @@ export function VersionsPage() {
                   <th scope="col">Last verdict</th>
                 </tr>
               </thead>
-              <tbody>
-                {policies.flatMap((policy) =>
-                  policy.versions.map((v) => (
+              {policies.map((policy) => (
+                <tbody key={policy.name}>
+                  <tr className="group-row">
+                    <th scope="colgroup" colSpan={8}>
+                      {policy.name}
+                      <span className="group-meta">
+                        {policy.productionLabel === null ? 'no production version' : `production ${policy.productionLabel}`} ·{' '}
+                        {policy.versions.length} {policy.versions.length === 1 ? 'version' : 'versions'}
+                      </span>
+                    </th>
+                  </tr>
+                  {policy.versions.map((v) => (
                     <tr
                       key={`${v.policy}@${v.label}`}
                       className={isSelected(v) ? 'row selected' : 'row'}
                       aria-current={isSelected(v) ? 'true' : undefined}
                       onClick={() => toggle({ policy: v.policy, label: v.label })}
                     >
-                      <td>{v.policy}</td>
                       <td>
                         <button
                           type="button"
                           className="link-button"
                           aria-expanded={isSelected(v)}
+                          aria-label={`${v.policy} ${v.label}`}
                           onClick={(e) => {
                             e.stopPropagation();
                             toggle({ policy: v.policy, label: v.label });
@@ -107,9 +115,9 @@ export function VersionsPage() {
                         <VerdictBadge verdict={v.lastVerdict} />
                       </td>
                     </tr>
-                  )),
-                )}
-              </tbody>
+                  ))}
+                </tbody>
+              ))}
             </table>
           </div>
           {detail && <VersionDetail version={detail} onClose={() => select(null)} />}
@@ -120,8 +128,14 @@ export function VersionsPage() {
 }
 
 function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClose: () => void }) {
+  const ref = useRef<HTMLElement>(null);
+  const key = `${v.policy}@${v.label}`;
+  useEffect(() => {
+    // Where the pane sits below the table, bring it into view when another version is picked.
+    ref.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [key]);
   return (
-    <section className="detail-pane" role="region" aria-label="Version details">
+    <section ref={ref} className="detail-pane" role="region" aria-label="Version details">
       <header className="detail-header">
         <div>
           <h2>
@@ -133,44 +147,48 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
           ✕
         </button>
       </header>
-      <dl className="facts">
-        <dt>Model version</dt>
-        <dd>
-          <code className="mono">{v.modelVersion}</code>
-        </dd>
-        <dt>Model id</dt>
-        <dd>{v.modelId}</dd>
-        <dt>Model hash</dt>
-        <dd>
-          <code className="mono">{v.modelHash}</code>
-        </dd>
-        <dt>Kind</dt>
-        <dd>{v.kind}</dd>
-        <dt>Size</dt>
-        <dd>{v.kind === 'external' ? '—' : `${formatBytes(v.sizeBytes)} (${v.sizeBytes.toLocaleString('en-US')} bytes)`}</dd>
-        <dt>Registered</dt>
-        <dd title={v.registeredAt}>{formatDateTime(v.registeredAt)}</dd>
-        <dt>Production since</dt>
-        <dd>{formatDateTime(v.productionSince)}</dd>
-        <dt>Doctor</dt>
-        <dd>
-          <DoctorStatus status={v.doctorStatus} />
-        </dd>
-        <dt>Last verdict</dt>
-        <dd>
-          <VerdictBadge verdict={v.lastVerdict} />
-        </dd>
-        <dt>Export path</dt>
-        <dd>
-          {v.exportPath === null ? (
-            <span className="muted">none (external version: no model to serve)</span>
-          ) : (
-            <code className="mono path">{v.exportPath}</code>
-          )}
-        </dd>
-      </dl>
-      <h3>Notes</h3>
-      {v.notes === null || v.notes.trim() === '' ? <p className="muted">No notes in the manifest.</p> : <p className="notes">{v.notes}</p>}
+      <div className="detail-columns">
+        <dl className="facts">
+          <dt>Model version</dt>
+          <dd>
+            <code className="mono">{v.modelVersion}</code>
+          </dd>
+          <dt>Model id</dt>
+          <dd>{v.modelId}</dd>
+          <dt>Model hash</dt>
+          <dd>
+            <code className="mono">{v.modelHash}</code>
+          </dd>
+          <dt>Kind</dt>
+          <dd>{v.kind}</dd>
+          <dt>Size</dt>
+          <dd>{v.kind === 'external' ? '—' : `${formatBytes(v.sizeBytes)} (${v.sizeBytes.toLocaleString('en-US')} bytes)`}</dd>
+          <dt>Registered</dt>
+          <dd title={v.registeredAt}>{formatDateTime(v.registeredAt)}</dd>
+          <dt>Production since</dt>
+          <dd>{formatDateTime(v.productionSince)}</dd>
+          <dt>Doctor</dt>
+          <dd>
+            <DoctorStatus status={v.doctorStatus} />
+          </dd>
+          <dt>Last verdict</dt>
+          <dd>
+            <VerdictBadge verdict={v.lastVerdict} />
+          </dd>
+          <dt>Export path</dt>
+          <dd>
+            {v.exportPath === null ? (
+              <span className="muted">none (external version: no model to serve)</span>
+            ) : (
+              <code className="mono path">{v.exportPath}</code>
+            )}
+          </dd>
+        </dl>
+        <div className="detail-notes">
+          <h3>Notes</h3>
+          {v.notes === null || v.notes.trim() === '' ? <p className="muted">No notes in the manifest.</p> : <p className="notes">{v.notes}</p>}
+        </div>
+      </div>
     </section>
   );
 }

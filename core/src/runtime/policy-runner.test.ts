@@ -1,0 +1,238 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
+import { writeDemoExports } from '../demo/cartpole-policies.js';
+import { readExport } from './export.js';
+import { PolicyRunner, type RunnerStartOptions, type WorkerExitInfo } from './policy-runner.js';
+import type { PolicyExport } from './types.js';
+
+let root: string;
+let demo: PolicyExport[] = [];
+const runners: PolicyRunner[] = [];
+
+function recordingLogger() {
+  const lines: { level: string; msg: string | undefined; o: object }[] = [];
+  return {
+    lines,
+    info: (o: object, msg?: string) => lines.push({ level: 'info', msg, o }),
+    warn: (o: object, msg?: string) => lines.push({ level: 'warn', msg, o }),
+    error: (o: object, msg?: string) => lines.push({ level: 'error', msg, o }),
+  };
+}
+
+async function start(ex: PolicyExport, extra: Partial<RunnerStartOptions> = {}): Promise<PolicyRunner> {
+  const r = await PolicyRunner.start({ export: ex, slot: 'a', device: 'cpu', restartBackoffMs: 20, testHooks: true, ...extra });
+  runners.push(r);
+  return r;
+}
+
+async function rejection(p: Promise<unknown>, code: string): Promise<SwitchyardError> {
+  const e = await p.then(
+    () => {
+      throw new Error(`expected ${code}, but it succeeded`);
+    },
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(SwitchyardError);
+  expect((e as SwitchyardError).code).toBe(code);
+  return e as SwitchyardError;
+}
+
+/** An export of the 1.0.0 manifest with other model bytes. */
+async function exportWithModel(name: string, bytes: Uint8Array): Promise<PolicyExport> {
+  const dir = join(root, name);
+  const [src] = demo;
+  await writeDemoExports(join(root, `src-${name}`)).then(async (dirs) => rename(dirs[0]!, dir));
+  await writeFile(join(dir, 'policy.onnx'), bytes);
+  void src;
+  return readExport(dir);
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'swy-runner-'));
+  demo = await Promise.all((await writeDemoExports(join(root, 'demo'))).map((d) => readExport(d)));
+});
+
+afterAll(async () => {
+  await Promise.all(runners.map((r) => r.close()));
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('PolicyRunner with the demo policies', () => {
+  it('loads each demo policy in a worker and returns finite actions of the right shape', async () => {
+    for (const ex of demo) {
+      const log = recordingLogger();
+      const r = await start(ex, { logger: log, slot: 'prod' });
+      expect(r.ready).toBe(true);
+      expect(r.provider).toBe('cpu');
+      expect(r.slot).toBe('prod');
+      expect(r.export.modelVersion).toBe(ex.modelVersion);
+      expect(log.lines.find((l) => l.msg === 'policy_runner.ready')?.o).toMatchObject({ slot: 'prod', provider: 'cpu', modelVersion: ex.modelVersion });
+      const out = await r.act({ episodeId: 'ep-1', state: [0.01, -0.02, 0.05, 0.1] });
+      const { chunk, dim } = ex.manifest.action;
+      expect(out.numActions).toBe(chunk);
+      expect(out.actionDim).toBe(dim);
+      expect(out.actions).toHaveLength(chunk);
+      for (const a of out.actions) {
+        expect(a).toHaveLength(dim);
+        for (const v of a) {
+          expect(Number.isFinite(v)).toBe(true);
+          expect(Math.abs(v)).toBeLessThanOrEqual(10);
+        }
+      }
+      expect(out.actions[0]![0]).toBeGreaterThan(0); // pole leaning +x: push +x
+      expect(out.inferMs).toBeGreaterThanOrEqual(0);
+      const batch = await r.runBatch(Float32Array.of(0, 0, 0.05, 0, 0.01, -0.02, 0.05, 0.1), 2);
+      expect(batch).toBeInstanceOf(Float32Array);
+      expect(batch).toHaveLength(2 * chunk * dim);
+      if (ex.manifest.kind === 'direct') expect(batch[chunk * dim]).toBeCloseTo(out.actions[0]![0]!, 5);
+      await r.close();
+      expect(r.ready).toBe(false);
+    }
+  });
+
+  it('reports cache miss then hit with fewer denoise steps for the iterative policy', async () => {
+    const r = await start(demo[3]!);
+    const a = await r.act({ episodeId: 'ep-x', state: [0, 0, 0.05, 0] });
+    expect([a.cache, a.denoiseSteps]).toEqual(['miss', 8]);
+    const b = await r.act({ episodeId: 'ep-x', state: [0, 0.03, 0.052, 0.1] });
+    expect([b.cache, b.denoiseSteps]).toEqual(['hit', 2]);
+    const c = await r.act({ episodeId: null, state: [0, 0.03, 0.052, 0.1] });
+    expect([c.cache, c.denoiseSteps]).toEqual(['miss', 8]);
+    const d = await start(demo[0]!);
+    expect((await d.act({ episodeId: 'ep-x', state: [0, 0, 0.05, 0] })).cache).toBe('none');
+  });
+
+  it('validates state before it reaches the worker', async () => {
+    const r = await start(demo[0]!);
+    const cases: unknown[] = [[1, 2, 3], [1, 2, 3, 4, 5], [0, 0, NaN, 0], [0, 0, Infinity, 0], [0, '1', 0, 0], [0, 0, 1e39, 0], 'abcd', null];
+    for (const state of cases) {
+      const e = await rejection(r.act({ episodeId: 'e', state: state as number[] }), ErrorCodes.SWY_ERR_INVALID_INPUT);
+      expect(e.where).toBe('state');
+      expect(e.message).toMatch(/state/);
+    }
+    const e = await rejection(r.act({ episodeId: 'e', state: [1, 2, 3] }), ErrorCodes.SWY_ERR_INVALID_INPUT);
+    expect(e.message).toMatch(/state must be an array of 4 numbers .* got 3 values/);
+    await rejection(r.runBatch(new Float32Array(7), 2), ErrorCodes.SWY_ERR_INVALID_INPUT);
+    await rejection(r.runBatch(Float32Array.of(0, 0, NaN, 0), 1), ErrorCodes.SWY_ERR_INVALID_INPUT);
+    // Still serving.
+    expect((await r.act({ episodeId: 'e', state: [0, 0, 0, 0] })).actions).toEqual([[0]]);
+  });
+});
+
+describe('PolicyRunner failures', () => {
+  it('rejects random bytes and a truncated model with SWY_ERR_MODEL_LOAD', async () => {
+    const junk = new Uint8Array(512);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 89 + 7) & 0xff;
+    let e = await rejection(start(await exportWithModel('junk', junk)), ErrorCodes.SWY_ERR_MODEL_LOAD);
+    expect(e.message).toMatch(/policy\.onnx is not a readable ONNX model/);
+    const good = demo[0]!;
+    const bytes = (await import('node:fs')).readFileSync(good.modelPath);
+    e = await rejection(start(await exportWithModel('trunc', bytes.subarray(0, bytes.length - 30))), ErrorCodes.SWY_ERR_MODEL_LOAD);
+    expect(e.message).toMatch(/truncated or not ONNX/);
+  });
+
+  it('rejects a model that outputs NaN at warm-up', async () => {
+    const nan = serializeModel({
+      graphName: 'nan',
+      inputs: [{ name: 'obs', shape: ['N', 4] }],
+      outputs: [{ name: 'action', shape: ['N', 1] }],
+      nodes: [node('MatMul', ['obs', 'W'], ['u']), node('Mul', ['u', 'nan'], ['action'])],
+      initializers: [floatTensor('W', [4, 1], [1, 1, 1, 1]), floatTensor('nan', [], [NaN])],
+    });
+    const e = await rejection(start(await exportWithModel('nan', nan)), ErrorCodes.SWY_ERR_MODEL_LOAD);
+    expect(e.message).toMatch(/non-finite action .* warmed up/);
+  });
+
+  it('auto falls back to cpu and says why', async () => {
+    const log = recordingLogger();
+    const r = await start(demo[0]!, { device: 'auto', logger: log });
+    if (r.provider === 'cuda') return; // a machine with CUDA
+    expect(r.provider).toBe('cpu');
+    const warn = log.lines.find((l) => l.level === 'warn');
+    expect(warn?.msg).toBe('policy_runner.cuda_fallback');
+    expect((warn?.o as { reason: string }).reason).toMatch(/^CUDA unavailable/);
+  });
+
+  it('rejects a request in flight when the worker is killed, then restarts and serves again', async () => {
+    const log = recordingLogger();
+    const r = await start(demo[0]!, { logger: log });
+    const exits: WorkerExitInfo[] = [];
+    r.onExit((i) => exits.push(i));
+    r._debugForTest('block', 5_000); // the worker is busy: the request below is truly in flight
+    const pending = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    const t0 = Date.now();
+    await r._killWorkerForTest();
+    const e = await rejection(pending, ErrorCodes.SWY_ERR_WORKER_DIED);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(e.message).toMatch(/slot 'a' died/);
+    expect(e.where).toBe('slot:a');
+    expect(r.ready).toBe(false);
+    expect(exits).toEqual([{ slot: 'a', exitCode: 1, willRestart: true, failedRequests: 1 }]);
+    // While it restarts, new requests fail fast instead of hanging.
+    await rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_WORKER_DIED);
+    await r.whenReady();
+    expect(r.restarts).toBe(1);
+    expect(r.crashes).toBe(1);
+    const out = await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    expect(out.actions[0]![0]).toBeCloseTo(3.0856, 3);
+    expect(log.lines.map((l) => l.msg)).toContain('policy_runner.worker_died');
+    expect(log.lines.map((l) => l.msg)).toContain('policy_runner.restarted');
+  });
+
+  it('survives a worker that exits or throws on its own', async () => {
+    const r = await start(demo[1]!);
+    const exits: WorkerExitInfo[] = [];
+    r.onExit((i) => exits.push(i));
+    const p1 = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    r._debugForTest('exit');
+    // p1 may have been answered before the exit; either way it settles.
+    await p1.catch((err: SwitchyardError) => expect(err.code).toBe(ErrorCodes.SWY_ERR_WORKER_DIED));
+    await r.whenReady();
+    r._debugForTest('throw');
+    await new Promise<void>((resolve) => {
+      const off = r.onExit(() => {
+        off();
+        resolve();
+      });
+    });
+    expect(exits[1]!.error).toMatch(/debug: uncaught exception in policy worker/);
+    await r.whenReady();
+    expect(r.restarts).toBe(2);
+    expect((await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] })).actions[0]![0]).toBeGreaterThan(0);
+  });
+
+  it('keeps retrying a restart that fails, and recovers once the model is back', async () => {
+    const ex = await exportWithModel('flaky', (await import('node:fs')).readFileSync(demo[0]!.modelPath));
+    const log = recordingLogger();
+    const r = await start(ex, { logger: log, maxRestartBackoffMs: 50 });
+    const moved = ex.modelPath + '.away';
+    await rename(ex.modelPath, moved);
+    await r._killWorkerForTest();
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.ready).toBe(false);
+    expect(log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length).toBeGreaterThan(0);
+    await rename(moved, ex.modelPath);
+    await r.whenReady();
+    expect(r.restarts).toBe(1);
+    expect((await r.act({ episodeId: null, state: [0, 0, 0.1, 0] })).actions).toHaveLength(1);
+  });
+
+  it('close() rejects pending and later requests and does not restart', async () => {
+    const r = await start(demo[0]!);
+    const exits: WorkerExitInfo[] = [];
+    r.onExit((i) => exits.push(i));
+    r._debugForTest('block', 2_000);
+    const pending = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    await r.close();
+    await rejection(pending, ErrorCodes.SWY_ERR_NOT_SERVING);
+    await rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_NOT_SERVING);
+    await rejection(r.whenReady(), ErrorCodes.SWY_ERR_NOT_SERVING);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(exits).toEqual([]);
+    expect(r.restarts).toBe(0);
+  });
+});

@@ -1,0 +1,488 @@
+/**
+ * Main-thread handle on one policy slot: starts the worker, validates inputs, matches replies
+ * to requests, and restarts the worker when it dies (pending requests fail at once, never hang).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import type { Slot } from '../contract/index.js';
+import type { ActInput, ActOutput, PolicyExport, RunnerOptions } from './types.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+
+export interface RunnerLogger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+}
+
+export interface RunnerStartOptions extends RunnerOptions {
+  logger?: RunnerLogger;
+  /** ONNX Runtime intra-op threads per worker (default 1). */
+  intraOpThreads?: number;
+  /** Give up on a load that takes longer than this (default 60 s). */
+  startTimeoutMs?: number;
+  /** First restart delay after a worker death (default 100 ms), doubling per consecutive death. */
+  restartBackoffMs?: number;
+  /** Upper bound of the restart delay (default 10 s). */
+  maxRestartBackoffMs?: number;
+  /** Let tests send `debug` messages to the worker. */
+  testHooks?: boolean;
+}
+
+export interface WorkerExitInfo {
+  slot: Slot;
+  exitCode: number;
+  /** The uncaught error that killed the worker, when there was one. */
+  error?: string;
+  /** Whether the runner is going to restart it. */
+  willRestart: boolean;
+  /** Requests that were in flight and have been rejected. */
+  failedRequests: number;
+}
+
+type Pending =
+  | { kind: 'act'; resolve: (v: ActOutput) => void; reject: (e: SwitchyardError) => void }
+  | { kind: 'batch'; resolve: (v: Float32Array) => void; reject: (e: SwitchyardError) => void };
+
+const NOOP_LOGGER: RunnerLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Where the worker code lives. From compiled JS (dist/) the worker is `policy-worker.js` beside
+ * this file. From TypeScript source (vitest, tsx) it is `policy-worker.ts`, which plain Node cannot
+ * load: `execArgv: ['--import', 'tsx']` does not work for workers on Node 20 (loader hooks from a
+ * worker's execArgv are ignored there: ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval bootstrap
+ * registers tsx inside the worker and then imports the .ts entry.
+ */
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const WORKER_URL = new URL('./policy-worker' + ext, import.meta.url);
+
+let tsxApiUrlCache: string | undefined;
+/** The ESM build of `tsx/esm/api` (its CJS build cannot register ESM hooks from a worker). */
+function tsxEsmApiUrl(): string {
+  if (tsxApiUrlCache !== undefined) return tsxApiUrlCache;
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
+  const rel = pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  tsxApiUrlCache = pathToFileURL(join(dirname(pkgPath), rel)).href;
+  return tsxApiUrlCache;
+}
+
+function newWorker(workerData: WorkerInit, name: string): Worker {
+  if (ext === '.js') return new Worker(WORKER_URL, { workerData, name });
+  const tsxApi = tsxEsmApiUrl();
+  const bootstrap =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
+    `.catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(bootstrap, { eval: true, workerData, name });
+}
+
+/** How long a worker must stay up before its death no longer counts as "consecutive". */
+const STABLE_MS = 30_000;
+
+export class PolicyRunner {
+  readonly export: PolicyExport;
+  readonly slot: Slot;
+  private readonly opts: RunnerStartOptions;
+  private readonly log: RunnerLogger;
+  private readonly init: WorkerInit;
+  private readonly obsDim: number;
+  private readonly chunk: number;
+  private readonly actionDim: number;
+  private worker: Worker | null = null;
+  private isReady = false;
+  private providerName = '';
+  private closed = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly exitListeners = new Set<(info: WorkerExitInfo) => void>();
+  private readonly expectedExits = new WeakSet<Worker>();
+  private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readyAt = 0;
+  private consecutiveDeaths = 0;
+  private restartCount = 0;
+  private crashCount = 0;
+
+  private constructor(opts: RunnerStartOptions) {
+    this.opts = opts;
+    this.export = opts.export;
+    this.slot = opts.slot;
+    this.log = opts.logger ?? NOOP_LOGGER;
+    const m = opts.export.manifest;
+    this.obsDim = m.observation.dim;
+    this.chunk = m.action.chunk;
+    this.actionDim = m.action.dim;
+    this.init = {
+      modelPath: opts.export.modelPath,
+      manifest: m,
+      device: opts.device,
+      slot: opts.slot,
+      episodeCacheSize: opts.episodeCacheSize ?? 1024,
+      rtc: opts.rtc ?? false,
+      intraOpThreads: opts.intraOpThreads ?? 1,
+      testHooks: opts.testHooks ?? false,
+    };
+  }
+
+  /**
+   * Start a worker for this export and wait until it has loaded and warmed up. Rejects with
+   * SWY_ERR_MODEL_LOAD (and the worker's reason) when the model cannot serve.
+   */
+  static async start(opts: RunnerStartOptions): Promise<PolicyRunner> {
+    const runner = new PolicyRunner(opts);
+    await runner.spawn();
+    return runner;
+  }
+
+  get ready(): boolean {
+    return this.isReady && !this.closed;
+  }
+  /** The execution provider in use (`cpu` or `cuda`); empty until the first load. */
+  get provider(): string {
+    return this.providerName;
+  }
+  /** Successful automatic restarts since start. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+  /** Unexpected worker deaths since start. */
+  get crashes(): number {
+    return this.crashCount;
+  }
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Called whenever the worker dies unexpectedly. Returns an unsubscribe function. */
+  onExit(cb: (info: WorkerExitInfo) => void): () => void {
+    this.exitListeners.add(cb);
+    return () => this.exitListeners.delete(cb);
+  }
+
+  /** Resolves when the worker is (again) ready; rejects if the runner is closed first. */
+  whenReady(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  act(input: ActInput): Promise<ActOutput> {
+    const s = input.state;
+    const dim = this.obsDim;
+    if (!Array.isArray(s) || s.length !== dim) {
+      const got = Array.isArray(s) ? `${s.length} values` : s === null ? 'null' : typeof s;
+      return Promise.reject(
+        new SwitchyardError(
+          ErrorCodes.SWY_ERR_INVALID_INPUT,
+          `state must be an array of ${dim} numbers (observation.dim of ${this.export.manifest.policy}@${this.export.manifest.version}), got ${got}.`,
+          'state',
+        ),
+      );
+    }
+    const buf = new Float32Array(dim);
+    for (let i = 0; i < dim; i++) {
+      const v = s[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        return Promise.reject(this.badState(i, v));
+      }
+      buf[i] = v;
+      if (!Number.isFinite(buf[i]!)) return Promise.reject(this.badState(i, v));
+    }
+    const w = this.worker;
+    if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
+    const id = this.nextId++;
+    return new Promise<ActOutput>((resolve, reject) => {
+      this.pending.set(id, { kind: 'act', resolve, reject });
+      const msg: ToWorker = { type: 'act', id, episodeId: input.episodeId, state: buf };
+      w.postMessage(msg, [buf.buffer]);
+    });
+  }
+
+  /**
+   * Run `n` observations (`obs` is `[n * obs_dim]`, row-major) without episode state. Returns
+   * `[n * chunk * action_dim]`. Iterative policies run their full `steps` from zeros.
+   */
+  runBatch(obs: Float32Array, n: number): Promise<Float32Array> {
+    if (!Number.isInteger(n) || n <= 0) {
+      return Promise.reject(new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `n must be a positive integer, got ${n}.`, 'n'));
+    }
+    if (!(obs instanceof Float32Array) || obs.length !== n * this.obsDim) {
+      return Promise.reject(
+        new SwitchyardError(
+          ErrorCodes.SWY_ERR_INVALID_INPUT,
+          `obs must be a Float32Array of n × observation.dim = ${n * this.obsDim} values, got ${obs instanceof Float32Array ? obs.length : typeof obs}.`,
+          'obs',
+        ),
+      );
+    }
+    for (let i = 0; i < obs.length; i++) {
+      if (!Number.isFinite(obs[i]!)) {
+        return Promise.reject(
+          new SwitchyardError(
+            ErrorCodes.SWY_ERR_INVALID_INPUT,
+            `obs[${i}] (observation ${Math.floor(i / this.obsDim)}) is ${obs[i]}; every value must be finite.`,
+            'obs',
+          ),
+        );
+      }
+    }
+    const w = this.worker;
+    if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
+    const copy = obs.slice();
+    const id = this.nextId++;
+    return new Promise<Float32Array>((resolve, reject) => {
+      this.pending.set(id, { kind: 'batch', resolve, reject });
+      const msg: ToWorker = { type: 'batch', id, obs: copy, n };
+      w.postMessage(msg, [copy.buffer]);
+    });
+  }
+
+  /** Stop the worker. Pending requests reject with SWY_ERR_NOT_SERVING. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.isReady = false;
+    if (this.restartTimer !== null) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+    }
+    this.rejectAll(() => this.closedError());
+    for (const w of this.readyWaiters.splice(0)) w.reject(this.closedError());
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) {
+      this.expectedExits.add(w);
+      await w.terminate();
+    }
+  }
+
+  /** Tests only: terminate the worker as if it had crashed. */
+  _killWorkerForTest(): Promise<number> {
+    const w = this.worker;
+    if (w === null) return Promise.resolve(-1);
+    return w.terminate();
+  }
+
+  /** Tests only: send a `debug` message (needs `testHooks`). */
+  _debugForTest(action: 'exit' | 'throw' | 'block', ms?: number): void {
+    const msg: ToWorker = ms === undefined ? { type: 'debug', action } : { type: 'debug', action, ms };
+    this.worker?.postMessage(msg);
+  }
+
+  // ---- internals ----
+
+  private badState(i: number, v: unknown): SwitchyardError {
+    const shown = typeof v === 'number' ? String(v) : v === null ? 'null' : typeof v;
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_INVALID_INPUT,
+      `state[${i}] must be a finite number${typeof v === 'number' ? ' within float32 range' : ''}, got ${shown}.`,
+      'state',
+    );
+  }
+
+  private closedError(): SwitchyardError {
+    return new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, `The policy runner for slot '${this.slot}' is closed.`, `slot:${this.slot}`);
+  }
+
+  private unavailableError(): SwitchyardError {
+    if (this.closed) return this.closedError();
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_WORKER_DIED,
+      `The policy worker for slot '${this.slot}' is restarting after a crash (${this.crashCount} so far); retry shortly.`,
+      `slot:${this.slot}`,
+    );
+  }
+
+  private rejectAll(err: () => SwitchyardError): number {
+    const n = this.pending.size;
+    if (n === 0) return 0;
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(err());
+    return n;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'act-result': {
+        const p = this.pending.get(m.id);
+        if (p === undefined || p.kind !== 'act') return;
+        this.pending.delete(m.id);
+        const a = m.actions;
+        const ad = this.actionDim;
+        const n = this.chunk;
+        const actions: number[][] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const row: number[] = new Array(ad);
+          for (let d = 0; d < ad; d++) row[d] = a[i * ad + d]!;
+          actions[i] = row;
+        }
+        p.resolve({ actions, numActions: n, actionDim: ad, cache: m.cache, denoiseSteps: m.denoiseSteps, inferMs: m.inferMs });
+        return;
+      }
+      case 'batch-result': {
+        const p = this.pending.get(m.id);
+        if (p === undefined || p.kind !== 'batch') return;
+        this.pending.delete(m.id);
+        p.resolve(m.actions);
+        return;
+      }
+      case 'error': {
+        const p = this.pending.get(m.id);
+        if (p === undefined) return;
+        this.pending.delete(m.id);
+        p.reject(new SwitchyardError(m.error.code, m.error.message, m.error.where));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Start a worker; resolves on `ready`, rejects (SWY_ERR_MODEL_LOAD) on `fatal`, exit or timeout. */
+  private spawn(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      const w = newWorker(this.init, `switchyard-policy-${this.slot}`);
+      this.worker = w;
+      let settled = false;
+      let lastError: Error | undefined;
+      const where = this.export.modelPath;
+      const fail = (err: SwitchyardError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.expectedExits.add(w);
+        if (this.worker === w) this.worker = null;
+        void w.terminate();
+        reject(err);
+      };
+      const timeoutMs = this.opts.startTimeoutMs ?? 60_000;
+      const timer = setTimeout(() => {
+        fail(
+          new SwitchyardError(
+            ErrorCodes.SWY_ERR_MODEL_LOAD,
+            `The policy worker for slot '${this.slot}' did not finish loading ${where} within ${timeoutMs} ms.`,
+            where,
+          ),
+        );
+      }, timeoutMs);
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (this.closed) {
+            this.expectedExits.add(w);
+            void w.terminate();
+            reject(this.closedError());
+            return;
+          }
+          this.isReady = true;
+          this.readyAt = Date.now();
+          this.providerName = m.provider;
+          const info = {
+            slot: this.slot,
+            modelVersion: this.export.modelVersion,
+            provider: m.provider,
+            loadMs: Math.round(m.loadMs * 10) / 10,
+            warmupMs: Math.round(m.warmupMs * 10) / 10,
+            startMs: Math.round(performance.now() - started),
+          };
+          if (m.fallbackReason !== undefined) {
+            this.log.warn({ ...info, device: this.opts.device, reason: m.fallbackReason }, 'policy_runner.cuda_fallback');
+          }
+          this.log.info(info, 'policy_runner.ready');
+          for (const r of this.readyWaiters.splice(0)) r.resolve();
+          resolve();
+          return;
+        }
+        if (m.type === 'fatal') {
+          fail(new SwitchyardError(m.error.code, m.error.message, m.error.where));
+          return;
+        }
+        this.onMessage(m);
+      });
+      w.on('error', (e) => {
+        lastError = e;
+      });
+      w.on('exit', (code) => {
+        if (!settled) {
+          const reason = lastError !== undefined ? `: ${lastError.message}` : '';
+          fail(
+            new SwitchyardError(
+              ErrorCodes.SWY_ERR_MODEL_LOAD,
+              `The policy worker for slot '${this.slot}' exited (code ${code}) while loading ${where}${reason}.`,
+              where,
+            ),
+          );
+          return;
+        }
+        if (this.expectedExits.has(w)) return;
+        this.onDeath(w, code, lastError);
+      });
+    });
+  }
+
+  private onDeath(w: Worker, code: number, err: Error | undefined): void {
+    if (this.worker === w) this.worker = null;
+    this.isReady = false;
+    this.crashCount++;
+    const reason = err !== undefined ? `: ${err.message}` : '';
+    const failed = this.rejectAll(
+      () =>
+        new SwitchyardError(
+          ErrorCodes.SWY_ERR_WORKER_DIED,
+          `The policy worker for slot '${this.slot}' died (exit code ${code}${reason}) with this request in flight; it is being restarted.`,
+          `slot:${this.slot}`,
+        ),
+    );
+    const willRestart = !this.closed;
+    this.log.error(
+      { slot: this.slot, modelVersion: this.export.modelVersion, exitCode: code, error: err?.message, failedRequests: failed, willRestart },
+      'policy_runner.worker_died',
+    );
+    const info: WorkerExitInfo = { slot: this.slot, exitCode: code, willRestart, failedRequests: failed };
+    if (err !== undefined) info.error = err.message;
+    for (const cb of this.exitListeners) {
+      try {
+        cb(info);
+      } catch {
+        // a listener's failure must not stop the restart
+      }
+    }
+    if (!willRestart) return;
+    if (this.readyAt > 0 && Date.now() - this.readyAt > STABLE_MS) this.consecutiveDeaths = 0;
+    this.consecutiveDeaths++;
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    if (this.closed || this.restartTimer !== null) return;
+    const base = this.opts.restartBackoffMs ?? 100;
+    const max = this.opts.maxRestartBackoffMs ?? 10_000;
+    const delay = Math.min(max, base * 2 ** Math.max(0, this.consecutiveDeaths - 1));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.closed) return;
+      this.spawn().then(
+        () => {
+          this.restartCount++;
+          this.log.info({ slot: this.slot, restarts: this.restartCount }, 'policy_runner.restarted');
+        },
+        (e: unknown) => {
+          if (this.closed) return;
+          this.consecutiveDeaths++;
+          this.log.error({ slot: this.slot, error: (e as Error).message }, 'policy_runner.restart_failed');
+          this.scheduleRestart();
+        },
+      );
+    }, delay);
+    this.restartTimer.unref?.();
+  }
+}

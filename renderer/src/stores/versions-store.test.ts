@@ -1,0 +1,69 @@
+// @vitest-environment node
+import { describe, expect, it } from 'vitest';
+import { FakeClient } from '../testing/fake-client';
+import { policy, version } from '../testing/fixtures';
+import { createVersionsStore, selectSelectedVersion } from './versions-store';
+
+const v1 = version({ label: '1.0.0', stage: 'production', productionSince: '2025-01-02T00:00:00.000Z' });
+const v2 = version({ label: '1.1.0', stage: 'candidate', notes: 'higher gains' });
+
+describe('versions store', () => {
+  it('loads the policies', async () => {
+    const client = new FakeClient().on('policies.list', () => ({ ok: true, value: { policies: [policy('cartpole-balance', [v1, v2])] } }));
+    const store = createVersionsStore(client);
+    expect(store.getState().status).toBe('idle');
+    const loading = store.getState().load();
+    expect(store.getState().status).toBe('loading');
+    await loading;
+    expect(store.getState().status).toBe('ready');
+    expect(store.getState().policies[0]?.versions).toHaveLength(2);
+  });
+
+  it('selects a version and derives its summary', async () => {
+    const client = new FakeClient().on('policies.list', () => ({ ok: true, value: { policies: [policy('cartpole-balance', [v1, v2])] } }));
+    const store = createVersionsStore(client);
+    await store.getState().load();
+    store.getState().select({ policy: 'cartpole-balance', label: '1.1.0' });
+    expect(selectSelectedVersion(store.getState())?.notes).toBe('higher gains');
+    store.getState().select(null);
+    expect(selectSelectedVersion(store.getState())).toBeNull();
+  });
+
+  it('drops a selection that no longer exists after a reload', async () => {
+    let list = [policy('cartpole-balance', [v1, v2])];
+    const client = new FakeClient().on('policies.list', () => ({ ok: true, value: { policies: list } }));
+    const store = createVersionsStore(client);
+    await store.getState().load();
+    store.getState().select({ policy: 'cartpole-balance', label: '1.1.0' });
+    list = [policy('cartpole-balance', [v1])];
+    await store.getState().load();
+    expect(store.getState().selected).toBeNull();
+  });
+
+  it('keeps the error readable', async () => {
+    const client = new FakeClient().on('policies.list', () => ({
+      ok: false,
+      error: { code: 'SWY_ERR_STORE_CORRUPT', message: 'The store failed integrity_check.' },
+    }));
+    const store = createVersionsStore(client);
+    await store.getState().load();
+    expect(store.getState().status).toBe('error');
+    expect(store.getState().error).toEqual({ code: 'SWY_ERR_STORE_CORRUPT', message: 'The store failed integrity_check.' });
+  });
+
+  it('lets the newest load win', async () => {
+    let n = 0;
+    const client = new FakeClient().on('policies.list', () => {
+      n += 1;
+      return { ok: true, value: { policies: n === 1 ? [] : [policy('cartpole-balance', [v1])] } };
+    });
+    client.hold();
+    const store = createVersionsStore(client);
+    const first = store.getState().load();
+    const second = store.getState().load();
+    await client.releaseOne();
+    await client.releaseOne();
+    await Promise.all([first, second]);
+    expect(store.getState().policies).toHaveLength(1);
+  });
+});
