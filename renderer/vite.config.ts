@@ -1,9 +1,10 @@
 /// <reference types="vitest/config" />
-import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, normalizePath, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
-const here = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+// This file runs in Node; `import.meta.dirname` (Node >= 20.11) keeps it free of Node imports,
+// which the renderer's lint rule forbids.
+const here = (relative: string): string => normalizePath(`${import.meta.dirname}/${relative}`);
 
 /**
  * Content-Security-Policy for the built workbench only (the dev server's React refresh preamble

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDateTime, formatSplit } from './format';
+import { formatBytes, formatDateTime, formatSplit, timeTicks } from './format';
 
 describe('format', () => {
   it('formats sizes in binary units', () => {
@@ -20,5 +20,17 @@ describe('format', () => {
     expect(formatDateTime(null)).toBe('—');
     expect(formatDateTime('yesterday')).toBe('yesterday');
     expect(formatDateTime('2025-01-02T03:04:05.000Z')).toMatch(/^2025-01-0[12] \d\d:\d\d$/);
+  });
+});
+
+describe('timeTicks', () => {
+  it('puts at most about six whole-second ticks on the axis', () => {
+    const start = Date.parse('2025-01-01T00:00:00.300Z');
+    expect(timeTicks(start, start + 2_000)).toEqual([start + 700, start + 1_700]);
+    const minute = timeTicks(start, start + 60_000);
+    expect(minute.length).toBeLessThanOrEqual(6);
+    expect(minute.every((t) => t % 1000 === 0)).toBe(true);
+    expect(new Set(minute.map((t) => Math.floor(t / 1000))).size).toBe(minute.length);
+    expect(timeTicks(start, start)).toEqual([start]);
   });
 });

@@ -38,3 +38,15 @@ export function formatSplit(split: number): string {
 export function formatRate(rps: number): string {
   return rps >= 100 ? rps.toFixed(0) : rps >= 10 ? rps.toFixed(1) : rps.toFixed(2);
 }
+
+const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+
+/** Whole-second ticks, at most about six, so labels never repeat. */
+export function timeTicks(startMs: number, endMs: number): number[] {
+  if (!(endMs > startMs)) return [startMs];
+  const span = (endMs - startMs) / 1000;
+  const step = (STEPS_S.find((s) => span / s <= 5) ?? 600) * 1000;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(startMs / step) * step; t <= endMs; t += step) ticks.push(t);
+  return ticks;
+}

@@ -156,7 +156,7 @@ describe('demo controllers', () => {
   it('2.0.0-iter converges from zeros in its 8 steps to the LQR chunk target', async () => {
     const sess = sessions.get('2.0.0-iter')!;
     const obs = new ort.Tensor('float32', Float32Array.from([0.1, 0, 0.05, 0]), [1, 4]);
-    let x = new Float32Array(4);
+    let x: Float32Array = new Float32Array(4);
     const run = async (t: number) => {
       const out = await sess.run({ obs, x: new ort.Tensor('float32', x, [1, 4, 1]), t: new ort.Tensor('float32', Float32Array.of(t), [1, 1]) });
       x = out['x_next']!.data as Float32Array;

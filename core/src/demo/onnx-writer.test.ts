@@ -32,10 +32,10 @@ describe('onnx-writer', () => {
     const m = decodeModel(a);
     expect(Number(m.irVersion)).toBe(8);
     expect(Number(m.opsetImport[0]!.version)).toBe(13);
-    expect(m.graph!.node.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
-    const w = m.graph!.initializer.find((t) => t.name === 'W')!;
-    expect(Array.from(new Float32Array(new Uint8Array(w.rawData).slice().buffer))).toEqual([1, 0, 0, 1, 1, 1]);
-    const dim0 = m.graph!.input[0]!.type!.tensorType!.shape!.dim[0]!;
+    expect(m.graph!.node!.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
+    const w = m.graph!.initializer!.find((t) => t.name === 'W')!;
+    expect(Array.from(new Float32Array(new Uint8Array(w.rawData!).slice().buffer))).toEqual([1, 0, 0, 1, 1, 1]);
+    const dim0 = m.graph!.input![0]!.type!.tensorType!.shape!.dim![0]!;
     expect(dim0.dimParam).toBe('N');
   });
 
@@ -68,9 +68,9 @@ describe('onnx-writer', () => {
     expect(d[2]).toBeCloseTo(0, 6);
     expect(d[3]).toBeCloseTo(0.5, 6);
     const decoded = decodeModel(serializeModel(spec));
-    const concat = decoded.graph!.node.find((n) => n.opType === 'Concat')!;
-    expect(concat.attribute[0]!.name).toBe('axis');
-    expect(Number(concat.attribute[0]!.i)).toBe(1);
+    const concat = decoded.graph!.node!.find((n) => n.opType === 'Concat')!;
+    expect(concat.attribute![0]!.name).toBe('axis');
+    expect(Number(concat.attribute![0]!.i)).toBe(1);
     await s.release();
   });
 

@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,13 +42,29 @@ async function rejection(p: Promise<unknown>, code: string): Promise<SwitchyardE
   return e as SwitchyardError;
 }
 
+function nextExit(r: PolicyRunner): Promise<WorkerExitInfo> {
+  return new Promise((resolve) => {
+    const off = r.onExit((info) => {
+      off();
+      resolve(info);
+    });
+  });
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
 /** An export of the 1.0.0 manifest with other model bytes. */
 async function exportWithModel(name: string, bytes: Uint8Array): Promise<PolicyExport> {
   const dir = join(root, name);
-  const [src] = demo;
-  await writeDemoExports(join(root, `src-${name}`)).then(async (dirs) => rename(dirs[0]!, dir));
+  const dirs = await writeDemoExports(join(root, `src-${name}`));
+  await rename(dirs[0]!, dir);
   await writeFile(join(dir, 'policy.onnx'), bytes);
-  void src;
   return readExport(dir);
 }
 
@@ -130,7 +147,7 @@ describe('PolicyRunner failures', () => {
     let e = await rejection(start(await exportWithModel('junk', junk)), ErrorCodes.SWY_ERR_MODEL_LOAD);
     expect(e.message).toMatch(/policy\.onnx is not a readable ONNX model/);
     const good = demo[0]!;
-    const bytes = (await import('node:fs')).readFileSync(good.modelPath);
+    const bytes = readFileSync(good.modelPath);
     e = await rejection(start(await exportWithModel('trunc', bytes.subarray(0, bytes.length - 30))), ErrorCodes.SWY_ERR_MODEL_LOAD);
     expect(e.message).toMatch(/truncated or not ONNX/);
   });
@@ -188,33 +205,33 @@ describe('PolicyRunner failures', () => {
     const exits: WorkerExitInfo[] = [];
     r.onExit((i) => exits.push(i));
     const p1 = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    let died = nextExit(r);
     r._debugForTest('exit');
     // p1 may have been answered before the exit; either way it settles.
     await p1.catch((err: SwitchyardError) => expect(err.code).toBe(ErrorCodes.SWY_ERR_WORKER_DIED));
+    await died;
+    expect(exits[0]!.exitCode).toBe(3);
     await r.whenReady();
+    died = nextExit(r);
     r._debugForTest('throw');
-    await new Promise<void>((resolve) => {
-      const off = r.onExit(() => {
-        off();
-        resolve();
-      });
-    });
+    await died;
     expect(exits[1]!.error).toMatch(/debug: uncaught exception in policy worker/);
     await r.whenReady();
     expect(r.restarts).toBe(2);
+    expect(r.crashes).toBe(2);
     expect((await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] })).actions[0]![0]).toBeGreaterThan(0);
   });
 
   it('keeps retrying a restart that fails, and recovers once the model is back', async () => {
-    const ex = await exportWithModel('flaky', (await import('node:fs')).readFileSync(demo[0]!.modelPath));
+    const ex = await exportWithModel('flaky', readFileSync(demo[0]!.modelPath));
     const log = recordingLogger();
     const r = await start(ex, { logger: log, maxRestartBackoffMs: 50 });
     const moved = ex.modelPath + '.away';
     await rename(ex.modelPath, moved);
     await r._killWorkerForTest();
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor(() => log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length >= 2, 10_000);
     expect(r.ready).toBe(false);
-    expect(log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length).toBeGreaterThan(0);
+    expect(r.restarts).toBe(0);
     await rename(moved, ex.modelPath);
     await r.whenReady();
     expect(r.restarts).toBe(1);
@@ -226,9 +243,9 @@ describe('PolicyRunner failures', () => {
     const exits: WorkerExitInfo[] = [];
     r.onExit((i) => exits.push(i));
     r._debugForTest('block', 2_000);
-    const pending = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
+    const pending = rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_NOT_SERVING);
     await r.close();
-    await rejection(pending, ErrorCodes.SWY_ERR_NOT_SERVING);
+    await pending;
     await rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_NOT_SERVING);
     await rejection(r.whenReady(), ErrorCodes.SWY_ERR_NOT_SERVING);
     await new Promise((res) => setTimeout(res, 100));

@@ -345,7 +345,7 @@ export class PolicyRunner {
   }
 
   /** Start a worker; resolves on `ready`, rejects (SWY_ERR_MODEL_LOAD) on `fatal`, exit or timeout. */
-  private spawn(): Promise<void> {
+  private spawn(isRestart = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const started = performance.now();
       const w = newWorker(this.init, `switchyard-policy-${this.slot}`);
@@ -386,6 +386,7 @@ export class PolicyRunner {
           this.isReady = true;
           this.readyAt = Date.now();
           this.providerName = m.provider;
+          if (isRestart) this.restartCount++;
           const info = {
             slot: this.slot,
             modelVersion: this.export.modelVersion,
@@ -470,9 +471,8 @@ export class PolicyRunner {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.closed) return;
-      this.spawn().then(
+      this.spawn(true).then(
         () => {
-          this.restartCount++;
           this.log.info({ slot: this.slot, restarts: this.restartCount }, 'policy_runner.restarted');
         },
         (e: unknown) => {

@@ -1,21 +1,21 @@
 import { useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingStats, Slot } from '@contract';
-import { formatClock } from '../format';
+import { formatClock, timeTicks } from '../format';
 
 const COLORS: Record<Slot, string> = { a: '#2563eb', b: '#ea580c', prod: '#16a34a', shadow: '#7c3aed' };
 const NAMES: Record<Slot, string> = { a: 'A', b: 'B', prod: 'Prod', shadow: 'Shadow' };
 
-type Row = { t: string } & Partial<Record<Slot, number>>;
+type Row = { t: number } & Partial<Record<Slot, number>>;
 
 /** Requests per second per slot over the stats window. */
 export function RpsChart({ samples }: { samples: ServingStats[] }) {
   // Charts render after input: a burst of samples never delays the slider.
   const deferred = useDeferredValue(samples);
-  const { rows, slots } = useMemo(() => {
+  const { rows, slots, ticks } = useMemo(() => {
     const seen = new Set<Slot>();
     const rows: Row[] = deferred.map((sample) => {
-      const row: Row = { t: formatClock(sample.at) };
+      const row: Row = { t: Date.parse(sample.at) };
       for (const s of sample.slots) {
         row[s.slot] = s.rps;
         seen.add(s.slot);
@@ -23,7 +23,9 @@ export function RpsChart({ samples }: { samples: ServingStats[] }) {
       return row;
     });
     const order: Slot[] = ['prod', 'a', 'b', 'shadow'];
-    return { rows, slots: order.filter((s) => seen.has(s)) };
+    const first = rows[0]?.t ?? 0;
+    const last = rows[rows.length - 1]?.t ?? 0;
+    return { rows, slots: order.filter((s) => seen.has(s)), ticks: timeTicks(first, last) };
   }, [deferred]);
 
   return (
@@ -39,9 +41,23 @@ export function RpsChart({ samples }: { samples: ServingStats[] }) {
           <ResponsiveContainer width="100%" height={220}>
             <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 0, left: -8 }}>
               <CartesianGrid stroke="#e5e7eb" vertical={false} />
-              <XAxis dataKey="t" tick={{ fontSize: 11, fill: '#6b7280' }} minTickGap={40} tickLine={false} />
+              <XAxis
+                dataKey="t"
+                type="number"
+                scale="time"
+                domain={['dataMin', 'dataMax']}
+                ticks={ticks}
+                tickFormatter={(t: number) => formatClock(new Date(t).toISOString())}
+                tick={{ fontSize: 11, fill: '#6b7280' }}
+                tickLine={false}
+              />
               <YAxis tick={{ fontSize: 11, fill: '#6b7280' }} allowDecimals={false} tickLine={false} axisLine={false} width={48} />
-              <Tooltip isAnimationActive={false} contentStyle={{ fontSize: 12 }} />
+              <Tooltip
+                isAnimationActive={false}
+                contentStyle={{ fontSize: 12 }}
+                labelFormatter={(t) => formatClock(new Date(Number(t)).toISOString())}
+                formatter={(v) => `${Number(v).toFixed(1)} req/s`}
+              />
               <Legend wrapperStyle={{ fontSize: 12 }} />
               {slots.map((slot) => (
                 <Line

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { AppInfo } from '@contract';
 import { useStores } from '../stores/context';
 import type { ConnectionStatus } from '../api/connection';
@@ -14,10 +14,9 @@ const STATUS_TEXT: Record<ConnectionStatus, string> = {
 
 export function Sidebar({ pages, activeId }: { pages: readonly PageEntry[]; activeId: string }) {
   const { client, connection, serverLabel } = useStores();
-  const status = useSyncExternalStore(
-    (cb) => connection.onStatus(cb),
-    () => connection.getStatus(),
-  );
+  const subscribe = useCallback((onChange: () => void) => connection.onStatus(onChange), [connection]);
+  const getStatus = useCallback(() => connection.getStatus(), [connection]);
+  const status = useSyncExternalStore(subscribe, getStatus);
   const [info, setInfo] = useState<AppInfo | null>(null);
   useEffect(() => {
     let live = true;
@@ -31,40 +30,42 @@ export function Sidebar({ pages, activeId }: { pages: readonly PageEntry[]; acti
 
   return (
     <nav className="sidebar" aria-label="Workbench">
-      <div className="brand">
-        <span className="brand-mark" aria-hidden="true" />
-        <span className="brand-name">Switchyard</span>
-      </div>
-      <ul className="nav-list">
-        {pages.map((page) => (
-          <li key={page.id}>
-            <a
-              className="nav-link"
-              href={hrefFor(page.path)}
-              aria-current={page.id === activeId ? 'page' : undefined}
-            >
-              <span className="nav-icon" aria-hidden="true">
-                {page.icon}
-              </span>
-              {page.title}
-            </a>
-          </li>
-        ))}
-      </ul>
-      <div className="sidebar-footer">
-        <p className={`conn conn-${status}`}>
-          <span className="conn-dot" aria-hidden="true" />
-          {STATUS_TEXT[status]}
-        </p>
-        <p className="sidebar-meta" title={info?.storePath}>
-          {serverLabel}
-        </p>
-        {info && (
-          <p className="sidebar-meta">
-            v{info.version}
-            {info.demoWorkspace ? ' · demo workspace' : ''}
+      <div className="sidebar-inner">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          <span className="brand-name">Switchyard</span>
+        </div>
+        <ul className="nav-list">
+          {pages.map((page) => (
+            <li key={page.id}>
+              <a
+                className="nav-link"
+                href={hrefFor(page.path)}
+                aria-current={page.id === activeId ? 'page' : undefined}
+              >
+                <span className="nav-icon" aria-hidden="true">
+                  {page.icon}
+                </span>
+                {page.title}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-footer">
+          <p className={`conn conn-${status}`}>
+            <span className="conn-dot" aria-hidden="true" />
+            {STATUS_TEXT[status]}
           </p>
-        )}
+          <p className="sidebar-meta" title={info?.storePath}>
+            {serverLabel}
+          </p>
+          {info && (
+            <p className="sidebar-meta">
+              v{info.version}
+              {info.demoWorkspace ? ' · demo workspace' : ''}
+            </p>
+          )}
+        </div>
       </div>
     </nav>
   );

@@ -29,7 +29,7 @@ export function TrafficPage() {
   const pending = useServing((s) => s.splitPending);
   const restoring = useServing((s) => s.restoring);
   const samples = useStats((s) => s.samples);
-  const { load, setSplit, restoreSlot } = serving.getState();
+  const { load, setSplit, restoreSlot, dismissActionError } = serving.getState();
 
   const header = (
     <PageHeader title="Traffic" focusOnMount={entered}>
@@ -66,9 +66,13 @@ export function TrafficPage() {
           <pre className="command">
             <code>switchyard serve --policy-a ... --policy-b ... --no-rtc</code>
           </pre>
+          <p>For example, the production version against a candidate:</p>
+          <pre className="command">
+            <code>{SERVE_COMMAND}</code>
+          </pre>
           <p className="muted">
-            For example <code>{SERVE_COMMAND}</code>. Two-policy mode needs <code>--no-rtc</code>: real-time chunking would
-            blend actions across policies. A single version is served with <code>switchyard serve cartpole-balance@production</code>.
+            Two-policy mode needs <code>--no-rtc</code>: real-time chunking would blend actions across policies. A single version is
+            served with <code>switchyard serve cartpole-balance@production</code>.
           </p>
         </EmptyState>
       </div>
@@ -85,7 +89,7 @@ export function TrafficPage() {
       {header}
       {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void load()} />}
       {actionError && (
-        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={() => serving.setState({ actionError: null })} />
+        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={dismissActionError} />
       )}
       {state.drain !== 'none' && (
         <div className="banner banner-warning" role="status">

@@ -19,6 +19,7 @@ export interface ServingStoreState {
   /** Sends the split at once; at most one call in flight, and the latest value always wins. */
   setSplit(split: number): void;
   restoreSlot(slot: Slot): Promise<void>;
+  dismissActionError(): void;
   /** Subscribes to `serving.state` and loads the current state; returns the unsubscribe function. */
   start(): () => void;
 }
@@ -101,6 +102,10 @@ export function createServingStore(client: ContractClient): ServingStore {
         } else {
           set({ restoring: null, actionError: result.error });
         }
+      },
+
+      dismissActionError() {
+        set({ actionError: null });
       },
 
       start() {

@@ -1,0 +1,264 @@
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMemoryLogger } from '../platform/logger.js';
+import { sampleRequest, steppingClock } from './trace-fixtures.js';
+import { readTrace, verifyTrace } from './trace-reader.js';
+import { actionDivergence, imageSha256, TraceWriter, type TraceWriterOptions } from './trace-writer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'swy-trace-writer-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => join(root, `t${n++}`);
+
+function counter() {
+  const c = { total: 0, inc: (k = 1) => void (c.total += k) };
+  return c;
+}
+
+function writer(over: Partial<TraceWriterOptions> = {}) {
+  const logger = createMemoryLogger();
+  const dropped = counter();
+  const w = new TraceWriter({
+    dir: freshDir(),
+    modelHash: 'abcdef0123456789',
+    clock: steppingClock(),
+    logger,
+    droppedCounter: dropped,
+    randomBytes: (k) => new Uint8Array(k).fill(0xab),
+    hardware: { cpu_count: 2, total_memory_bytes: 8_000_000_000 },
+    providers: ['CPUExecutionProvider'],
+    ...over,
+  });
+  return { w, logger, dropped };
+}
+
+async function records(path: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const e of readTrace(path)) out.push(e.record);
+  return out;
+}
+
+describe('TraceWriter', () => {
+  it('writes header, requests, shadow results and footer into a chain that verifies', async () => {
+    const { w, logger, dropped } = writer({
+      policies: [
+        { slot: 'a', model_id: 'cartpole', model_hash: 'abcdef0123456789' },
+        { slot: 'b', model_id: 'cartpole', model_hash: '0123456789abcdef' },
+      ],
+      split: 30,
+    });
+    expect(w.fileName).toBe('20260102-030405-abcdef0123456789-abababababab.jsonl');
+    const seq1 = w.writeRequest(sampleRequest(1, { routing: { slot: 'a', routing_key: 'ep-1', degraded: false, cached: true } }));
+    const seq2 = w.writeRequest(sampleRequest(2, { request: { state: [1, 2, 3, 4], instruction: 'pick up the 机器人 🤖' }, error: { code: 'SWY_ERR_INFERENCE', message: 'boom' }, response: null }));
+    w.writeShadowResult({ seq: seq1, routing: { slot: 'shadow' }, response: { actions: [[0.5, 1]] }, latency: { total_ms: 1 }, divergence: actionDivergence([[0.5, 1]], [[0.5, 0.75]]) });
+    expect([seq1, seq2]).toEqual([1, 2]);
+    await w.close();
+    expect(w.state).toBe('closed');
+
+    const v = await verifyTrace(w.path);
+    expect(v).toMatchObject({ ok: true, records: 5, kinds: { header: 1, request: 2, shadow_result: 1, footer: 1 }, gzip: false, warnings: [] });
+    expect(v.header).toMatchObject({
+      kind: 'header',
+      schema_version: 1,
+      session_id: 'abababababab',
+      started_at: '2026-01-02T03:04:05.678Z',
+      model_hash: 'abcdef0123456789',
+      redaction: 'hash_only',
+      providers: ['CPUExecutionProvider'],
+      split: 30,
+      policies: [
+        { slot: 'a', model_id: 'cartpole', model_hash: 'abcdef0123456789' },
+        { slot: 'b', model_id: 'cartpole', model_hash: '0123456789abcdef' },
+      ],
+    });
+    expect(v.footer).toMatchObject({ kind: 'footer', totals: { requests: 2, shadow_results: 1, errors: 1, dropped_records: 0 } });
+    expect(String(v.footer?.ended_at)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const recs = await records(w.path);
+    expect(recs[1]).toMatchObject({
+      kind: 'request',
+      schema_version: 1,
+      seq: 1,
+      chunk_id: 0,
+      request: { episode_id: 'ep-1', request_id: 'req-1', instruction: null },
+      response: { num_actions: 8, action_dim: 2 },
+      denoise: { steps_used: 1, steps_configured: 1, adaptive: false },
+      cache: { status: 'hit' },
+      routing: { slot: 'a', routing_key: 'ep-1', degraded: false, cached: true },
+    });
+    expect(typeof recs[1]!.timestamp).toBe('number');
+    expect(recs[2]).toMatchObject({ seq: 2, error: { code: 'SWY_ERR_INFERENCE' }, response: null, request: { instruction: 'pick up the 机器人 🤖' } });
+    expect(recs[3]).toMatchObject({ kind: 'shadow_result', seq: 1, divergence: { max_abs: 0.25 } });
+    // Whole floats are written as Python floats, ints as ints; non-ASCII escaped.
+    const text = readFileSync(w.path, 'utf8');
+    expect(text).toContain('"state":[1.0,2.0,3.0,4.0]');
+    expect(text).toContain('"seq":2,');
+    expect(text).toContain('\\u673a\\u5668\\u4eba \\ud83e\\udd16');
+    expect(text).toMatch(/^\{.*"prev_record_hash":"0{64}","record_hash":"[0-9a-f]{64}"\}\n/);
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(dropped.total).toBe(0);
+  });
+
+  it('counts chunk ids per episode unless given', async () => {
+    const { w } = writer();
+    w.writeRequest(sampleRequest(1, { request: { episode_id: 'e1', state: [0] } }));
+    w.writeRequest(sampleRequest(2, { request: { episode_id: 'e2', state: [0] } }));
+    w.writeRequest(sampleRequest(3, { request: { episode_id: 'e1', state: [0] } }));
+    w.writeRequest(sampleRequest(4, { chunk_id: 42, request: { episode_id: 'e1', state: [0] } }));
+    await w.close();
+    expect((await records(w.path)).filter((r) => r.kind === 'request').map((r) => r.chunk_id)).toEqual([0, 0, 1, 42]);
+  });
+
+  it('applies the image redaction modes', async () => {
+    const image = Buffer.from('not really a png').toString('base64');
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const mode of ['hash_only', 'full', 'none'] as const) {
+      const { w } = writer({ redaction: mode });
+      w.writeRequest(sampleRequest(1, { request: { state: [0.5], image } }));
+      await w.close();
+      const recs = await records(w.path);
+      expect(recs[0]!.redaction).toBe(mode);
+      out[mode] = recs[1]!.request as Record<string, unknown>;
+      expect((await verifyTrace(w.path)).ok).toBe(true);
+    }
+    expect(out.hash_only!.image_sha256).toBe(imageSha256(image));
+    expect(imageSha256(image)).toMatch(/^[0-9a-f]{16}$/);
+    expect('image' in out.hash_only!).toBe(false);
+    expect(out.full!.image).toBe(image);
+    expect(out.full!.image_sha256).toBe(imageSha256(image));
+    expect('image' in out.none!).toBe(false);
+    expect('image_sha256' in out.none!).toBe(false);
+  });
+
+  it('writes gzip with periodic flushes, read back by magic bytes', async () => {
+    const { w } = writer({ gzip: true, flushIntervalMs: 5 });
+    expect(w.fileName.endsWith('.jsonl.gz')).toBe(true);
+    for (let i = 0; i < 200; i++) w.writeRequest(sampleRequest(i));
+    await w.flush();
+    await new Promise((r) => setTimeout(r, 60));
+    // Before close: the periodic sync flush has pushed complete records to the file.
+    const mid = await verifyTrace(w.path);
+    expect(mid.ok).toBe(true);
+    expect(mid.records).toBeGreaterThan(0);
+    await w.close();
+    const bytes = readFileSync(w.path);
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    const v = await verifyTrace(w.path);
+    expect(v).toMatchObject({ ok: true, gzip: true, records: 202 });
+    // Named .jsonl, still gzip: detected by content.
+    const renamed = w.path.replace(/\.gz$/, '.renamed.jsonl');
+    writeFileSync(renamed, bytes);
+    expect(await verifyTrace(renamed)).toMatchObject({ ok: true, gzip: true, records: 202 });
+  });
+
+  it('stops recording on queue overflow: no throw, one error line, dropped counted, file still verifies', async () => {
+    const { w, logger, dropped } = writer({ maxQueue: 5 });
+    const seqs: number[] = [];
+    expect(() => {
+      for (let i = 0; i < 100; i++) seqs.push(w.writeRequest(sampleRequest(i)));
+    }).not.toThrow();
+    expect(seqs.at(-1)).toBe(100);
+    // The header holds one place: 4 requests fit, 96 are dropped.
+    expect(dropped.total).toBe(96);
+    expect(w.state).toBe('stopped');
+    w.writeShadowResult({ seq: 1, response: null, latency: { total_ms: 1 } });
+    expect(dropped.total).toBe(97);
+    await w.close();
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/queue is full.*Serving continues/);
+    const v = await verifyTrace(w.path);
+    expect(v).toMatchObject({ ok: true, records: 6 });
+    expect(v.footer).toMatchObject({ totals: { requests: 4, dropped_records: 97 }, recording_stopped: expect.stringMatching(/queue is full/) });
+  });
+
+  it('survives a directory it cannot create (parent is a file): one error line, writes dropped', async () => {
+    const parentFile = join(root, `plain-file-${n++}`);
+    writeFileSync(parentFile, 'x');
+    const { w, logger, dropped } = writer({ dir: join(parentFile, 'traces') });
+    expect(() => w.writeRequest(sampleRequest(1))).not.toThrow();
+    expect(await w.opened).toBe(false);
+    expect(w.state).toBe('failed');
+    for (let i = 0; i < 10; i++) w.writeRequest(sampleRequest(i));
+    await w.close();
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/cannot create the trace directory.*ENOTDIR|cannot create the trace directory.*EEXIST/);
+    expect(errors[0]!.msg).toMatch(/Serving continues/);
+    // header + the first request were queued and lost, then 10 more.
+    expect(dropped.total).toBe(12);
+    expect(w.stats).toMatchObject({ state: 'failed', dropped: 12 });
+  });
+
+  it('survives a disk that fills up mid-session (ENOSPC)', async () => {
+    // Linux's /dev/full fails every write with a real ENOSPC; elsewhere a sink that fills up after 4 kB.
+    let bytes = 0;
+    const fake = () =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          if (bytes > 4000) cb(Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC' }));
+          else cb();
+        },
+      });
+    const devFull = existsSync('/dev/full');
+    const { w, logger, dropped } = writer({ createSink: devFull ? () => createWriteStream('/dev/full', { flags: 'w' }) : fake, batchSize: 4 });
+    for (let i = 0; i < 50; i++) w.writeRequest(sampleRequest(i));
+    await w.flush();
+    for (let i = 0; i < 50 && w.state !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(w.state).toBe('failed');
+    for (let i = 0; i < 10; i++) w.writeRequest(sampleRequest(i));
+    await w.close();
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/ENOSPC/);
+    expect(errors[0]!.obj).toMatchObject({ code: 'ENOSPC' });
+    expect(dropped.total).toBeGreaterThanOrEqual(10);
+  });
+
+  it('notices the trace file deleted (its directory removed) while recording', async () => {
+    const { w, logger, dropped } = writer({ flushIntervalMs: 10 });
+    w.writeRequest(sampleRequest(1));
+    expect(await w.opened).toBe(true);
+    await w.flush();
+    rmSync(join(w.path, '..'), { recursive: true, force: true });
+    w.writeRequest(sampleRequest(2));
+    await w.flush();
+    for (let i = 0; i < 50 && w.state !== 'failed'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(w.state).toBe('failed');
+    w.writeRequest(sampleRequest(3));
+    await w.close();
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/deleted/);
+    expect(dropped.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('returns from write*() at once and prints its throughput for 50,000 request records', async () => {
+    const { w, dropped } = writer({ maxQueue: 60_000 });
+    const inputs = Array.from({ length: 1000 }, (_, i) => sampleRequest(i));
+    const t0 = performance.now();
+    for (let i = 0; i < 50_000; i++) w.writeRequest(inputs[i % 1000]!);
+    const t1 = performance.now();
+    await w.close();
+    const t2 = performance.now();
+    const size = readFileSync(w.path).length;
+    console.log(
+      `trace writer: 50,000 request records: ${((50_000 / (t2 - t0)) * 1000).toFixed(0)} records/s end to end, ` +
+        `${(((t1 - t0) * 1000) / 50_000).toFixed(2)} µs per write() call, ${(size / 50_002).toFixed(0)} bytes per record`,
+    );
+    expect(dropped.total).toBe(0);
+    const v = await verifyTrace(w.path);
+    expect(v).toMatchObject({ ok: true, records: 50_002 });
+  });
+
+  it('computes the divergence of two action chunks', () => {
+    expect(actionDivergence([[1, 0]], [[1, 0]])).toEqual({ cosine: 1, max_abs: 0 });
+    expect(actionDivergence([[1, 0]], [[0, 1]])).toEqual({ cosine: 0, max_abs: 1 });
+    expect(actionDivergence([[0, 0]], [[0, 0]])).toEqual({ cosine: 1, max_abs: 0 });
+    expect(actionDivergence([[1, 2]], [[1]])).toBeNull();
+  });
+});

@@ -1,0 +1,673 @@
+/**
+ * Writes one JSONL trace per serving session (spec §4.3), without ever holding up `/act`.
+ *
+ * `write*()` only stamps the record (seq, timestamp) and pushes it onto a bounded in-memory
+ * queue; it returns synchronously and never throws. A background pump (setImmediate) builds,
+ * serializes, hashes and writes the queued records in batches, honouring stream backpressure.
+ * When the queue overflows or the disk fails (open error, EACCES, ENOSPC, the file or its
+ * directory removed), recording stops: one error line in the log says why and that serving
+ * continues, the dropped-records counter counts what was lost, and later writes are dropped
+ * (and counted). Serving never sees an exception from here.
+ *
+ * Callers hand over their arrays (state, actions) and must not mutate them afterwards: the
+ * record is serialized later, off the caller's path.
+ */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { createWriteStream, fstat, promises as fsp, type WriteStream } from 'node:fs';
+import { cpus, arch, platform, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createGzip, constants as zconst, type Gzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import type { Logger } from '../platform/logger.js';
+import { SWITCHYARD_VERSION } from '../version.js';
+import { canonicalizeJs } from './canonical-json.js';
+import { GENESIS_HASH, sealRecord } from './chain.js';
+
+export const TRACE_SCHEMA_VERSION = 1;
+
+export type Redaction = 'hash_only' | 'full' | 'none';
+
+export interface TracePolicyRef {
+  slot: string;
+  model_id: string;
+  model_hash: string;
+}
+
+export interface TraceRouting {
+  slot: string;
+  routing_key: string;
+  degraded: boolean;
+  cached: boolean;
+}
+
+export interface TraceError {
+  code: string;
+  message: string;
+}
+
+export interface TraceLatency {
+  total_ms: number;
+  /** Named stage timings in milliseconds, e.g. `{ queue_ms, infer_ms }`. */
+  stages?: Record<string, number>;
+}
+
+export interface TraceResponse {
+  /** `[num_actions][action_dim]` */
+  actions: ReadonlyArray<ArrayLike<number>>;
+  num_actions?: number;
+  action_dim?: number;
+}
+
+/** What `writeRequest` takes: the trace's own field names (spec §4.3). */
+export interface TraceRequestInput {
+  /** Index of this action chunk within its episode; counted per episode when left out. */
+  chunk_id?: number;
+  request: {
+    episode_id?: string | null;
+    request_id?: string | null;
+    instruction?: string | null;
+    state: ArrayLike<number>;
+    /** The base64 image as received; stored per the redaction mode, never as is by default. */
+    image?: string | null;
+  };
+  /** null when the request failed. */
+  response: TraceResponse | null;
+  latency: TraceLatency;
+  denoise: { steps_used: number; steps_configured: number; adaptive: boolean };
+  cache?: { status: 'hit' | 'miss' } | null;
+  error?: TraceError | null;
+  /** Two-policy mode only. */
+  routing?: TraceRouting | null;
+}
+
+export interface TraceShadowInput {
+  /** The `seq` of the request this answers (what `writeRequest` returned). */
+  seq: number;
+  routing?: Partial<TraceRouting> | null;
+  response: TraceResponse | null;
+  latency: TraceLatency;
+  error?: TraceError | null;
+  /** Divergence from the primary answer; see `actionDivergence`. */
+  divergence?: { cosine: number; max_abs: number } | null;
+}
+
+export interface DroppedCounter {
+  inc(n?: number): void;
+}
+
+export interface TraceWriterOptions {
+  /** Directory for trace files; created when missing. */
+  dir: string;
+  /** The served model's hash, in the file name and the header (in two-policy mode: the caller's choice, e.g. slot `a`). */
+  modelHash: string;
+  gzip?: boolean;
+  /** Default `hash_only`: only `image_sha256`. `full` keeps the image too; `none` stores neither. */
+  redaction?: Redaction;
+  providers?: string[];
+  /** Defaults to `hostHardware()`. */
+  hardware?: Record<string, unknown>;
+  /** Two-policy mode: `[{slot, model_id, model_hash}]`. */
+  policies?: TracePolicyRef[];
+  /** The A/B split (percent to `a`), or null in single-policy mode. */
+  split?: number | null;
+  /** More header fields (cannot replace the ones above). */
+  headerExtra?: Record<string, unknown>;
+  switchyardVersion?: string;
+  clock: { now(): number };
+  logger: Logger;
+  /** `switchyard_trace_records_dropped_total`; prom-client's Counter fits. */
+  droppedCounter?: DroppedCounter;
+  /** Fixed session id; otherwise 12 hex digits from `randomBytes`. */
+  sessionId?: string;
+  randomBytes?: (n: number) => Uint8Array;
+  /** Records waiting to be written; beyond this recording stops. Default 10,000. */
+  maxQueue?: number;
+  /** Records serialized per event-loop turn. Default 256. */
+  batchSize?: number;
+  /** How often buffered gzip output is flushed to the file and the file checked for deletion. Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Tests: replace the file sink (gets the full path, returns the stream to write the file's bytes to). */
+  createSink?: (path: string) => Writable;
+}
+
+export type TraceWriterState = 'opening' | 'recording' | 'stopped' | 'failed' | 'closed';
+
+export interface TraceWriterStats {
+  state: TraceWriterState;
+  /** Records handed to the file stream (header and footer included). */
+  written: number;
+  dropped: number;
+  queued: number;
+  stopReason: string | null;
+}
+
+/** Hardware description for the header, from `node:os`. */
+export function hostHardware(): Record<string, unknown> {
+  const c = cpus();
+  return { platform: platform(), arch: arch(), cpu_model: c[0]?.model ?? 'unknown', cpu_count: c.length, total_memory_bytes: totalmem(), node: process.version };
+}
+
+/**
+ * Divergence of a shadow answer from the primary one, over the flattened actions: cosine
+ * similarity (1 when both are all zeros, 0 when only one is) and the largest absolute
+ * difference. null when the shapes differ.
+ */
+export function actionDivergence(a: ReadonlyArray<ArrayLike<number>>, b: ReadonlyArray<ArrayLike<number>>): { cosine: number; max_abs: number } | null {
+  if (a.length !== b.length) return null;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ra = a[i]!;
+    const rb = b[i]!;
+    if (ra.length !== rb.length) return null;
+    for (let j = 0; j < ra.length; j++) {
+      const x = ra[j]!;
+      const y = rb[j]!;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+      const d = Math.abs(x - y);
+      if (d > maxAbs || d !== d) maxAbs = d;
+    }
+  }
+  const cosine = na === 0 && nb === 0 ? 1 : na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return { cosine, max_abs: maxAbs };
+}
+
+/** `<YYYYMMDD>-<HHMMSS>-<model_hash>-<session_id>.jsonl[.gz]`, UTC. */
+export function traceFileName(startedAtMs: number, modelHash: string, sessionId: string, gzip: boolean): string {
+  const d = new Date(startedAtMs);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+  return `${stamp}-${modelHash}-${sessionId}.jsonl${gzip ? '.gz' : ''}`;
+}
+
+/** First 16 hex of SHA-256 of the base64 text (spec §4.3). */
+export function imageSha256(base64: string): string {
+  return createHash('sha256').update(base64, 'utf8').digest('hex').slice(0, 16);
+}
+
+type Queued =
+  | { k: 'header'; rec: Record<string, unknown> }
+  | { k: 'request'; seq: number; chunk: number; ts: number; input: TraceRequestInput }
+  | { k: 'shadow'; ts: number; input: TraceShadowInput }
+  | { k: 'footer'; rec: Record<string, unknown> };
+
+const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+export class TraceWriter {
+  readonly sessionId: string;
+  readonly fileName: string;
+  readonly path: string;
+  readonly startedAt: string;
+  readonly redaction: Redaction;
+  /** Resolves true once the file is open, false if it could not be opened. Never rejects. */
+  readonly opened: Promise<boolean>;
+
+  private readonly opts: TraceWriterOptions;
+  private readonly maxQueue: number;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+
+  private queue: Queued[] = [];
+  private head = 0;
+  private _state: TraceWriterState = 'opening';
+  private stopReason: string | null = null;
+  private prevHash = GENESIS_HASH;
+
+  private seq = 0;
+  private readonly chunkByEpisode = new Map<string, number>();
+  private requests = 0;
+  private shadows = 0;
+  private errors = 0;
+  private written = 0;
+  private dropped = 0;
+  /** Records handed to the stream whose write callback has not come back yet. */
+  private unacked = 0;
+
+  private sink: Writable | null = null;
+  private gz: Gzip | null = null;
+  private file: WriteStream | null = null;
+  private sinkDone: Promise<void> = Promise.resolve();
+  private pumpScheduled = false;
+  private waitingDrain = false;
+  private closing = false;
+  private ended = false;
+  private closePromise: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(opts: TraceWriterOptions) {
+    this.opts = opts;
+    this.maxQueue = Math.max(1, opts.maxQueue ?? 10_000);
+    this.batchSize = Math.max(1, opts.batchSize ?? 256);
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.redaction = opts.redaction ?? 'hash_only';
+    const rnd = opts.randomBytes ?? ((n: number) => cryptoRandomBytes(n));
+    this.sessionId = opts.sessionId ?? Buffer.from(rnd(6)).toString('hex');
+    const now = opts.clock.now();
+    this.startedAt = new Date(now).toISOString();
+    const modelHash = SAFE_NAME.test(opts.modelHash) ? opts.modelHash : 'unknown';
+    const sessionForName = SAFE_NAME.test(this.sessionId) ? this.sessionId : 'session';
+    this.fileName = traceFileName(now, modelHash, sessionForName, opts.gzip ?? false);
+    this.path = join(opts.dir, this.fileName);
+
+    const header: Record<string, unknown> = { ...(opts.headerExtra ?? {}) };
+    Object.assign(header, {
+      kind: 'header',
+      schema_version: TRACE_SCHEMA_VERSION,
+      session_id: this.sessionId,
+      started_at: this.startedAt,
+      model_hash: opts.modelHash,
+      providers: opts.providers ?? [],
+      hardware: opts.hardware ?? hostHardware(),
+      redaction: this.redaction,
+      switchyard_version: opts.switchyardVersion ?? SWITCHYARD_VERSION,
+      split: opts.split ?? null,
+    });
+    if (opts.policies && opts.policies.length > 0) header.policies = opts.policies.map((p) => ({ slot: p.slot, model_id: p.model_id, model_hash: p.model_hash }));
+    this.queue.push({ k: 'header', rec: header });
+
+    this.opened = this.open();
+  }
+
+  get state(): TraceWriterState {
+    return this._state;
+  }
+
+  get stats(): TraceWriterStats {
+    return { state: this._state, written: this.written, dropped: this.dropped, queued: this.queue.length - this.head, stopReason: this.stopReason };
+  }
+
+  /** Queues a `request` record; returns its `seq` (from 1). Never throws, never blocks. */
+  writeRequest(input: TraceRequestInput): number {
+    const seq = ++this.seq;
+    if (!this.accepting()) return seq;
+    let chunk = input.chunk_id;
+    const episode = input.request.episode_id;
+    if (chunk === undefined) {
+      if (episode) {
+        chunk = this.chunkByEpisode.get(episode) ?? 0;
+        if (this.chunkByEpisode.size >= 10_000 && !this.chunkByEpisode.has(episode)) {
+          const oldest = this.chunkByEpisode.keys().next();
+          if (!oldest.done) this.chunkByEpisode.delete(oldest.value);
+        }
+        this.chunkByEpisode.delete(episode);
+        this.chunkByEpisode.set(episode, chunk + 1);
+      } else chunk = 0;
+    }
+    this.enqueue({ k: 'request', seq, chunk, ts: this.opts.clock.now(), input });
+    return seq;
+  }
+
+  /** Queues a `shadow_result` record for request `input.seq`. Never throws, never blocks. */
+  writeShadowResult(input: TraceShadowInput): void {
+    if (!this.accepting()) return;
+    this.enqueue({ k: 'shadow', ts: this.opts.clock.now(), input });
+  }
+
+  /** Resolves when everything queued so far has been handed to the file stream (or dropped). */
+  flush(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.schedule();
+    });
+  }
+
+  /** Writes the footer, flushes, closes the file. Never rejects; safe to call twice. */
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.closePromise = this.doClose();
+    return this.closePromise;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private accepting(): boolean {
+    if (this._state === 'opening' || this._state === 'recording') {
+      if (!this.closing) return true;
+    }
+    this.countDropped(1);
+    return false;
+  }
+
+  private enqueue(item: Queued): void {
+    if (this.queue.length - this.head >= this.maxQueue) {
+      this.countDropped(1);
+      this.stop('overflow', `the trace queue is full (${this.maxQueue} records waiting: the disk is slower than the traffic)`);
+      return;
+    }
+    this.queue.push(item);
+    this.schedule();
+  }
+
+  private countDropped(n: number): void {
+    if (n <= 0) return;
+    this.dropped += n;
+    try {
+      this.opts.droppedCounter?.inc(n);
+    } catch {
+      // a metrics failure must not reach serving
+    }
+  }
+
+  /**
+   * Stops recording once. `overflow`: what is queued is still written and the footer says why;
+   * `failed`: the disk failed, everything not yet written is dropped.
+   */
+  private stop(mode: 'overflow' | 'failed', reason: string, err?: unknown): void {
+    if (this._state === 'failed' || this._state === 'closed') return;
+    const firstStop = this._state !== 'stopped';
+    if (mode === 'failed') {
+      const lost = this.queue.length - this.head + this.unacked;
+      this.queue = [];
+      this.head = 0;
+      this.unacked = 0;
+      this.countDropped(lost);
+      this._state = 'failed';
+      this.teardown();
+    } else {
+      this._state = 'stopped';
+    }
+    if (firstStop) {
+      this.stopReason = reason;
+      const code = (err as { code?: unknown } | undefined)?.code;
+      try {
+        this.opts.logger.error(
+          { path: this.path, reason, ...(typeof code === 'string' ? { code } : {}), dropped_records: this.dropped },
+          `trace recording stopped: ${reason}. Serving continues without recording; later records are dropped and counted in switchyard_trace_records_dropped_total.`,
+        );
+      } catch {
+        // the logger failing must not reach serving either
+      }
+    }
+    this.wakeIdle();
+  }
+
+  private async open(): Promise<boolean> {
+    try {
+      await fsp.mkdir(this.opts.dir, { recursive: true });
+    } catch (e) {
+      this.stop('failed', `cannot create the trace directory ${this.opts.dir} (${describeError(e)})`, e);
+      return false;
+    }
+    if (this._state === 'failed') return false;
+    try {
+      if (this.opts.createSink) {
+        const s = this.opts.createSink(this.path);
+        this.attach(s, s, null);
+      } else {
+        const file = createWriteStream(this.path, { flags: 'wx' });
+        this.file = file;
+        if (this.opts.gzip) {
+          const gz = createGzip();
+          this.gz = gz;
+          this.attach(gz, file, pipeline(gz, file));
+        } else {
+          this.attach(file, file, null);
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            file.off('open', done);
+            file.off('error', done);
+            file.off('close', done);
+            resolve();
+          };
+          file.once('open', done);
+          file.once('error', done);
+          file.once('close', done);
+        });
+      }
+    } catch (e) {
+      this.stop('failed', `cannot open the trace file ${this.path} (${describeError(e)})`, e);
+      return false;
+    }
+    // The stream's 'error' handler may have failed the writer while we waited.
+    if ((this._state as TraceWriterState) === 'failed') return false;
+    if (this._state === 'opening') this._state = 'recording';
+    this.schedule();
+    return true;
+  }
+
+  private attach(head: Writable, tail: Writable, piped: Promise<void> | null): void {
+    this.sink = head;
+    const onError = (e: unknown) => this.stop('failed', `cannot write the trace file ${this.path} (${describeError(e)})`, e);
+    head.on('error', onError);
+    if (tail !== head) tail.on('error', onError);
+    const done = piped ?? finished(tail);
+    this.sinkDone = done.then(
+      () => undefined,
+      (e: unknown) => onError(e),
+    );
+  }
+
+  private teardown(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const sink = this.sink;
+    this.sink = null;
+    try {
+      sink?.destroy();
+      if (this.file && !this.file.destroyed) this.file.destroy();
+    } catch {
+      // already gone
+    }
+  }
+
+  private schedule(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private isIdle(): boolean {
+    return this.head >= this.queue.length || this._state === 'failed' || this._state === 'closed';
+  }
+
+  private wakeIdle(): void {
+    if (!this.isIdle() || this.idleWaiters.length === 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  private pump(): void {
+    if (this._state === 'failed' || this._state === 'closed' || this._state === 'opening') return this.wakeIdle();
+    const sink = this.sink;
+    if (!sink || this.waitingDrain) return;
+    const end = Math.min(this.queue.length, this.head + this.batchSize);
+    if (end > this.head) {
+      let chunk = '';
+      let n = 0;
+      for (let i = this.head; i < end; i++) {
+        const item = this.queue[i]!;
+        let body: string;
+        try {
+          body = canonicalizeJs(this.build(item));
+        } catch (e) {
+          // A value that cannot be serialized (a Map, a cycle): drop that record, keep recording.
+          this.countDropped(1);
+          this.opts.logger.warn({ err: describeError(e) }, 'trace record could not be serialized and was dropped');
+          continue;
+        }
+        const sealed = sealRecord(this.prevHash, body);
+        this.prevHash = sealed.hash;
+        chunk += sealed.line;
+        n++;
+      }
+      this.head = end;
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head > 4096) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      if (n > 0) {
+        this.unacked += n;
+        this.written += n;
+        const ok = sink.write(chunk, (err) => {
+          if (!err && this.unacked >= n) this.unacked -= n;
+        });
+        this.armTimer();
+        if (!ok) {
+          this.waitingDrain = true;
+          sink.once('drain', () => {
+            this.waitingDrain = false;
+            this.schedule();
+          });
+        }
+      }
+    }
+    if (this.head < this.queue.length) {
+      if (!this.waitingDrain) this.schedule();
+      return;
+    }
+    this.wakeIdle();
+    if (this.closing && !this.ended && !this.waitingDrain) {
+      this.ended = true;
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      sink.end();
+    }
+  }
+
+  /** Periodic: push buffered gzip output to the file, and notice a deleted file. */
+  private armTimer(): void {
+    this.dirty = true;
+    if (this.timer || this.flushIntervalMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.dirty || this._state === 'failed' || this.ended) return;
+      this.dirty = false;
+      if (this.gz) this.gz.flush(zconst.Z_SYNC_FLUSH, () => {});
+      const fd = (this.file as unknown as { fd?: unknown } | null)?.fd;
+      if (typeof fd === 'number') {
+        fstat(fd, (err, st) => {
+          if (!err && st.nlink === 0) this.stop('failed', `the trace file ${this.path} was deleted (or its directory removed) while recording`);
+        });
+      }
+    }, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private async doClose(): Promise<void> {
+    const endedAt = new Date(this.opts.clock.now()).toISOString();
+    if (this._state === 'opening' || this._state === 'recording' || this._state === 'stopped') {
+      const footer: Record<string, unknown> = {
+        kind: 'footer',
+        schema_version: TRACE_SCHEMA_VERSION,
+        ended_at: endedAt,
+        totals: { requests: this.requests, shadow_results: this.shadows, errors: this.errors, dropped_records: this.dropped },
+      };
+      if (this.stopReason) footer.recording_stopped = this.stopReason;
+      // The footer bypasses the queue bound: it is one record and closes the file.
+      this.queue.push({ k: 'footer', rec: footer });
+    }
+    this.closing = true;
+    await this.opened;
+    if (this._state !== 'failed') {
+      this.schedule();
+      await this.sinkDone;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this._state !== 'failed') this._state = 'closed';
+    this.wakeIdle();
+  }
+
+  /** Builds the record object, keys in sorted order (the serializer then need not sort). */
+  private build(item: Queued): Record<string, unknown> {
+    switch (item.k) {
+      case 'header':
+        return item.rec;
+      case 'footer': {
+        // Totals as of the footer's turn in the queue: everything before it has been built.
+        const totals = item.rec.totals as Record<string, number>;
+        totals.requests = this.requests;
+        totals.shadow_results = this.shadows;
+        totals.errors = this.errors;
+        totals.dropped_records = this.dropped;
+        return item.rec;
+      }
+      case 'request': {
+        const inp = item.input;
+        this.requests++;
+        if (inp.error) this.errors++;
+        const rq = inp.request;
+        const request: Record<string, unknown> = { episode_id: rq.episode_id ?? null };
+        const image = rq.image;
+        if (this.redaction === 'full') request.image = image ?? null;
+        if (this.redaction !== 'none') request.image_sha256 = image ? imageSha256(image) : null;
+        request.instruction = rq.instruction ?? null;
+        request.request_id = rq.request_id ?? null;
+        request.state = rq.state;
+        const rec: Record<string, unknown> = {};
+        if (inp.cache) rec.cache = { status: inp.cache.status };
+        rec.chunk_id = item.chunk;
+        rec.denoise = { adaptive: inp.denoise.adaptive, steps_configured: inp.denoise.steps_configured, steps_used: inp.denoise.steps_used };
+        if (inp.error) rec.error = { code: inp.error.code, message: inp.error.message };
+        rec.kind = 'request';
+        rec.latency = latency(inp.latency);
+        rec.request = request;
+        rec.response = response(inp.response);
+        if (inp.routing) rec.routing = { cached: inp.routing.cached, degraded: inp.routing.degraded, routing_key: inp.routing.routing_key, slot: inp.routing.slot };
+        rec.schema_version = TRACE_SCHEMA_VERSION;
+        rec.seq = item.seq;
+        rec.timestamp = item.ts / 1000;
+        return rec;
+      }
+      case 'shadow': {
+        const inp = item.input;
+        this.shadows++;
+        const rec: Record<string, unknown> = {
+          divergence: inp.divergence ? { cosine: inp.divergence.cosine, max_abs: inp.divergence.max_abs } : null,
+          error: inp.error ? { code: inp.error.code, message: inp.error.message } : null,
+          kind: 'shadow_result',
+          latency: latency(inp.latency),
+          response: response(inp.response),
+          routing: inp.routing ?? null,
+          schema_version: TRACE_SCHEMA_VERSION,
+          seq: inp.seq,
+          timestamp: item.ts / 1000,
+        };
+        return rec;
+      }
+    }
+  }
+}
+
+function latency(l: TraceLatency): Record<string, unknown> {
+  return l.stages ? { stages: l.stages, total_ms: l.total_ms } : { total_ms: l.total_ms };
+}
+
+function response(r: TraceResponse | null): Record<string, unknown> | null {
+  if (!r) return null;
+  const numActions = r.num_actions ?? r.actions.length;
+  const actionDim = r.action_dim ?? r.actions[0]?.length ?? 0;
+  return { action_dim: actionDim, actions: r.actions, num_actions: numActions };
+}
+
+function describeError(e: unknown): string {
+  if (e && typeof e === 'object') {
+    const code = (e as { code?: unknown }).code;
+    const msg = (e as { message?: unknown }).message;
+    return typeof code === 'string' ? `${code}: ${String(msg ?? '')}` : String(msg ?? e);
+  }
+  return String(e);
+}

@@ -1,0 +1,106 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export type Stage = 'candidate' | 'staging' | 'production' | 'archived';
+
+/**
+ * The workbench as an operator sees it, found by roles and names (SPEC §7), never by CSS classes.
+ */
+export class WorkbenchPage {
+  constructor(
+    readonly page: Page,
+    readonly url: string,
+  ) {}
+
+  async open(): Promise<void> {
+    await this.page.goto(this.url);
+    await expect(this.heading('Versions')).toBeVisible();
+  }
+
+  heading(name: string): Locator {
+    return this.page.getByRole('heading', { level: 1, name, exact: true });
+  }
+
+  nav(): Locator {
+    return this.page.getByRole('navigation', { name: 'Workbench' });
+  }
+
+  navLink(name: string): Locator {
+    return this.nav().getByRole('link', { name, exact: true });
+  }
+
+  async versions(): Promise<void> {
+    await this.navLink('Versions').click();
+    await expect(this.heading('Versions')).toBeVisible();
+  }
+
+  async traffic(): Promise<void> {
+    await this.navLink('Traffic').click();
+    await expect(this.heading('Traffic')).toBeVisible();
+  }
+
+  // ---- Versions page ----
+
+  versionsTable(): Locator {
+    return this.page.getByRole('table', { name: 'Versions' });
+  }
+
+  /** One row per version (the policy group rows have no version button). */
+  versionRows(): Locator {
+    return this.versionsTable()
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('button') });
+  }
+
+  versionRow(policy: string, label: string): Locator {
+    return this.versionRows().filter({ has: this.page.getByRole('button', { name: `${policy} ${label}`, exact: true }) });
+  }
+
+  rowsWithStage(stage: Stage): Locator {
+    return this.versionRows().filter({ has: this.page.getByText(stage, { exact: true }) });
+  }
+
+  detailPane(): Locator {
+    return this.page.getByRole('region', { name: 'Version details' });
+  }
+
+  async openDetails(row: Locator): Promise<Locator> {
+    await row.click();
+    await expect(this.detailPane()).toBeVisible();
+    return this.detailPane();
+  }
+
+  // ---- Traffic page ----
+
+  slotCard(slot: 'A' | 'B' | 'Prod' | 'Shadow'): Locator {
+    return this.page.getByRole('region', { name: `Slot ${slot}`, exact: true });
+  }
+
+  splitSlider(): Locator {
+    return this.page.getByRole('slider', { name: 'Split' });
+  }
+
+  /**
+   * Moves the slider with the keyboard, as an operator would: Home (0) or End (100), whichever is
+   * nearer, then arrow keys. Every step is a change the workbench sends to the router; the method
+   * returns once the router has confirmed the final value.
+   */
+  async setSplit(split: number): Promise<void> {
+    if (!Number.isInteger(split) || split < 0 || split > 100) throw new RangeError(`split must be 0..100, got ${split}`);
+    const slider = this.splitSlider();
+    await slider.focus();
+    if (split <= 50) {
+      await slider.press('Home');
+      for (let i = 0; i < split; i += 1) await slider.press('ArrowRight');
+    } else {
+      await slider.press('End');
+      for (let i = 0; i < 100 - split; i += 1) await slider.press('ArrowLeft');
+    }
+    await expect(slider).toHaveValue(String(split));
+    await expect(this.page.getByText(`A ${split}% / B ${100 - split}%`, { exact: true })).toBeVisible();
+    await expect(this.page.getByRole('status').filter({ hasText: `The router sends ${split}% of new episodes to A.` })).toBeVisible();
+  }
+
+  alerts(): Locator {
+    return this.page.getByRole('alert');
+  }
+}

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const resultsDir = path.join(repoRoot, 'test-results');
+
+/** Environment variables global-setup.ts hands to the test workers. */
+export const ENV_URL = 'SWITCHYARD_E2E_URL';
+export const ENV_PID = 'SWITCHYARD_E2E_PID';
+export const ENV_DIR = 'SWITCHYARD_E2E_DIR';
+
+/** The line `switchyard console` prints once it serves: `Switchyard console: http://127.0.0.1:<port>/`. */
+export const CONSOLE_LINE = /Switchyard console:\s*(https?:\/\/\S+)/;
+
+export interface ServerInfo {
+  /** The URL printed by the console, token included when there is one. */
+  url: string;
+  origin: string;
+  token: string | null;
+}
+
+export function serverFromEnv(): ServerInfo {
+  const url = process.env[ENV_URL];
+  if (!url) throw new Error(`${ENV_URL} is not set: global-setup.ts did not start the Switchyard console`);
+  const parsed = new URL(url);
+  return { url, origin: parsed.origin, token: parsed.searchParams.get('token') };
+}
+
+/** Calls the contract over HTTP from the test (Node side), as the workbench would. */
+export async function callApi<T>(server: ServerInfo, method: string, input: unknown = {}): Promise<T> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (server.token !== null) headers.Authorization = `Bearer ${server.token}`;
+  const response = await fetch(`${server.origin}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(input) });
+  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: string; message: string } };
+  if (!body.ok) throw new Error(`${method} failed: ${body.error?.code} ${body.error?.message}`);
+  return body.value as T;
+}
+
+export interface SlotInfo {
+  slot: string;
+  versionRef: string;
+  modelVersion: string;
+}
+
+export interface ServingStateInfo {
+  mode: 'off' | 'single' | 'ab';
+  split: number;
+  slots: SlotInfo[];
+  actUrl: string | null;
+}
