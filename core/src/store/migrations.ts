@@ -63,6 +63,65 @@ export const migrations: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'suites, evaluation runs and results, verdicts',
+    sql: `
+      CREATE TABLE suites (
+        fingerprint  TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        environment  TEXT NOT NULL,
+        env_version  TEXT NOT NULL,
+        path         TEXT,
+        case_count   INTEGER NOT NULL,
+        slices_json  TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+      );
+      CREATE INDEX suites_name ON suites(name, created_at);
+      CREATE TABLE eval_runs (
+        id                 INTEGER PRIMARY KEY,
+        version_id         INTEGER NOT NULL REFERENCES versions(id),
+        suite_fingerprint  TEXT NOT NULL REFERENCES suites(fingerprint),
+        kind               TEXT NOT NULL DEFAULT 'native' CHECK (kind IN ('native', 'imported')),
+        status             TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+        started_at         TEXT NOT NULL,
+        ended_at           TEXT,
+        cases_total        INTEGER NOT NULL,
+        cases_done         INTEGER NOT NULL DEFAULT 0,
+        error              TEXT,
+        determinism_json   TEXT,
+        stats_json         TEXT
+      );
+      CREATE INDEX eval_runs_version_suite ON eval_runs(version_id, suite_fingerprint, status, id);
+      CREATE TABLE eval_results (
+        run_id        INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        case_id       TEXT NOT NULL,
+        slices_json   TEXT NOT NULL,
+        pass          INTEGER NOT NULL CHECK (pass IN (0, 1)),
+        graders_json  TEXT NOT NULL,
+        score         REAL,
+        latency_ms    REAL,
+        cost          REAL,
+        -- 1: kept from a run that failed; evidence only, never a pass.
+        partial       INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1)),
+        detail_json   TEXT,
+        PRIMARY KEY (run_id, case_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE verdicts (
+        id                    INTEGER PRIMARY KEY,
+        policy                TEXT NOT NULL,
+        candidate_version_id  INTEGER NOT NULL REFERENCES versions(id),
+        baseline_version_id   INTEGER REFERENCES versions(id),
+        transition            TEXT NOT NULL,
+        suite_fingerprint     TEXT,
+        rules_hash            TEXT NOT NULL,
+        verdict               TEXT NOT NULL CHECK (verdict IN ('GO', 'NO-GO', 'INCONCLUSIVE')),
+        evidence_json         TEXT NOT NULL,
+        created_at            TEXT NOT NULL
+      );
+      CREATE INDEX verdicts_candidate ON verdicts(candidate_version_id, transition, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -58,48 +58,37 @@ function pad2(n: number): string {
 }
 
 /**
- * Python's `repr(float)`. JavaScript's `Number#toString` yields the same shortest round-trip
- * digits (closest of the shortest, like David Gay's mode 0 in CPython); only the layout differs.
+ * Python's `repr(float)`. JavaScript's `Number#toExponential()` (no argument) yields the same
+ * shortest round-trip digits as CPython's repr (V8 uses the shortest digits closest to the
+ * value, like David Gay's mode 0); only the layout differs: Python uses fixed notation when
+ * the decimal exponent is in [-4, 16), adding `.0` to a whole number, and scientific notation
+ * with a signed, at least two-digit exponent otherwise. (`toExponential` is also about twice as
+ * fast as `String(x)` in V8, which matters on the trace writer's path.)
  */
 export function pyFloatRepr(x: number): string {
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   if (x !== x) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const ax = x < 0 ? -x : x;
-  if (ax >= 1e-4 && ax < 1e16) {
-    // Python prints fixed notation here, and so does JavaScript (it does for [1e-7, 1e21)),
-    // with the same digits; Python adds ".0" to a whole number.
-    const s = String(x);
-    return s.indexOf('.') === -1 ? s + '.0' : s;
-  }
-  // Scientific notation: take the shortest digits and the decimal exponent from String(x).
-  const s = String(ax);
-  let digits: string;
-  let exp: number;
+  const s = x.toExponential(); // "-d.ddde-7", "de+16"
   const e = s.indexOf('e');
-  if (e !== -1) {
-    const mant = s.slice(0, e);
-    exp = Number(s.slice(e + 1));
-    digits = mant.length > 1 ? mant[0] + mant.slice(2) : mant;
+  const neg = s.charCodeAt(0) === 45;
+  const d0 = neg ? 1 : 0;
+  // The significant digits without the point, and the decimal exponent of the first one.
+  const digits = e - d0 > 1 ? s[d0] + s.slice(d0 + 2, e) : s.slice(d0, e);
+  const exp = +s.slice(e + 1);
+  let out: string;
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) out = '0.' + ZEROS.slice(0, -exp - 1) + digits;
+    else if (exp + 1 >= digits.length) out = digits + ZEROS.slice(0, exp + 1 - digits.length) + '.0';
+    else out = digits.slice(0, exp + 1) + '.' + digits.slice(exp + 1);
   } else {
-    const dot = s.indexOf('.');
-    if (dot === -1) {
-      // A whole number in [1e16, 1e21): "12345678901234567000"
-      exp = s.length - 1;
-      digits = s.replace(/0+$/, '');
-    } else {
-      // A small number in [1e-7, 1e-4): "0.00001234"
-      const frac = s.slice(dot + 1);
-      let z = 0;
-      while (frac.charCodeAt(z) === 48) z++;
-      exp = -(z + 1);
-      digits = frac.slice(z);
-    }
+    out = (digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits) + (exp < 0 ? 'e-' : 'e+') + pad2(exp < 0 ? -exp : exp);
   }
-  const mantissa = digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits;
-  return (x < 0 ? '-' : '') + mantissa + (exp < 0 ? 'e-' : 'e+') + pad2(exp < 0 ? -exp : exp);
+  return neg ? '-' + out : out;
 }
+
+const ZEROS = '0000000000000000';
 
 /**
  * The canonical text of a number token: a token without `.`, `e`, `E` is a Python int and keeps
@@ -232,6 +221,19 @@ function emit(v: unknown, float: boolean, floatKeys: ReadonlySet<string>): strin
       if (Array.isArray(v)) {
         const n = v.length;
         if (n === 0) return '[]';
+        if (float && typeof v[0] === 'number') {
+          // Fast path for float vectors (state, action rows).
+          let out = '[' + pyFloatRepr(v[0]);
+          let i = 1;
+          for (; i < n; i++) {
+            const x: unknown = v[i];
+            if (typeof x !== 'number') break;
+            out += ',' + pyFloatRepr(x);
+          }
+          if (i === n) return out + ']';
+          for (; i < n; i++) out += ',' + emitItem(v[i], float, floatKeys);
+          return out + ']';
+        }
         let out = '[' + emitItem(v[0], float, floatKeys);
         for (let i = 1; i < n; i++) out += ',' + emitItem(v[i], float, floatKeys);
         return out + ']';

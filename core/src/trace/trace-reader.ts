@@ -107,7 +107,7 @@ export class TraceReader implements AsyncIterable<TraceEntry> {
     const file = createReadStream(this.path, { highWaterMark: 256 * 1024 });
     if (!this.gzip) return file;
     // Z_SYNC_FLUSH: a gzip file cut short by a crash yields what it holds instead of an error.
-    const gunzip = createGunzip({ finishFlush: zconst.Z_SYNC_FLUSH });
+    const gunzip = createGunzip({ finishFlush: zconst.Z_SYNC_FLUSH, chunkSize: 256 * 1024 });
     file.on('error', (e) => gunzip.destroy(e));
     return file.pipe(gunzip);
   }
