@@ -109,7 +109,7 @@ describe('renderer boundaries', () => {
       "import { methods, type Result } from '@contract';",
       "import { useStore } from 'zustand';",
       "import { HttpTransport } from './http-transport';",
-      "import { App } from '../App';",
+      "import { App } from '../app';",
       "import './styles.css';",
     ];
     for (const line of good) expect(violations('api/x.ts', line), line).toEqual([]);

@@ -8,16 +8,20 @@
  *     canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
  *     rec["record_hash"] == hashlib.sha256((prev + canon).encode("ascii")).hexdigest()
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { canonicalize, NumberToken, type JsonObject, type JsonValue } from './canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const PREV_HASH_FIELD = 'prev_record_hash';
 export const RECORD_HASH_FIELD = 'record_hash';
 
-/** hex SHA-256 of `prevHash + canonicalBody` (both ASCII). */
+// One-shot `crypto.hash` (Node >= 20.12) is about 1.5x faster than createHash for small inputs.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+
+/** hex SHA-256 of `prevHash + canonicalBody` (both ASCII, so UTF-8 and ASCII bytes agree). */
 export function chainHash(prevHash: string, canonicalBody: string): string {
-  return createHash('sha256').update(prevHash, 'latin1').update(canonicalBody, 'utf8').digest('hex');
+  const data = prevHash + canonicalBody;
+  return oneShot ? oneShot('sha256', data, 'hex') : nodeCrypto.createHash('sha256').update(data, 'utf8').digest('hex');
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ComponentType } from 'react';
-import { TrafficPage } from './TrafficPage';
-import { VersionsPage } from './VersionsPage';
+import { TrafficPage } from './traffic-page';
+import { VersionsPage } from './versions-page';
 
 export interface PageEntry {
   id: string;

@@ -1,9 +1,9 @@
 import { useContext, useEffect, useRef } from 'react';
 import type { VersionSummary } from '@contract';
-import { DoctorStatus, StageBadge, VerdictBadge } from '../components/Badges';
-import { EmptyState } from '../components/EmptyState';
-import { ErrorAlert } from '../components/ErrorAlert';
-import { PageHeader } from '../components/PageHeader';
+import { DoctorStatus, StageBadge, VerdictBadge } from '../components/badges';
+import { EmptyState } from '../components/empty-state';
+import { ErrorAlert } from '../components/error-alert';
+import { PageHeader } from '../components/page-header';
 import { formatBytes, formatDateTime } from '../format';
 import { useStores, useVersions } from '../stores/context';
 import { selectSelectedVersion, type VersionRef } from '../stores/versions-store';

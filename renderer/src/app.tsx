@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { Sidebar } from './components/Sidebar';
+import { Sidebar } from './components/sidebar';
 import { NavigationContext } from './pages/navigation';
 import { pageForPath, pages } from './pages/registry';
 import { usePath } from './router';

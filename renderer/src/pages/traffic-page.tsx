@@ -1,11 +1,11 @@
 import { useContext } from 'react';
 import type { DrainState } from '@contract';
-import { EmptyState } from '../components/EmptyState';
-import { ErrorAlert } from '../components/ErrorAlert';
-import { PageHeader } from '../components/PageHeader';
-import { RpsChart } from '../components/RpsChart';
-import { SlotCard } from '../components/SlotCard';
-import { SplitControl } from '../components/SplitControl';
+import { EmptyState } from '../components/empty-state';
+import { ErrorAlert } from '../components/error-alert';
+import { PageHeader } from '../components/page-header';
+import { RpsChart } from '../components/rps-chart';
+import { SlotCard } from '../components/slot-card';
+import { SplitControl } from '../components/split-control';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
 import { NavigationContext } from './navigation';
