@@ -69,7 +69,7 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       '--host',
     );
   }
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, return503OnClosing: true });
   await app.register(websocket);
   const serving = engine.serving;
   let boundPort = opts.port;

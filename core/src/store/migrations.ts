@@ -106,7 +106,7 @@ export const migrations: Migration[] = [
         partial       INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1)),
         detail_json   TEXT,
         PRIMARY KEY (run_id, case_id)
-      ) WITHOUT ROWID;
+      );
       CREATE TABLE verdicts (
         id                    INTEGER PRIMARY KEY,
         policy                TEXT NOT NULL,

@@ -179,18 +179,38 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+interface KeyInfo {
+  quoted: string;
+  surrogate: boolean;
+}
+
+/** Keys seen before, quoted: records repeat the same few dozen keys. Bounded. */
+const keyCache = new Map<string, KeyInfo>();
+
+function keyInfo(k: string): KeyInfo {
+  let info = keyCache.get(k);
+  if (info === undefined) {
+    info = { quoted: pyQuote(k), surrogate: SURROGATE.test(k) };
+    if (keyCache.size < 4096) keyCache.set(k, info);
+  }
+  return info;
+}
+
 function sortedKeys(o: object): string[] {
   const keys = Object.keys(o);
   if (keys.length < 2) return keys;
-  // Fast path: already in order (records are built with sorted keys) and no surrogates involved.
-  let ordered = true;
+  // Fast path: already in order (records are built with sorted keys). Code-unit order is
+  // code-point order unless a surrogate is involved.
+  let prev = keys[0]!;
+  if (keyInfo(prev).surrogate) return keys.sort(compareCodePoints);
   for (let i = 1; i < keys.length; i++) {
-    if (compareCodePoints(keys[i - 1]!, keys[i]!) > 0) {
-      ordered = false;
-      break;
-    }
+    const k = keys[i]!;
+    if (!(prev < k) || keyInfo(k).surrogate) return keys.sort(compareCodePoints);
+    prev = k;
   }
-  return ordered ? keys : keys.sort(compareCodePoints);
+  return keys;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +275,7 @@ function emit(v: unknown, float: boolean, floatKeys: ReadonlySet<string>): strin
       for (const k of sortedKeys(rec)) {
         const item = rec[k];
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-        out += (first ? '' : ',') + pyQuote(k) + ':' + emit(item, float || floatKeys.has(k), floatKeys);
+        out += (first ? '' : ',') + keyInfo(k).quoted + ':' + emit(item, float || floatKeys.has(k), floatKeys);
         first = false;
       }
       return out + '}';
