@@ -21,6 +21,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { checkParam, resolveParams, type EnvParams, type EnvironmentFactory } from './environment.js';
 import { ENVIRONMENTS, findEnvironment } from './environments.js';
+import { closest, IssueListError, MAX_ISSUES, type Issue } from './issues.js';
 
 export interface SuiteCase {
   id: string;
@@ -55,30 +56,18 @@ export interface Suite extends SuiteContent {
   sliceCounts: Record<string, number>;
 }
 
-export interface SuiteIssue {
-  /** `<file>:<line>: <field>` (JSONL) or `<file>: cases[<i>].<field>` (JSON). */
-  where: string;
-  message: string;
-}
+export type SuiteIssue = Issue;
 
 /** A suite file that cannot be used; `issues` lists every problem found (up to 100). */
-export class SuiteError extends SwitchyardError {
-  readonly issues: SuiteIssue[];
-  constructor(file: string, issues: SuiteIssue[]) {
-    const first = issues[0]!;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}: ${issues
-      .slice(1, 4)
-      .map((i) => `${i.where}: ${i.message}`)
-      .join('; ')}${issues.length > 4 ? '; …' : ''})` : '';
-    super(ErrorCodes.SWY_ERR_INVALID_INPUT, `The suite ${file} is invalid: ${first.where}: ${first.message}${more}. Fix the file and load it again.`, first.where);
+export class SuiteError extends IssueListError {
+  constructor(file: string, issues: Issue[]) {
+    super(`The suite ${file} is invalid`, issues, 'Fix the file and load it again.');
     this.name = 'SuiteError';
-    this.issues = issues;
   }
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const SLICE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const MAX_ISSUES = 100;
 const HEADER_KEYS = ['name', 'environment', 'description', 'params', 'cases'];
 const CASE_KEYS = ['id', 'slices', 'seed', 'params', 'initial_state'];
 
@@ -169,7 +158,9 @@ class Checker {
 
 function checkUnknownKeys(ck: Checker, obj: Obj, allowed: string[], at: (f?: string) => string, what: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) ck.add(at(k), `unknown field "${k}" in ${what}; allowed: ${allowed.join(', ')}`);
+    if (allowed.includes(k)) continue;
+    const guess = closest(k, allowed);
+    ck.add(at(k), `unknown field "${k}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`);
   }
 }
 

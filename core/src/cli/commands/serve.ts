@@ -1,0 +1,117 @@
+import { Option, type Command } from 'commander';
+import { SwitchyardError } from '../../contract/index.js';
+import { startConsoleSession } from '../../console-session.js';
+import { createEngine } from '../../engine.js';
+import { createLogger } from '../../platform/logger.js';
+import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
+import { intIn, reportFailure } from '../common.js';
+import { defaultStorePath, workbenchDir } from '../paths.js';
+
+interface ServeFlags {
+  store: string;
+  policyA?: string;
+  policyB?: string;
+  split: number;
+  shadowPolicy?: string;
+  rtc: boolean;
+  maxConsecutiveCrashes: number;
+  host: string;
+  port: number;
+  token?: string;
+  device: 'auto' | 'cpu' | 'cuda';
+  demo?: boolean;
+  open?: boolean;
+  json?: boolean;
+  logLevel: string;
+}
+
+function serveOptions(cmd: Command): Command {
+  return cmd
+    .option('--store <path>', 'SQLite store', defaultStorePath())
+    .option('--policy-a <ref>', 'slot a: export directory or policy@label')
+    .option('--policy-b <ref>', 'slot b: export directory or policy@label')
+    .option('--split <percent>', 'percent of new episodes routed to slot a', intIn('--split', 0, 100), 50)
+    .option('--shadow-policy <ref>', 'a shadow slot that answers every request off the critical path')
+    .option('--no-rtc', 'turn real-time chunking carry-over off (required for two-policy mode)')
+    .option('--max-consecutive-crashes <n>', 'failures in a row before a slot is drained', intIn('--max-consecutive-crashes', 1, 1_000_000), 5)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to bind (0 picks a free one)', intIn('--port', 0, 65535), 8000)
+    .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
+    .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--log-level <level>', 'pino log level', 'info')
+    .option('--json', 'print machine-readable lines');
+}
+
+async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
+  const logger = createLogger({ level: flags.logLevel });
+  if (flags.shadowPolicy) {
+    throw new SwitchyardError('SWY_ERR_CONFIG', '--shadow-policy is not available in this build yet.', '--shadow-policy');
+  }
+  if ((flags.policyA || flags.policyB) && path) {
+    throw new SwitchyardError('SWY_ERR_CONFIG', 'Give either PATH (single-policy mode) or --policy-a and --policy-b, not both.', 'PATH');
+  }
+  if (Boolean(flags.policyA) !== Boolean(flags.policyB)) {
+    throw new SwitchyardError('SWY_ERR_CONFIG', `--policy-${flags.policyA ? 'b' : 'a'} is missing: two-policy mode needs both --policy-a and --policy-b.`, flags.policyA ? '--policy-b' : '--policy-a');
+  }
+  if (!flags.token && !isLoopbackHost(flags.host)) {
+    throw new SwitchyardError('SWY_ERR_CONFIG', `Refusing --host ${flags.host} without --token: add --token, or keep the default 127.0.0.1.`, '--host');
+  }
+  const a = flags.policyA;
+  const b = flags.policyB;
+  const twoPolicy = Boolean(a && b) || (mode === 'console' && !path);
+  // The console runs the demo pair in two-policy mode, where RTC is always off.
+  const rtc = mode === 'console' && !path ? false : flags.rtc;
+  if (twoPolicy && rtc && (a || b)) {
+    throw new SwitchyardError('SWY_ERR_CONFIG', 'Two-policy mode needs --no-rtc: real-time chunking would blend one policy\'s actions into the other\'s chunks. Add --no-rtc, or serve one policy.', '--no-rtc');
+  }
+  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  try {
+    if (mode === 'console') {
+      const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
+      if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
+    } else if (path) await engine.startServing({ single: path });
+    else if (a && b) await engine.startServing({ a, b, split: flags.split });
+    const app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(mode === 'console' ? { workbenchDir: requireWorkbench() } : { workbenchDir: workbenchDir() }) });
+    await app.listen({ host: flags.host, port: flags.port });
+    const addr = app.server.address();
+    const port = addr && typeof addr === 'object' ? addr.port : flags.port;
+    const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}/`;
+    const url = flags.token ? `${base}?token=${encodeURIComponent(flags.token)}` : base;
+    const state = engine.serving.state();
+    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, state }) + '\n');
+    else {
+      if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
+      process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ')}${state.mode === 'ab' ? ` split ${state.split}% to a` : ''}; POST ${base}act\n`);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: draining in-flight requests');
+      await app.close();
+      await engine.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+}
+
+function requireWorkbench(): string {
+  const dir = workbenchDir();
+  if (!dir) throw new SwitchyardError('SWY_ERR_CONFIG', 'The workbench is not built (dist/renderer is missing). Run `npm run build` first.', 'dist/renderer');
+  return dir;
+}
+
+export function registerServeCommands(program: Command): void {
+  serveOptions(program.command('serve').argument('[PATH]', 'export directory or policy@label for single-policy mode').description('serve POST /act, /metrics and the control API'))
+    .action(async (path: string | undefined, flags: ServeFlags) => runServer(path, flags, 'serve').catch((e) => reportFailure(e, flags.json)));
+
+  serveOptions(program.command('console').argument('[PATH]', 'serve this one policy instead of the demo pair').description('serve the workbench to a browser on loopback and print its URL'))
+    .option('--demo', 'build the demo workspace into the store first (done anyway when the store is empty)')
+    .option('--no-open', 'accepted for symmetry with the desktop app; the URL is printed either way')
+    .action(async (path: string | undefined, flags: ServeFlags) => runServer(path, { ...flags, port: flags.port ?? 0 }, 'console').catch((e) => reportFailure(e, flags.json)));
+}

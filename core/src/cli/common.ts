@@ -1,0 +1,40 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { toErrorShape } from '../contract/index.js';
+import { createEngine, type Engine, type EngineConfig } from '../engine.js';
+import { createLogger } from '../platform/logger.js';
+import { defaultStorePath } from './paths.js';
+
+/** A commander argument parser for a whole number in [min, max], with a message naming the flag. */
+export function intIn(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}".`);
+    return n;
+  };
+}
+
+/** Prints an error the way every command does (one JSON line with --json) and exits 1. */
+export function reportFailure(e: unknown, json: boolean | undefined, exitCode = 1): never {
+  const shape = toErrorShape(e);
+  if (json) process.stdout.write(JSON.stringify({ ok: false, error: shape }) + '\n');
+  else process.stderr.write(`switchyard: ${shape.message}${shape.where ? ` [${shape.where}]` : ''} (${shape.code})\n`);
+  process.exit(exitCode);
+}
+
+/** Opens an engine for one command and closes it afterwards, whatever happens. */
+export async function withEngine<T>(config: EngineConfig, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await createEngine({ statsIntervalMs: 0, logger: createLogger({ level: 'warn' }), ...config });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export function storeOption(cmd: Command): Command {
+  return cmd.option('--store <path>', 'SQLite store (default: $SWITCHYARD_STORE or the user data folder)', defaultStorePath());
+}
+
+export function jsonOption(cmd: Command): Command {
+  return cmd.option('--json', 'print machine-readable JSON');
+}
