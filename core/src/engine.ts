@@ -39,6 +39,8 @@ export interface ServeTargets {
   a?: string;
   b?: string;
   split?: number;
+  /** A shadow slot beside a single policy. */
+  shadow?: string;
 }
 
 export interface Engine {
@@ -139,8 +141,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     resolveExport,
     async startServing(t) {
       if (t.single && (t.a || t.b)) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'Give either one policy or --policy-a and --policy-b, not both.');
+      if (t.shadow && !t.single) {
+        throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, '--shadow-policy works beside one primary policy (PATH), not with --policy-a/--policy-b.', '--shadow-policy');
+      }
       if (t.single) {
-        serving.startSingle(await load(t.single, 'prod'));
+        const [prod, shadow] = await Promise.all([load(t.single, 'prod'), t.shadow ? load(t.shadow, 'shadow') : null]);
+        serving.startSingle(prod);
+        if (shadow) serving.startShadow(shadow);
         return;
       }
       if (!t.a || !t.b) {

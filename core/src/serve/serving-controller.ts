@@ -7,7 +7,7 @@ import {
   type Slot,
   type SlotStats,
 } from '../contract/index.js';
-import { Router } from '../domain/routing.js';
+import { Router, type RouteDecision } from '../domain/routing.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -48,6 +48,38 @@ export interface ActResponse {
   denoise_steps: number;
 }
 
+/** What the controller tells a recorder (the trace writer) about each answered request. */
+export interface ActRecord {
+  seq: number;
+  requestId: string;
+  /** Epoch milliseconds when the request was routed. */
+  at: number;
+  body: ActRequest;
+  slot: Slot;
+  modelVersion: string;
+  routing: RouteDecision | null;
+  latencyMs: number;
+  result: ActOutput | null;
+  error: { code: string; message: string } | null;
+  steps: number;
+}
+
+export interface ShadowRecord {
+  seq: number;
+  requestId: string;
+  routing: { slot: 'shadow'; routing_key: string };
+  modelVersion: string;
+  result: ActOutput | null;
+  latencyMs: number;
+  error: { code: string; message: string } | null;
+  divergence: { cosine: number; maxAbs: number } | null;
+}
+
+export interface ActRecorder {
+  request(rec: ActRecord): void;
+  shadow(rec: ShadowRecord): void;
+}
+
 /** An error that maps to an HTTP status; `code` is the stable SWY_ERR_* code. */
 export class ServingError extends SwitchyardError {
   constructor(
@@ -77,6 +109,8 @@ interface SlotRuntime {
   totalErrors: number;
   totalHits: number;
   totalMisses: number;
+  /** Largest max-abs divergence from the primary seen so far (shadow slot only). */
+  maxDivergence: number;
   metricSlot: MetricSlot;
 }
 
@@ -88,6 +122,8 @@ export interface ServingControllerOptions {
   rtc?: boolean;
   /** Called whenever the state (split, drain, readiness) changes. */
   onStateChange?: (state: ServingState) => void;
+  /** Most shadow requests waiting at once; beyond it shadow answers are skipped and counted. */
+  maxShadowInFlight?: number;
 }
 
 /**
@@ -102,6 +138,10 @@ export class ServingController {
   private readonly rtc: boolean;
   private lastSnapshotAt: number;
   private requestCounter = 0;
+  private seq = 0;
+  private shadow: SlotRuntime | null = null;
+  private recorder: ActRecorder | null = null;
+  shadowSkipped = 0;
   actUrl: string | null = null;
 
   constructor(private readonly opts: ServingControllerOptions) {
@@ -141,6 +181,25 @@ export class ServingController {
     this.emitState();
   }
 
+  /**
+   * Adds a shadow slot: it answers every primary request after the primary response is sent,
+   * off the critical path, and its divergence from the primary answer is recorded.
+   */
+  startShadow(spec: Omit<SlotSpec, 'slot'>): void {
+    if (this.mode === 'off') throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'Start a primary policy before the shadow slot.');
+    if (this.mode === 'ab') {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, '--shadow-policy works with one primary policy; drop --shadow-policy or serve a single PATH.', '--shadow-policy');
+    }
+    if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
+    this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
+    this.opts.metrics.initSlots(['shadow']);
+    this.emitState();
+  }
+
+  setRecorder(recorder: ActRecorder | null): void {
+    this.recorder = recorder;
+  }
+
   get isServing(): boolean {
     return this.mode !== 'off';
   }
@@ -148,7 +207,7 @@ export class ServingController {
   get ready(): boolean {
     if (this.mode === 'off') return false;
     for (const s of this.slots.values()) if (!s.spec.runner.ready) return false;
-    return true;
+    return !this.shadow || this.shadow.spec.runner.ready;
   }
 
   setSplit(split: number): ServingState {
@@ -162,7 +221,7 @@ export class ServingController {
   }
 
   restoreSlot(slot: Slot): ServingState {
-    const s = this.slots.get(slot);
+    const s = slot === 'shadow' ? this.shadow : this.slots.get(slot);
     if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No slot "${slot}" is being served.`, 'slot');
     s.drained = false;
     s.consecutiveFailures = 0;
@@ -177,11 +236,11 @@ export class ServingController {
   }
 
   /** Picks the slot for a request, honouring drains. Throws a 503 when nothing can serve. */
-  private pick(episodeId: string | undefined, requestId: string): SlotRuntime {
+  private pick(episodeId: string | undefined, requestId: string): { s: SlotRuntime; decision: RouteDecision | null } {
     if (this.mode === 'single') {
       const s = this.slots.get('prod')!;
       if (s.drained) throw this.unavailable('degraded');
-      return s;
+      return { s, decision: null };
     }
     if (this.mode === 'off') {
       throw new ServingError(503, ErrorCodes.SWY_ERR_NOT_SERVING, 'No policy is loaded. Start `switchyard serve PATH` or pick versions on the Traffic page.', undefined, 5);
@@ -189,9 +248,10 @@ export class ServingController {
     const decision = this.router.route(episodeId, requestId);
     if (decision.degraded) this.opts.metrics.degradedRouting.inc();
     const chosen = this.slots.get(decision.slot)!;
-    if (!chosen.drained) return chosen;
+    if (!chosen.drained) return { s: chosen, decision };
     const other = this.slots.get(decision.slot === 'a' ? 'b' : 'a')!;
-    if (!other.drained) return other;
+    // The episode moves to the healthy slot and loses its cache there; that is the drain's price.
+    if (!other.drained) return { s: other, decision: { ...decision, slot: other.spec.slot as 'a' | 'b', cached: false } };
     throw this.unavailable('degraded');
   }
 
@@ -206,9 +266,11 @@ export class ServingController {
   }
 
   async act(body: ActRequest, requestId: string): Promise<ActResponse> {
-    const t0 = this.opts.clock.monotonicMs();
-    const s = this.pick(body.episode_id, requestId);
+    const clock = this.opts.clock;
+    const t0 = clock.monotonicMs();
+    const { s, decision } = this.pick(body.episode_id, requestId);
     const m = this.opts.metrics;
+    const seq = ++this.seq;
     s.inFlight++;
     m.inFlight.labels(s.metricSlot).inc();
     let out: ActOutput;
@@ -218,13 +280,37 @@ export class ServingController {
       this.recordFailure(s, e);
       const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
       const why = e instanceof Error ? e.message : String(e);
-      throw new ServingError(500, code, `Slot ${s.spec.slot} (${s.spec.runner.export.modelVersion}) failed: ${why}`, s.spec.slot);
+      const message = `Slot ${s.spec.slot} (${s.spec.runner.export.modelVersion}) failed: ${why}`;
+      this.recorder?.request({
+        seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion: s.spec.runner.export.modelVersion, routing: decision,
+        latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: this.configuredSteps(s),
+      });
+      throw new ServingError(500, code, message, s.spec.slot);
     } finally {
       s.inFlight--;
       m.inFlight.labels(s.metricSlot).dec();
     }
     s.consecutiveFailures = 0;
-    const latencyMs = this.opts.clock.monotonicMs() - t0;
+    const latencyMs = clock.monotonicMs() - t0;
+    this.countSuccess(s, out, latencyMs);
+    const modelVersion = s.spec.runner.export.modelVersion;
+    this.recorder?.request({ seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion, routing: decision, latencyMs, result: out, error: null, steps: this.configuredSteps(s) });
+    // After the primary answer is on its way: the shadow never delays /act.
+    if (this.shadow && !this.shadow.drained) setImmediate(() => void this.runShadow(seq, requestId, body, out));
+    return {
+      actions: out.actions,
+      num_actions: out.numActions,
+      action_dim: out.actionDim,
+      slot: s.spec.slot,
+      model_version: modelVersion,
+      latency_ms: latencyMs,
+      cache: out.cache,
+      denoise_steps: out.denoiseSteps,
+    };
+  }
+
+  private countSuccess(s: SlotRuntime, out: ActOutput, latencyMs: number): void {
+    const m = this.opts.metrics;
     m.latency.labels(s.metricSlot).observe(latencyMs / 1000);
     m.requests.labels(s.metricSlot, 'ok').inc();
     if (out.cache === 'hit') {
@@ -240,16 +326,46 @@ export class ServingController {
     s.windowRequests++;
     s.totalRequests++;
     s.windowLatencies.push(latencyMs);
-    return {
-      actions: out.actions,
-      num_actions: out.numActions,
-      action_dim: out.actionDim,
-      slot: s.spec.slot,
-      model_version: s.spec.runner.export.modelVersion,
-      latency_ms: latencyMs,
-      cache: out.cache,
-      denoise_steps: out.denoiseSteps,
-    };
+  }
+
+  private configuredSteps(s: SlotRuntime): number {
+    return s.spec.runner.export.manifest.iterative?.steps ?? 0;
+  }
+
+  private async runShadow(seq: number, requestId: string, body: ActRequest, primary: ActOutput): Promise<void> {
+    const sh = this.shadow;
+    if (!sh) return;
+    if (sh.inFlight >= (this.opts.maxShadowInFlight ?? 64)) {
+      this.shadowSkipped++;
+      return;
+    }
+    const clock = this.opts.clock;
+    const t0 = clock.monotonicMs();
+    sh.inFlight++;
+    this.opts.metrics.inFlight.labels('shadow').inc();
+    const routing = { slot: 'shadow' as const, routing_key: body.episode_id ?? requestId };
+    const modelVersion = sh.spec.runner.export.modelVersion;
+    try {
+      const out = await sh.spec.runner.act({ episodeId: body.episode_id ?? null, state: body.state });
+      sh.consecutiveFailures = 0;
+      const latencyMs = clock.monotonicMs() - t0;
+      this.countSuccess(sh, out, latencyMs);
+      const divergence = actionDivergence(primary.actions, out.actions);
+      this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
+      this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
+      sh.maxDivergence = Math.max(sh.maxDivergence, divergence.maxAbs);
+      this.recorder?.shadow({ seq, requestId, routing, modelVersion, result: out, latencyMs, error: null, divergence });
+    } catch (e) {
+      this.recordFailure(sh, e);
+      const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
+      this.recorder?.shadow({
+        seq, requestId, routing, modelVersion, result: null, latencyMs: clock.monotonicMs() - t0,
+        error: { code, message: e instanceof Error ? e.message : String(e) }, divergence: null,
+      });
+    } finally {
+      sh.inFlight--;
+      this.opts.metrics.inFlight.labels('shadow').dec();
+    }
   }
 
   /** Observation size every slot expects; /act bodies are checked against it before routing. */
@@ -292,7 +408,7 @@ export class ServingController {
       rtc: this.rtc,
       maxConsecutiveCrashes: this.maxCrashes,
       actUrl: this.actUrl,
-      slots: [...this.slots.values()].map((s) => ({
+      slots: this.allSlots().map((s) => ({
         slot: s.spec.slot,
         versionRef: s.spec.ref,
         modelVersion: s.spec.runner.export.modelVersion,
@@ -312,7 +428,7 @@ export class ServingController {
     const windowMs = Math.max(1, Math.round(now - this.lastSnapshotAt));
     this.lastSnapshotAt = now;
     const slots: SlotStats[] = [];
-    for (const s of this.slots.values()) {
+    for (const s of this.allSlots()) {
       const lat = s.windowLatencies.sort((x, y) => x - y);
       slots.push({
         slot: s.spec.slot,
@@ -335,15 +451,27 @@ export class ServingController {
   }
 
   async close(): Promise<void> {
-    const runners = [...this.slots.values()].map((s) => s.spec.runner);
+    const runners = this.allSlots().map((s) => s.spec.runner);
     this.slots.clear();
+    this.shadow = null;
     this.mode = 'off';
     await Promise.allSettled(runners.map((r) => r.close()));
   }
 
+  private allSlots(): SlotRuntime[] {
+    const list = [...this.slots.values()];
+    if (this.shadow) list.push(this.shadow);
+    return list;
+  }
+
   private addSlot(spec: SlotSpec): void {
+    this.slots.set(spec.slot, this.makeSlot(spec));
+    this.opts.metrics.initSlots([spec.slot as MetricSlot]);
+  }
+
+  private makeSlot(spec: SlotSpec): SlotRuntime {
     const metricSlot = spec.slot as MetricSlot;
-    this.slots.set(spec.slot, {
+    return {
       spec,
       consecutiveFailures: 0,
       failures: 0,
@@ -358,9 +486,9 @@ export class ServingController {
       totalErrors: 0,
       totalHits: 0,
       totalMisses: 0,
+      maxDivergence: 0,
       metricSlot,
-    });
-    this.opts.metrics.initSlots([metricSlot]);
+    };
   }
 
   private assertOff(): void {
@@ -378,4 +506,29 @@ export function quantile(sorted: number[], q: number): number | null {
   if (sorted.length === 0) return null;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[idx]!;
+}
+
+/** Cosine similarity and largest absolute difference of two action chunks, flattened. */
+export function actionDivergence(a: number[][], b: number[][]): { cosine: number; maxAbs: number } {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let maxAbs = 0;
+  const rows = Math.min(a.length, b.length);
+  for (let i = 0; i < rows; i++) {
+    const ra = a[i]!;
+    const rb = b[i]!;
+    const cols = Math.min(ra.length, rb.length);
+    for (let j = 0; j < cols; j++) {
+      const x = ra[j]!;
+      const y = rb[j]!;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+      maxAbs = Math.max(maxAbs, Math.abs(x - y));
+    }
+  }
+  // Two zero vectors agree perfectly; one zero vector has no direction to compare.
+  const cosine = na === 0 && nb === 0 ? 1 : na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return { cosine, maxAbs };
 }

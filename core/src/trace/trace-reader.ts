@@ -225,6 +225,8 @@ export async function verifyTrace(path: string): Promise<TraceVerification> {
   const reader = new TraceReader(path);
   const chain = new ChainVerifier();
   const result: TraceVerification = { ok: true, path, gzip: false, records: 0, kinds: {}, warnings: [] };
+  // A Map, since `kind` comes from the file and may be "__proto__".
+  const kinds = new Map<string, number>();
   const versions = new Set<string>();
   let broken = false;
   let last: { kind: string | undefined; lossless: JsonObject } | null = null;
@@ -253,7 +255,7 @@ export async function verifyTrace(path: string): Promise<TraceVerification> {
       }
       result.records++;
       const kind = typeof rec.kind === 'string' ? rec.kind : '(none)';
-      result.kinds[kind] = (result.kinds[kind] ?? 0) + 1;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       const sv = rec.schema_version;
       const svText = sv instanceof NumberToken ? sv.value : JSON.stringify(sv ?? null);
       if (svText !== '1') versions.add(svText);
@@ -276,6 +278,7 @@ export async function verifyTrace(path: string): Promise<TraceVerification> {
     }
   }
   result.gzip = reader.gzip ?? false;
+  result.kinds = Object.fromEntries(kinds);
   if (last && last.kind === 'footer') result.footer = toPlain(last.lossless) as Record<string, unknown>;
   if (result.records === 0) result.warnings.push('the trace holds no complete record');
   else {

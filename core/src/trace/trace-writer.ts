@@ -12,14 +12,13 @@
  * Callers hand over their arrays (state, actions) and must not mutate them afterwards: the
  * record is serialized later, off the caller's path.
  */
-import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { createWriteStream, fstat, promises as fsp, type WriteStream } from 'node:fs';
 import { cpus, arch, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { createGzip, constants as zconst, type Gzip } from 'node:zlib';
-import { createHash } from 'node:crypto';
+import { createGzip, constants as zconst, type Gzip, type ZlibOptions } from 'node:zlib';
 import type { Logger } from '../platform/logger.js';
 import { SWITCHYARD_VERSION } from '../version.js';
 import { canonicalizeJs } from './canonical-json.js';
@@ -287,12 +286,15 @@ export class TraceWriter {
     return { state: this._state, written: this.written, dropped: this.dropped, queued: this.queue.length - this.head, stopReason: this.stopReason };
   }
 
-  /** Queues a `request` record; returns its `seq` (from 1). Never throws, never blocks. */
+  /**
+   * Queues a `request` record; returns its `seq` (from 1; assigned even when the record is
+   * dropped, so a gap in `seq` shows a drop). Never throws, never blocks.
+   */
   writeRequest(input: TraceRequestInput): number {
     const seq = ++this.seq;
     if (!this.accepting()) return seq;
     let chunk = input.chunk_id;
-    const episode = input.request.episode_id;
+    const episode = input.request?.episode_id;
     if (chunk === undefined) {
       if (episode) {
         chunk = this.chunkByEpisode.get(episode) ?? 0;
@@ -410,7 +412,8 @@ export class TraceWriter {
         const file = createWriteStream(this.path, { flags: 'wx', highWaterMark: SINK_HIGH_WATER });
         this.file = file;
         if (this.opts.gzip) {
-          const gz = createGzip({ level: this.opts.gzipLevel ?? 1, highWaterMark: SINK_HIGH_WATER, chunkSize: 256 * 1024 });
+          // highWaterMark reaches the Transform underneath; @types/node's ZlibOptions omits it.
+          const gz = createGzip({ level: this.opts.gzipLevel ?? 1, highWaterMark: SINK_HIGH_WATER, chunkSize: 256 * 1024 } as ZlibOptions);
           this.gz = gz;
           this.attach(gz, file, pipeline(gz, file));
         } else {

@@ -61,5 +61,10 @@ export function formatVerification(v: TraceVerification): string {
     if (v.partialLastLine && w.startsWith('the last line')) continue;
     lines.push(`Note:     ${w}`);
   }
-  return lines.join('\n') + '\n';
+  // Text from the file (ids, hashes) may hold control characters: never send them to a terminal raw.
+  return lines.map(printable).join('\n') + '\n';
+}
+
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
