@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/core/src/cli/main.js', import.meta.url);
+const entry = new URL('../dist/core/src/cli/run.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('switchyard: not built yet. Run `npm ci && npm run build` in the Switchyard folder first.\n');
   process.exit(1);
 }
-const { main } = await import(entry.href);
-await main(process.argv);
+await import(entry.href);

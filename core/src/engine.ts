@@ -14,6 +14,8 @@ import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
 import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
 import { Registry } from './store/registry.js';
+import { traceRecorder } from './trace/trace-recorder.js';
+import { TraceWriter, type Redaction } from './trace/trace-writer.js';
 import { SWITCHYARD_VERSION } from './version.js';
 
 export interface EngineConfig {
@@ -43,6 +45,12 @@ export interface ServeTargets {
   shadow?: string;
 }
 
+export interface RecordingOptions {
+  dir: string;
+  redaction?: Redaction;
+  gzip?: boolean;
+}
+
 export interface Engine {
   readonly config: Readonly<EngineConfig>;
   readonly db: Db;
@@ -57,6 +65,8 @@ export interface Engine {
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
   startServing(targets: ServeTargets): Promise<void>;
+  /** Records every answered request to a JSONL trace in `dir` (spec §4.3) until close. */
+  startRecording(opts: RecordingOptions): Promise<TraceWriter>;
   buildDemo(): Promise<DemoResult>;
   pushStats(): void;
   close(): Promise<void>;
@@ -126,6 +136,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const timer = interval > 0 ? setInterval(pushStats, interval) : null;
   timer?.unref();
 
+  let recording: TraceWriter | null = null;
   let closed = false;
   const engine: Engine = {
     config,
@@ -161,12 +172,41 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         throw e;
       }
     },
+    async startRecording(opts) {
+      if (recording) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A trace is already being recorded.');
+      const st = serving.state();
+      if (st.mode === 'off') throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Start serving before recording a trace.');
+      const primary = serving.slotExports();
+      const first = primary[0]!;
+      const writer = new TraceWriter({
+        dir: opts.dir,
+        modelHash: first.exp.modelHash,
+        redaction: opts.redaction ?? 'hash_only',
+        gzip: opts.gzip ?? false,
+        providers: [...new Set(primary.map((p) => p.provider))],
+        ...(st.mode === 'ab' ? { policies: primary.map((p) => ({ slot: p.slot, model_id: p.exp.manifest.model_id, model_hash: p.exp.modelHash })) } : {}),
+        split: st.mode === 'ab' ? st.split : null,
+        switchyardVersion: SWITCHYARD_VERSION,
+        clock,
+        logger,
+        droppedCounter: metrics.traceDropped,
+      });
+      if (!(await writer.opened)) {
+        throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');
+      }
+      recording = writer;
+      serving.setRecorder(traceRecorder(writer));
+      return writer;
+    },
     buildDemo: () => buildDemoWorkspace({ registry, dir: join(dataDir, 'demo') }),
     pushStats,
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      // The footer goes last, after every answered request has been handed to the writer.
+      serving.setRecorder(null);
+      await recording?.close();
       await serving.close();
       db.close();
     },

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { SWITCHYARD_VERSION } from '../version.js';
+import { registerOpsCommands } from './commands/ops.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
   program.showHelpAfterError();
   registerServeCommands(program);
   registerRegistryCommands(program);
+  registerOpsCommands(program);
   return program;
 }
 

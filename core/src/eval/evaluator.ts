@@ -32,8 +32,11 @@ export interface BatchPolicy {
 }
 
 export interface EvalProgress {
+  /** Cases finished. */
   done: number;
   total: number;
+  /** Share of the work done, 0..1 (environment steps; an episode that ends early counts in full). */
+  fraction: number;
   passed: number;
   running: number;
   policyCalls: number;
@@ -97,6 +100,10 @@ interface Live {
   actions: Float32Array | null;
   /** Actions of the current chunk already applied. */
   pos: number;
+  /** Environment steps taken. */
+  steps: number;
+  /** The case's episode length. */
+  maxSteps: number;
   grader: EpisodeGrader;
 }
 
@@ -209,8 +216,17 @@ async function runEpisodes(
   let passed = 0;
   let policyCalls = 0;
   let live: Live[] = [];
+  const stepsOf = (idx: number): number => caseParams(suite, suite.cases[idx]!)['max_steps'] ?? 1;
+  let totalWork = 0;
+  for (let i = 0; i < total; i++) totalWork += stepsOf(i);
+  let finishedWork = 0;
+  let tick = 0;
   const progress = (): void => {
-    opts.onProgress?.({ done, total, passed, running: live.length, policyCalls, elapsedMs: now() - started });
+    if (!opts.onProgress) return;
+    let work = finishedWork;
+    for (const e of live) work += e.steps;
+    const fraction = done === total ? 1 : totalWork > 0 ? Math.min(1, work / totalWork) : 0;
+    opts.onProgress({ done, total, fraction, passed, running: live.length, policyCalls, elapsedMs: now() - started });
   };
   progress();
 
@@ -219,7 +235,8 @@ async function runEpisodes(
     const env = createEnv();
     const params = caseParams(suite, c);
     const obs = env.reset(params, c.initial_state, mulberry32(c.seed));
-    return { idx, env, obs, actions: null, pos: 0, grader: new EpisodeGrader(env, params['max_steps'] ?? 0, c.initial_state) };
+    const maxSteps = params['max_steps'] ?? 0;
+    return { idx, env, obs, actions: null, pos: 0, steps: 0, maxSteps, grader: new EpisodeGrader(env, maxSteps, c.initial_state) };
   };
 
   while (true) {
@@ -269,6 +286,7 @@ async function runEpisodes(
         continue;
       }
       const r = e.env.step(a);
+      e.steps++;
       e.grader.step(r.reward, r.info);
       e.obs = r.obs;
       if (r.done) finished.push(e);
@@ -283,12 +301,15 @@ async function runEpisodes(
         record(r, e.idx);
         batch.push(r);
         done++;
+        finishedWork += e.maxSteps;
         if (r.pass) passed++;
       }
       const gone = new Set(finished);
       live = live.filter((e) => !gone.has(e));
       if (opts.onResults) await opts.onResults(batch);
       progress();
+    } else if (++tick % 25 === 0) {
+      progress(); // lockstep episodes finish together: report the steps in between
     }
   }
   return { status: 'completed', error: null, policyCalls };

@@ -32,7 +32,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    const [w, k] = [word.toLowerCase(), c.toLowerCase()];
+    // A prefix ("latency" for "latency_ms") is as good as a one-letter typo.
+    const d = w.length >= 3 && (k.startsWith(w) || w.startsWith(k)) ? 1 : editDistance(w, k);
     if (d < bestD) {
       bestD = d;
       best = c;

@@ -11,7 +11,8 @@ export interface ProgressStream {
 }
 
 export interface ProgressLine {
-  update(done: number, total: number, extra?: string): void;
+  /** `fraction` (0..1) drives the bar and percentage when given; else done / total. */
+  update(done: number, total: number, extra?: string, fraction?: number): void;
   /** Finish the line (a final redraw plus a newline on a terminal; a summary line otherwise). */
   done(message?: string): void;
 }
@@ -27,14 +28,18 @@ export interface ProgressOptions {
   width?: number;
 }
 
-export function formatBar(done: number, total: number, width: number): string {
-  const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
-  const full = Math.round(frac * width);
+function clampFraction(done: number, total: number, fraction?: number): number {
+  const f = fraction ?? (total > 0 ? done / total : 0);
+  return Number.isFinite(f) ? Math.min(1, Math.max(0, f)) : 0;
+}
+
+export function formatBar(done: number, total: number, width: number, fraction?: number): string {
+  const full = Math.round(clampFraction(done, total, fraction) * width);
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
 }
 
-function pct(done: number, total: number): string {
-  return `${total > 0 ? Math.floor((done / total) * 100) : 0}%`.padStart(4);
+function pct(f: number): string {
+  return `${Math.floor(f * 100)}%`.padStart(4);
 }
 
 export function createProgress(opts: ProgressOptions): ProgressLine {
@@ -47,15 +52,16 @@ export function createProgress(opts: ProgressOptions): ProgressLine {
   let lastDraw = -Infinity;
   let lastDecile = -1;
   let lastLen = 0;
-  let last: { done: number; total: number; extra: string } = { done: 0, total: 0, extra: '' };
+  let last: { done: number; total: number; extra: string; fraction: number | undefined } = { done: 0, total: 0, extra: '', fraction: undefined };
   let finished = false;
 
-  const line = (done: number, total: number, extra: string): string => {
+  const line = (done: number, total: number, extra: string, fraction?: number): string => {
     const secs = ((now() - started) / 1000).toFixed(1);
-    return `${opts.label} ${formatBar(done, total, width)} ${done}/${total} ${pct(done, total)} ${secs}s${extra ? ' ' + extra : ''}`;
+    const f = clampFraction(done, total, fraction);
+    return `${opts.label} ${formatBar(done, total, width, f)} ${done}/${total} ${pct(f)} ${secs}s${extra ? ' ' + extra : ''}`;
   };
   const draw = (): void => {
-    let s = line(last.done, last.total, last.extra);
+    let s = line(last.done, last.total, last.extra, last.fraction);
     const cols = stream.columns;
     if (cols !== undefined && cols > 10 && s.length >= cols) s = s.slice(0, cols - 1);
     const pad = lastLen > s.length ? ' '.repeat(lastLen - s.length) : '';
@@ -65,17 +71,17 @@ export function createProgress(opts: ProgressOptions): ProgressLine {
   };
 
   return {
-    update(done, total, extra = '') {
+    update(done, total, extra = '', fraction) {
       if (finished) return;
-      last = { done, total, extra };
+      last = { done, total, extra, fraction };
       if (tty) {
         if (now() - lastDraw >= interval || done >= total) draw();
         return;
       }
-      const decile = total > 0 ? Math.floor((done / total) * 10) : 0;
+      const decile = Math.floor(clampFraction(done, total, fraction) * 10);
       if (decile > lastDecile) {
         lastDecile = decile;
-        stream.write(line(done, total, extra) + '\n');
+        stream.write(line(done, total, extra, fraction) + '\n');
       }
     },
     done(message) {
@@ -93,5 +99,5 @@ export function createProgress(opts: ProgressOptions): ProgressLine {
 
 /** An `onProgress` handler for `evaluate` that draws a progress line. */
 export function evalProgressReporter(progress: ProgressLine): (p: EvalProgress) => void {
-  return (p) => progress.update(p.done, p.total, `pass ${p.passed}`);
+  return (p) => progress.update(p.done, p.total, `pass ${p.passed}`, p.fraction);
 }

@@ -6,6 +6,7 @@
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { PolicyLoadError, type LoadPhase } from './load-error.js';
 import type { Manifest } from './types.js';
 
 export interface EngineOptions {
@@ -62,6 +63,14 @@ export class EpisodeCache {
 
 function loadError(message: string, where?: string): SwitchyardError {
   return new SwitchyardError(ErrorCodes.SWY_ERR_MODEL_LOAD, message, where);
+}
+
+/** The same error, tagged with the loading step it happened in. */
+function withPhase(e: unknown, phase: LoadPhase): PolicyLoadError {
+  if (e instanceof PolicyLoadError) return e;
+  if (e instanceof SwitchyardError) return new PolicyLoadError(e.code, e.message, e.where, phase);
+  const msg = e instanceof Error ? e.message : String(e);
+  return new PolicyLoadError(ErrorCodes.SWY_ERR_MODEL_LOAD, `Loading the model failed: ${msg}`, MODEL_FILE, phase);
 }
 
 function firstNonFinite(a: Float32Array): number {
@@ -211,18 +220,30 @@ export class PolicyEngine {
   }
 
   /** Create the session on the requested device, check it against the manifest, warm it up. */
+  /**
+   * Throws a `PolicyLoadError` whose `phase` says which step failed: `load` (session creation),
+   * `io-shapes` (graph vs manifest) or `warmup` (random-input runs, finite outputs).
+   */
   static async load(opts: EngineOptions): Promise<PolicyEngine> {
     const t0 = performance.now();
-    const { session, provider, fallbackReason } = await createSession(opts.modelPath, opts.device, opts.intraOpThreads ?? 1);
+    let created: Awaited<ReturnType<typeof createSession>>;
+    try {
+      created = await createSession(opts.modelPath, opts.device, opts.intraOpThreads ?? 1);
+    } catch (e) {
+      throw withPhase(e, 'load');
+    }
+    const { session, provider, fallbackReason } = created;
     let engine: PolicyEngine;
+    let phase: LoadPhase = 'io-shapes';
     try {
       engine = new PolicyEngine(opts, session, provider, fallbackReason, performance.now() - t0);
+      phase = 'warmup';
       const t1 = performance.now();
       await engine.warmUp();
       engine.warmupMs = performance.now() - t1;
     } catch (e) {
       await session.release().catch(() => undefined);
-      throw e;
+      throw withPhase(e, phase);
     }
     return engine;
   }
@@ -398,11 +419,16 @@ async function tryCreate(modelPath: string, provider: 'cpu' | 'cuda', threads: n
 }
 
 function isModelProblem(msg: string): boolean {
-  return /protobuf parsing failed|ParseFromString|Load model from .* failed|No such file/i.test(msg);
+  return /protobuf parsing failed|ParseFromString|Load model from .* failed|No such file|External data/i.test(msg);
 }
 
 function describeLoadFailure(modelPath: string, e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
+  const missing = /External data path does not exist: "?([^"\n]+)"?/.exec(msg);
+  if (missing) {
+    const file = missing[1]!.split(/[\\/]/).pop();
+    return `${MODEL_FILE} keeps weights in the external data file ${file}, which is missing from the export directory. Copy ${file} beside ${MODEL_FILE}. (${modelPath})`;
+  }
   if (/protobuf parsing failed|ParseFromString/i.test(msg)) {
     return `${MODEL_FILE} is not a readable ONNX model (${msg}). The file is truncated or not ONNX; export it again. (${modelPath})`;
   }

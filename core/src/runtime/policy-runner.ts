@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Slot } from '../contract/index.js';
+import { PolicyLoadError } from './load-error.js';
 import type { ActInput, ActOutput, PolicyExport, RunnerOptions } from './types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -96,6 +97,10 @@ export class PolicyRunner {
   private worker: Worker | null = null;
   private isReady = false;
   private providerName = '';
+  private lastFallbackReason: string | undefined;
+  private lastLoadMs = 0;
+  private lastWarmupMs = 0;
+  private lastStartMs = 0;
   private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -130,8 +135,9 @@ export class PolicyRunner {
   }
 
   /**
-   * Start a worker for this export and wait until it has loaded and warmed up. Rejects with
-   * SWY_ERR_MODEL_LOAD (and the worker's reason) when the model cannot serve.
+   * Start a worker for this export and wait until it has loaded and warmed up. Rejects with a
+   * `PolicyLoadError` (SWY_ERR_MODEL_LOAD, the worker's reason, and the failing `phase`) when
+   * the model cannot serve.
    */
   static async start(opts: RunnerStartOptions): Promise<PolicyRunner> {
     const runner = new PolicyRunner(opts);
@@ -145,6 +151,22 @@ export class PolicyRunner {
   /** The execution provider in use (`cpu` or `cuda`); empty until the first load. */
   get provider(): string {
     return this.providerName;
+  }
+  /** Why `--device auto` fell back to the CPU at the last load; undefined when it did not. */
+  get fallbackReason(): string | undefined {
+    return this.lastFallbackReason;
+  }
+  /** Session creation time of the last load, in the worker (ms). */
+  get loadMs(): number {
+    return this.lastLoadMs;
+  }
+  /** Warm-up time of the last load (random-input runs, ms). */
+  get warmupMs(): number {
+    return this.lastWarmupMs;
+  }
+  /** Wall time of the last start: worker spawn, load and warm-up (ms). */
+  get startMs(): number {
+    return this.lastStartMs;
   }
   /** Successful automatic restarts since start. */
   get restarts(): number {
@@ -365,10 +387,11 @@ export class PolicyRunner {
       const timeoutMs = this.opts.startTimeoutMs ?? 60_000;
       const timer = setTimeout(() => {
         fail(
-          new SwitchyardError(
+          new PolicyLoadError(
             ErrorCodes.SWY_ERR_MODEL_LOAD,
             `The policy worker for slot '${this.slot}' did not finish loading ${where} within ${timeoutMs} ms.`,
             where,
+            'load',
           ),
         );
       }, timeoutMs);
@@ -386,6 +409,10 @@ export class PolicyRunner {
           this.isReady = true;
           this.readyAt = Date.now();
           this.providerName = m.provider;
+          this.lastFallbackReason = m.fallbackReason;
+          this.lastLoadMs = m.loadMs;
+          this.lastWarmupMs = m.warmupMs;
+          this.lastStartMs = performance.now() - started;
           if (isRestart) this.restartCount++;
           const info = {
             slot: this.slot,
@@ -404,7 +431,7 @@ export class PolicyRunner {
           return;
         }
         if (m.type === 'fatal') {
-          fail(new SwitchyardError(m.error.code, m.error.message, m.error.where));
+          fail(new PolicyLoadError(m.error.code, m.error.message, m.error.where, m.phase ?? 'load'));
           return;
         }
         this.onMessage(m);
@@ -416,10 +443,11 @@ export class PolicyRunner {
         if (!settled) {
           const reason = lastError !== undefined ? `: ${lastError.message}` : '';
           fail(
-            new SwitchyardError(
+            new PolicyLoadError(
               ErrorCodes.SWY_ERR_MODEL_LOAD,
               `The policy worker for slot '${this.slot}' exited (code ${code}) while loading ${where}${reason}.`,
               where,
+              'load',
             ),
           );
           return;

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCodes, toErrorShape } from '../contract/errors.js';
+import { loadPhaseOf } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
         shape.code === ErrorCodes.SWY_ERR_INTERNAL
           ? { code: ErrorCodes.SWY_ERR_MODEL_LOAD, message: `Loading the model failed: ${e instanceof Error ? e.message : String(e)}` }
           : shape,
+      phase: loadPhaseOf(e),
     });
     return;
   }

@@ -3,6 +3,7 @@
  * Plain structured-clone objects; Float32Array buffers are transferred.
  */
 import type { SwitchyardErrorShape } from '../contract/errors.js';
+import type { LoadPhase } from './load-error.js';
 import type { Manifest } from './types.js';
 
 export interface WorkerInit {
@@ -26,7 +27,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; provider: string; fallbackReason?: string; loadMs: number; warmupMs: number }
-  | { type: 'fatal'; error: SwitchyardErrorShape }
+  /** Loading failed; `phase` says at which step (absent from older workers: `load`). */
+  | { type: 'fatal'; error: SwitchyardErrorShape; phase?: LoadPhase }
   | {
       type: 'act-result';
       id: number;

@@ -5,7 +5,7 @@ import type { Engine } from '../engine.js';
 import { PolicyRunner } from '../runtime/policy-runner.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 import { writeFlakyExport } from '../testing/fault-exports.js';
-import { actionDivergence, ServingError, type ActRecord, type ShadowRecord } from './serving-controller.js';
+import { ServingError, type ActRecord, type ShadowRecord } from './serving-controller.js';
 
 const good = [0.01, 0, 0.02, 0];
 const bad = [500, 0, 0, 0];
@@ -127,15 +127,5 @@ describe('shadow slot', () => {
   it('refuses a shadow beside two policies', async () => {
     const { engine } = await setup();
     await expect(engine.startServing({ a: 'cartpole-balance@1.0.0', b: 'cartpole-balance@1.1.0', shadow: 'cartpole-balance@1.2.0' })).rejects.toThrow(/--shadow-policy/);
-  });
-});
-
-describe('actionDivergence', () => {
-  it('computes cosine and max abs difference', () => {
-    expect(actionDivergence([[1, 0]], [[1, 0]])).toEqual({ cosine: 1, maxAbs: 0 });
-    const d = actionDivergence([[1, 0]], [[0, 2]]);
-    expect(d.cosine).toBe(0);
-    expect(d.maxAbs).toBe(2);
-    expect(actionDivergence([[2], [2]], [[-2], [-2]]).cosine).toBeCloseTo(-1);
   });
 });

@@ -7,6 +7,7 @@ import {
   type Slot,
   type SlotStats,
 } from '../contract/index.js';
+import { actionDivergence } from '../domain/divergence.js';
 import { Router, type RouteDecision } from '../domain/routing.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
@@ -18,6 +19,8 @@ import type { MetricSlot, ServingMetrics } from './metrics.js';
 export interface SlotRunner {
   readonly export: PolicyExport;
   readonly ready: boolean;
+  /** The execution provider the model runs on (`cpu`, `cuda`). */
+  readonly provider?: string;
   act(input: ActInput): Promise<ActOutput>;
   close(): Promise<void>;
 }
@@ -200,6 +203,11 @@ export class ServingController {
     this.recorder = recorder;
   }
 
+  /** The loaded primary slots (not the shadow) with their exports, in slot order. */
+  slotExports(): { slot: Slot; exp: PolicyExport; provider: string }[] {
+    return [...this.slots.values()].map((s) => ({ slot: s.spec.slot, exp: s.spec.runner.export, provider: s.spec.runner.provider ?? 'cpu' }));
+  }
+
   get isServing(): boolean {
     return this.mode !== 'off';
   }
@@ -351,9 +359,11 @@ export class ServingController {
       const latencyMs = clock.monotonicMs() - t0;
       this.countSuccess(sh, out, latencyMs);
       const divergence = actionDivergence(primary.actions, out.actions);
-      this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
-      this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
-      sh.maxDivergence = Math.max(sh.maxDivergence, divergence.maxAbs);
+      if (divergence) {
+        this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
+        this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
+        sh.maxDivergence = Math.max(sh.maxDivergence, divergence.maxAbs);
+      }
       this.recorder?.shadow({ seq, requestId, routing, modelVersion, result: out, latencyMs, error: null, divergence });
     } catch (e) {
       this.recordFailure(sh, e);
@@ -508,27 +518,3 @@ export function quantile(sorted: number[], q: number): number | null {
   return sorted[idx]!;
 }
 
-/** Cosine similarity and largest absolute difference of two action chunks, flattened. */
-export function actionDivergence(a: number[][], b: number[][]): { cosine: number; maxAbs: number } {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let maxAbs = 0;
-  const rows = Math.min(a.length, b.length);
-  for (let i = 0; i < rows; i++) {
-    const ra = a[i]!;
-    const rb = b[i]!;
-    const cols = Math.min(ra.length, rb.length);
-    for (let j = 0; j < cols; j++) {
-      const x = ra[j]!;
-      const y = rb[j]!;
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
-      maxAbs = Math.max(maxAbs, Math.abs(x - y));
-    }
-  }
-  // Two zero vectors agree perfectly; one zero vector has no direction to compare.
-  const cosine = na === 0 && nb === 0 ? 1 : na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-  return { cosine, maxAbs };
-}

@@ -20,6 +20,78 @@ interface VersionRow {
   doctor_status: 'ok' | 'failed' | 'unknown';
 }
 
+/** What the registry keeps of a doctor report: its verdict, and the whole report as JSON. */
+export interface DoctorRecord {
+  ok: boolean;
+}
+
+/** One policy's standing (`switchyard status`). */
+export interface PolicyStatus {
+  policy: string;
+  production: VersionSummary | null;
+  /** When the production version became production (null without one). */
+  productionSince: string | null;
+  staging: VersionSummary[];
+  candidates: VersionSummary[];
+  archived: number;
+}
+
+/** An export the watch folder (or another automatic source) looked at and did not register. */
+export interface RejectedExport {
+  at: string;
+  actor: string;
+  dir: string;
+  reason: string;
+  code: string;
+  /** The doctor check that failed, when it was the doctor. */
+  check: string | null;
+  /** Names, sizes and mtimes of its files when it was judged (to notice a fixed copy). */
+  fingerprint: string;
+}
+
+const STORE_ERR_RE = /^SQLITE_/;
+
+/**
+ * Turns a failed SQLite write into an error that says what happened to the store and what to
+ * do. Errors that are not SQLite's pass through unchanged.
+ */
+export function translateStoreError(e: unknown, db: Db): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !STORE_ERR_RE.test(code)) return e;
+  const path = db.name;
+  const msg = (e as Error).message;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    const waited = Number(db.pragma('busy_timeout', { simple: true }));
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_STORE_IO,
+      `The store ${path} is busy: another process has held a write lock on it for more than ${waited} ms (${code}). Nothing was written. Retry once the other Switchyard command or server has finished writing.`,
+      path,
+    );
+  }
+  if (code === 'SQLITE_FULL') {
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_STORE_IO,
+      `The store ${path} could not be written: the disk (or the database's size limit) is full (${msg}). Nothing was written. Free space in its folder and retry.`,
+      path,
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_STORE_IO,
+      `The store ${path} is read-only (${code}: ${msg}). Nothing was written. Make its folder writable, or point --store at a writable path.`,
+      path,
+    );
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new SwitchyardError(
+      ErrorCodes.SWY_ERR_STORE_CORRUPT,
+      `The store ${path} is damaged (${code}: ${msg}). Nothing was written; restore it from a backup.`,
+      path,
+    );
+  }
+  return new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Writing the store ${path} failed (${code}: ${msg}). Nothing was written.`, path);
+}
+
 export interface RegisterResult {
   version: VersionSummary;
   /** False when identical files were already registered under this label. */
@@ -31,6 +103,17 @@ export interface VersionRecord extends VersionSummary {
   manifest: Record<string, unknown>;
 }
 
+interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string;
+}
+
+const REJECTED_ACTION = 'export.rejected';
+
 /** Policies and versions: the registry half of the store. */
 export class Registry {
   constructor(
@@ -38,14 +121,27 @@ export class Registry {
     private readonly clock: Clock,
   ) {}
 
-  register(exp: PolicyExport, opts: { actor: string; stage?: Stage }): RegisterResult {
+  /**
+   * Registers an export as a new version (a candidate unless `stage` says otherwise), with its
+   * doctor report when given, in one durable transaction. Identical files under an existing
+   * label change nothing but the stored doctor report (`created: false`); different files under
+   * an existing label are refused (SWY_ERR_CONFLICT). A failed write throws SWY_ERR_STORE_IO.
+   */
+  register(exp: PolicyExport, opts: { actor: string; stage?: Stage; doctor?: DoctorRecord }): RegisterResult {
     const { manifest } = exp;
-    return durableWrite(this.db, () => {
+    const doctorStatus = opts.doctor === undefined ? 'unknown' : opts.doctor.ok ? 'ok' : 'failed';
+    const doctorJson = opts.doctor === undefined ? null : JSON.stringify(opts.doctor);
+    return this.write(true, () => {
       const existing = this.db
         .prepare<[string, string], VersionRow>('SELECT * FROM versions WHERE policy = ? AND label = ?')
         .get(manifest.policy, manifest.version);
       if (existing) {
-        if (existing.model_hash === exp.modelHash) return { version: this.summary(existing), created: false };
+        if (existing.model_hash === exp.modelHash) {
+          if (doctorJson !== null) {
+            this.db.prepare('UPDATE versions SET doctor_status = ?, doctor_json = ? WHERE id = ?').run(doctorStatus, doctorJson, existing.id);
+          }
+          return { version: this.summary(this.row(existing.id)), created: false };
+        }
         throw new SwitchyardError(
           ErrorCodes.SWY_ERR_CONFLICT,
           `${manifest.policy}@${manifest.version} is already registered with model hash ${existing.model_hash}, but ${exp.dir} has ${exp.modelHash}. Versions are immutable: give the new export a new version label.`,
@@ -57,8 +153,8 @@ export class Registry {
       const stage = opts.stage ?? 'candidate';
       const info = this.db
         .prepare(
-          `INSERT INTO versions (policy, label, model_id, model_hash, kind, stage, manifest_json, size_bytes, files_json, export_path, registered_at)
-           VALUES (@policy, @label, @model_id, @model_hash, @kind, 'candidate', @manifest_json, @size_bytes, @files_json, @export_path, @registered_at)`,
+          `INSERT INTO versions (policy, label, model_id, model_hash, kind, stage, manifest_json, size_bytes, files_json, export_path, registered_at, doctor_status, doctor_json)
+           VALUES (@policy, @label, @model_id, @model_hash, @kind, 'candidate', @manifest_json, @size_bytes, @files_json, @export_path, @registered_at, @doctor_status, @doctor_json)`,
         )
         .run({
           policy: manifest.policy,
@@ -71,6 +167,8 @@ export class Registry {
           files_json: JSON.stringify(exp.files),
           export_path: exp.dir,
           registered_at: now,
+          doctor_status: doctorStatus,
+          doctor_json: doctorJson,
         });
       const id = Number(info.lastInsertRowid);
       this.history(id, manifest.policy, null, 'candidate', opts.actor, 'registered', now);
@@ -82,7 +180,7 @@ export class Registry {
 
   /** Moves a version to a stage; the production version it replaces goes back to staging. */
   setStage(policy: string, label: string, stage: Stage, opts: { actor: string; reason: string }): { version: VersionSummary; replaced: VersionSummary | null } {
-    return durableWrite(this.db, () => {
+    return this.write(true, () => {
       const row = this.requireRow(policy, label);
       const now = iso(this.clock.now());
       const replaced = this.moveStage(row.id, stage, opts.actor, opts.reason, now);
@@ -92,7 +190,91 @@ export class Registry {
 
   setDoctor(policy: string, label: string, status: 'ok' | 'failed', report: unknown): void {
     const row = this.requireRow(policy, label);
-    this.db.prepare('UPDATE versions SET doctor_status = ?, doctor_json = ? WHERE id = ?').run(status, JSON.stringify(report), row.id);
+    this.write(false, () => {
+      this.db.prepare('UPDATE versions SET doctor_status = ?, doctor_json = ? WHERE id = ?').run(status, JSON.stringify(report), row.id);
+    });
+  }
+
+  /** The stored doctor report of a version (null when it was never checked). */
+  getDoctorReport(policy: string, label: string): unknown {
+    const row = this.requireRow(policy, label);
+    const r = this.db.prepare<[number], { doctor_json: string | null }>('SELECT doctor_json FROM versions WHERE id = ?').get(row.id);
+    return r?.doctor_json ? (JSON.parse(r.doctor_json) as unknown) : null;
+  }
+
+  /** The version registered under `policy@label`, or null. */
+  find(policy: string, label: string): VersionRecord | null {
+    const row = this.db.prepare<[string, string], VersionRow>('SELECT * FROM versions WHERE policy = ? AND label = ?').get(policy, label);
+    return row ? { ...this.summary(row), id: row.id, manifest: JSON.parse(row.manifest_json) as Record<string, unknown> } : null;
+  }
+
+  /**
+   * Each policy's production version (and since when), staging versions and candidates, newest
+   * first. With `policy`, that policy only (SWY_ERR_NOT_FOUND when it has no versions).
+   */
+  status(policy?: string): PolicyStatus[] {
+    const all = this.listPolicies().filter((p) => policy === undefined || p.name === policy);
+    if (policy !== undefined && all.length === 0) {
+      const names = this.listPolicies().map((p) => p.name);
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_NOT_FOUND,
+        `No policy named ${policy} in the store${names.length ? ` (registered: ${names.join(', ')})` : ''}. \`switchyard policies\` lists them.`,
+        policy,
+      );
+    }
+    return all.map((p) => {
+      const newestFirst = [...p.versions].reverse();
+      const production = newestFirst.find((v) => v.stage === 'production') ?? null;
+      return {
+        policy: p.name,
+        production,
+        productionSince: production?.productionSince ?? null,
+        staging: newestFirst.filter((v) => v.stage === 'staging'),
+        candidates: newestFirst.filter((v) => v.stage === 'candidate'),
+        archived: newestFirst.filter((v) => v.stage === 'archived').length,
+      };
+    });
+  }
+
+  /**
+   * Records, in the append-only audit log (action `export.rejected`), an export that was looked
+   * at automatically (the watch folder) and not registered, with the reason. No version is
+   * created. Returns false, writing nothing, when the same directory with the same files was
+   * already recorded (`fingerprint` unchanged), so a restart does not repeat the entry.
+   */
+  recordRejectedExport(r: { dir: string; actor: string; reason: string; code: string; check?: string | null; fingerprint: string; report?: unknown }): boolean {
+    return this.write(true, () => {
+      const last = this.rejectedExports(r.dir)[0];
+      if (last !== undefined && last.fingerprint === r.fingerprint) return false;
+      const detail = { reason: r.reason, code: r.code, check: r.check ?? null, fingerprint: r.fingerprint, report: r.report ?? null };
+      this.audit(r.actor, REJECTED_ACTION, r.dir, detail, iso(this.clock.now()));
+      return true;
+    });
+  }
+
+  /** Rejected exports, newest first; only those of `dir` when given. */
+  rejectedExports(dir?: string): RejectedExport[] {
+    const rows =
+      dir === undefined
+        ? this.db.prepare<[string], AuditRow>('SELECT * FROM audit_log WHERE action = ? ORDER BY id DESC').all(REJECTED_ACTION)
+        : this.db.prepare<[string, string], AuditRow>('SELECT * FROM audit_log WHERE action = ? AND subject = ? ORDER BY id DESC').all(REJECTED_ACTION, dir);
+    return rows.map((row) => {
+      const d = JSON.parse(row.detail) as { reason: string; code: string; check: string | null; fingerprint: string };
+      return { at: row.at, actor: row.actor, dir: row.subject, reason: d.reason, code: d.code, check: d.check, fingerprint: d.fingerprint };
+    });
+  }
+
+  /**
+   * One write: durable (synchronous = FULL, BEGIN IMMEDIATE) for decisions, else a plain
+   * transaction. SQLite failures (busy, full, read-only) become SWY_ERR_STORE_IO; the
+   * transaction is rolled back, so the store is as it was.
+   */
+  private write<T>(durable: boolean, fn: () => T): T {
+    try {
+      return durable ? durableWrite(this.db, fn) : this.db.transaction(fn).immediate();
+    } catch (e) {
+      throw translateStoreError(e, this.db);
+    }
   }
 
   listPolicies(): PolicySummary[] {

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../platform/logger.js';
 import { sampleRequest, steppingClock } from './trace-fixtures.js';
 import { readTrace, verifyTrace } from './trace-reader.js';
-import { actionDivergence, imageSha256, TraceWriter, type TraceWriterOptions } from './trace-writer.js';
+import { actionDivergence } from '../domain/divergence.js';
+import { imageSha256, TraceWriter, type TraceWriterOptions } from './trace-writer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'swy-trace-writer-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,7 +54,7 @@ describe('TraceWriter', () => {
     expect(w.fileName).toBe('20260102-030405-abcdef0123456789-abababababab.jsonl');
     const seq1 = w.writeRequest(sampleRequest(1, { routing: { slot: 'a', routing_key: 'ep-1', degraded: false, cached: true } }));
     const seq2 = w.writeRequest(sampleRequest(2, { request: { state: [1, 2, 3, 4], instruction: 'pick up the 机器人 🤖' }, error: { code: 'SWY_ERR_INFERENCE', message: 'boom' }, response: null }));
-    w.writeShadowResult({ seq: seq1, routing: { slot: 'shadow' }, response: { actions: [[0.5, 1]] }, latency: { total_ms: 1 }, divergence: actionDivergence([[0.5, 1]], [[0.5, 0.75]]) });
+    w.writeShadowResult({ seq: seq1, routing: { slot: 'shadow' }, response: { actions: [[0.5, 1]] }, latency: { total_ms: 1 }, divergence: { cosine: actionDivergence([[0.5, 1]], [[0.5, 0.75]])!.cosine, max_abs: actionDivergence([[0.5, 1]], [[0.5, 0.75]])!.maxAbs } });
     expect([seq1, seq2]).toEqual([1, 2]);
     await w.close();
     expect(w.state).toBe('closed');
@@ -273,9 +274,9 @@ describe('TraceWriter', () => {
   });
 
   it('computes the divergence of two action chunks', () => {
-    expect(actionDivergence([[1, 0]], [[1, 0]])).toEqual({ cosine: 1, max_abs: 0 });
-    expect(actionDivergence([[1, 0]], [[0, 1]])).toEqual({ cosine: 0, max_abs: 1 });
-    expect(actionDivergence([[0, 0]], [[0, 0]])).toEqual({ cosine: 1, max_abs: 0 });
+    expect(actionDivergence([[1, 0]], [[1, 0]])).toEqual({ cosine: 1, maxAbs: 0 });
+    expect(actionDivergence([[1, 0]], [[0, 1]])).toEqual({ cosine: 0, maxAbs: 1 });
+    expect(actionDivergence([[0, 0]], [[0, 0]])).toEqual({ cosine: 1, maxAbs: 0 });
     expect(actionDivergence([[1, 2]], [[1]])).toBeNull();
   });
 });

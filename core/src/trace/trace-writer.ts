@@ -61,6 +61,10 @@ export interface TraceResponse {
 
 /** What `writeRequest` takes: the trace's own field names (spec §4.3). */
 export interface TraceRequestInput {
+  /** The caller's own request sequence number; the writer counts from 1 when left out. */
+  seq?: number;
+  /** Epoch milliseconds of the request; the writer's clock at the call when left out. */
+  at?: number;
   /** Index of this action chunk within its episode; counted per episode when left out. */
   chunk_id?: number;
   request: {
@@ -84,6 +88,8 @@ export interface TraceRequestInput {
 export interface TraceShadowInput {
   /** The `seq` of the request this answers (what `writeRequest` returned). */
   seq: number;
+  /** Epoch milliseconds; the writer's clock at the call when left out. */
+  at?: number;
   routing?: Partial<TraceRouting> | null;
   response: TraceResponse | null;
   latency: TraceLatency;
@@ -150,34 +156,6 @@ export function hostHardware(): Record<string, unknown> {
   return { platform: platform(), arch: arch(), cpu_model: c[0]?.model ?? 'unknown', cpu_count: c.length, total_memory_bytes: totalmem(), node: process.version };
 }
 
-/**
- * Divergence of a shadow answer from the primary one, over the flattened actions: cosine
- * similarity (1 when both are all zeros, 0 when only one is) and the largest absolute
- * difference. null when the shapes differ.
- */
-export function actionDivergence(a: ReadonlyArray<ArrayLike<number>>, b: ReadonlyArray<ArrayLike<number>>): { cosine: number; max_abs: number } | null {
-  if (a.length !== b.length) return null;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ra = a[i]!;
-    const rb = b[i]!;
-    if (ra.length !== rb.length) return null;
-    for (let j = 0; j < ra.length; j++) {
-      const x = ra[j]!;
-      const y = rb[j]!;
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
-      const d = Math.abs(x - y);
-      if (d > maxAbs || d !== d) maxAbs = d;
-    }
-  }
-  const cosine = na === 0 && nb === 0 ? 1 : na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-  return { cosine, max_abs: maxAbs };
-}
 
 /** `<YYYYMMDD>-<HHMMSS>-<model_hash>-<session_id>.jsonl[.gz]`, UTC. */
 export function traceFileName(startedAtMs: number, modelHash: string, sessionId: string, gzip: boolean): string {
@@ -287,11 +265,16 @@ export class TraceWriter {
   }
 
   /**
-   * Queues a `request` record; returns its `seq` (from 1; assigned even when the record is
-   * dropped, so a gap in `seq` shows a drop). Never throws, never blocks.
+   * Queues a `request` record; returns its `seq`: `input.seq` when given, otherwise counted
+   * from 1 (assigned even when the record is dropped, so a gap in `seq` shows a drop).
+   * Never throws, never blocks.
    */
   writeRequest(input: TraceRequestInput): number {
-    const seq = ++this.seq;
+    let seq: number;
+    if (typeof input.seq === 'number') {
+      seq = input.seq;
+      if (seq > this.seq) this.seq = seq;
+    } else seq = ++this.seq;
     if (!this.accepting()) return seq;
     let chunk = input.chunk_id;
     const episode = input.request?.episode_id;
@@ -306,14 +289,14 @@ export class TraceWriter {
         this.chunkByEpisode.set(episode, chunk + 1);
       } else chunk = 0;
     }
-    this.enqueue({ k: 'request', seq, chunk, ts: this.opts.clock.now(), input });
+    this.enqueue({ k: 'request', seq, chunk, ts: input.at ?? this.opts.clock.now(), input });
     return seq;
   }
 
   /** Queues a `shadow_result` record for request `input.seq`. Never throws, never blocks. */
   writeShadowResult(input: TraceShadowInput): void {
     if (!this.accepting()) return;
-    this.enqueue({ k: 'shadow', ts: this.opts.clock.now(), input });
+    this.enqueue({ k: 'shadow', ts: input.at ?? this.opts.clock.now(), input });
   }
 
   /** Resolves when everything queued so far has been handed to the file stream (or dropped). */

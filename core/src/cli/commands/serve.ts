@@ -19,6 +19,9 @@ interface ServeFlags {
   port: number;
   token?: string;
   device: 'auto' | 'cpu' | 'cuda';
+  record?: string;
+  recordImages: 'hash_only' | 'full' | 'none';
+  recordGzip?: boolean;
   demo?: boolean;
   open?: boolean;
   json?: boolean;
@@ -36,65 +39,79 @@ function serveOptions(cmd: Command): Command {
     .option('--max-consecutive-crashes <n>', 'failures in a row before a slot is drained', intIn('--max-consecutive-crashes', 1, 1_000_000), 5)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port to bind (0 picks a free one)', intIn('--port', 0, 65535), 8000)
+    .option('--record <dir>', 'record every /act request and response to a JSONL trace in DIR')
+    .addOption(new Option('--record-images <mode>', 'what a trace keeps of images').choices(['hash_only', 'full', 'none']).default('hash_only'))
+    .option('--record-gzip', 'gzip the trace (.jsonl.gz)')
     .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--json', 'print machine-readable lines');
 }
 
-async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
-  const logger = createLogger({ level: flags.logLevel });
-  if (flags.shadowPolicy) {
-    throw new SwitchyardError('SWY_ERR_CONFIG', '--shadow-policy is not available in this build yet.', '--shadow-policy');
-  }
-  if ((flags.policyA || flags.policyB) && path) {
-    throw new SwitchyardError('SWY_ERR_CONFIG', 'Give either PATH (single-policy mode) or --policy-a and --policy-b, not both.', 'PATH');
-  }
+/** Refuses contradictory flags before anything is loaded, naming the flag to change. */
+export function checkServeFlags(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): void {
+  const config = (message: string, where: string) => new SwitchyardError('SWY_ERR_CONFIG', message, where);
+  if ((flags.policyA || flags.policyB) && path) throw config('Give either PATH (single-policy mode) or --policy-a and --policy-b, not both.', 'PATH');
   if (Boolean(flags.policyA) !== Boolean(flags.policyB)) {
-    throw new SwitchyardError('SWY_ERR_CONFIG', `--policy-${flags.policyA ? 'b' : 'a'} is missing: two-policy mode needs both --policy-a and --policy-b.`, flags.policyA ? '--policy-b' : '--policy-a');
+    throw config(`--policy-${flags.policyA ? 'b' : 'a'} is missing: two-policy mode needs both --policy-a and --policy-b.`, flags.policyA ? '--policy-b' : '--policy-a');
   }
-  if (!flags.token && !isLoopbackHost(flags.host)) {
-    throw new SwitchyardError('SWY_ERR_CONFIG', `Refusing --host ${flags.host} without --token: add --token, or keep the default 127.0.0.1.`, '--host');
+  if (flags.shadowPolicy && flags.policyA) throw config('--shadow-policy works beside one primary policy (PATH), not with --policy-a/--policy-b. Drop one of them.', '--shadow-policy');
+  if (flags.shadowPolicy && !path && mode === 'serve') throw config('--shadow-policy needs a primary policy: give PATH too.', '--shadow-policy');
+  if (flags.policyA && flags.rtc) {
+    throw config("Two-policy mode needs --no-rtc: real-time chunking would blend one policy's actions into the other's chunks. Add --no-rtc, or serve one policy.", '--no-rtc');
   }
-  const a = flags.policyA;
-  const b = flags.policyB;
-  const twoPolicy = Boolean(a && b) || (mode === 'console' && !path);
-  // The console runs the demo pair in two-policy mode, where RTC is always off.
+  if (!flags.token && !isLoopbackHost(flags.host)) throw config(`Refusing --host ${flags.host} without --token: add --token, or keep the default 127.0.0.1.`, '--host');
+  if (flags.recordImages !== 'hash_only' && !flags.record) throw config('--record-images only applies with --record DIR.', '--record-images');
+}
+
+async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
+  checkServeFlags(path, flags, mode);
+  const logger = createLogger({ level: flags.logLevel });
+  // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
-  if (twoPolicy && rtc && (a || b)) {
-    throw new SwitchyardError('SWY_ERR_CONFIG', 'Two-policy mode needs --no-rtc: real-time chunking would blend one policy\'s actions into the other\'s chunks. Add --no-rtc, or serve one policy.', '--no-rtc');
-  }
   const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
   try {
-    if (mode === 'console') {
-      const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
-      if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
-    } else if (path) await engine.startServing({ single: path });
-    else if (a && b) await engine.startServing({ a, b, split: flags.split });
-    const app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(mode === 'console' ? { workbenchDir: requireWorkbench() } : { workbenchDir: workbenchDir() }) });
+    const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
+    app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(workbench ? { workbenchDir: workbench } : {}) });
+    // Listen first: /healthz answers and /readyz says 503 while the policies load and warm up.
     await app.listen({ host: flags.host, port: flags.port });
     const addr = app.server.address();
     const port = addr && typeof addr === 'object' ? addr.port : flags.port;
     const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}/`;
     const url = flags.token ? `${base}?token=${encodeURIComponent(flags.token)}` : base;
+
+    const a = flags.policyA;
+    const b = flags.policyB;
+    if (mode === 'console') {
+      const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
+      if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
+    } else if (path) await engine.startServing({ single: path, ...(flags.shadowPolicy ? { shadow: flags.shadowPolicy } : {}) });
+    else if (a && b) await engine.startServing({ a, b, split: flags.split });
+    const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
+
     const state = engine.serving.state();
-    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, state }) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
     else {
       if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
-      process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ')}${state.mode === 'ab' ? ` split ${state.split}% to a` : ''}; POST ${base}act\n`);
+      const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
+      process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
+      if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
     }
+    const server = app;
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'stopping: draining in-flight requests');
-      await app.close();
+      logger.info({ signal }, 'stopping: draining in-flight requests, then closing the trace');
+      await server.close();
       await engine.close();
       process.exit(0);
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   } catch (e) {
+    await app?.close();
     await engine.close();
     throw e;
   }

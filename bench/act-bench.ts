@@ -1,0 +1,535 @@
+/**
+ * `/act` benchmark (spec §10, issue 4 "Benchmarks"):
+ *
+ *   npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 2]
+ *                              [--json out.json] [--from dist|src] [--record auto|on|off]
+ *                              [--servers minimal,single,ab,ab-record] [--profile DIR] [--build]
+ *
+ * In one run, side by side, on the demo policy cartpole-balance 1.0.0:
+ *   bare       ONNX Runtime in this process: `await session.run()` in a loop (no HTTP at all)
+ *   minimal    a minimal fastify server (child process) calling the same model in-process
+ *   single     `switchyard serve EXPORT` (child process): one slot, metrics on
+ *   ab         `switchyard serve --policy-a 1.0.0 --policy-b 1.1.0 --no-rtc`: routing + metrics
+ *   ab-record  the same with `--record DIR` (trace on) when `switchyard serve` has that flag
+ *
+ * The load generator runs in this process (never in a server's): closed loop, one request at a
+ * time per keep-alive connection. Concurrency 1 is "robot" mode, more is "concurrent" mode.
+ * Rounds interleave the servers (order reversed on odd rounds) and the table shows medians.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+import { DEMO_POLICY, writeDemoExports } from '../core/src/demo/cartpole-policies.js';
+import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
+import { runLoad, type LoadResult } from './lib/load.js';
+import { Samples, fmt, markdownTable, median, quantile, signed } from './lib/stats.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI_DIST = join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js');
+
+// ---------------------------------------------------------------- arguments
+
+interface Args {
+  seconds: number;
+  warmup: number;
+  concurrency: number[];
+  rounds: number;
+  json: string | null;
+  from: 'dist' | 'src';
+  record: 'auto' | 'on' | 'off';
+  servers: string[] | null;
+  profile: string | null;
+  build: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { seconds: 5, warmup: 2, concurrency: [1, 8], rounds: 2, json: null, from: 'dist', record: 'auto', servers: null, profile: null, build: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    const num = (lo: number, hi: number): number => {
+      const n = Number(v());
+      if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${k} must be a number from ${lo} to ${hi}`);
+      return n;
+    };
+    if (k === '--seconds') a.seconds = num(0.5, 600);
+    else if (k === '--warmup') a.warmup = num(0, 60);
+    else if (k === '--rounds') a.rounds = Math.round(num(1, 20));
+    else if (k === '--concurrency') {
+      a.concurrency = v().split(',').map((s) => Number(s.trim()));
+      if (a.concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--concurrency takes whole numbers 1..256, e.g. 1,8');
+    } else if (k === '--json') a.json = v();
+    else if (k === '--from') {
+      const f = v();
+      if (f !== 'dist' && f !== 'src') throw new Error('--from is dist or src');
+      a.from = f;
+    } else if (k === '--record') {
+      const r = v();
+      if (r !== 'auto' && r !== 'on' && r !== 'off') throw new Error('--record is auto, on or off');
+      a.record = r;
+    } else if (k === '--servers') a.servers = v().split(',').map((s) => s.trim());
+    else if (k === '--profile') a.profile = v();
+    else if (k === '--build') a.build = true;
+    else if (k === '-h' || k === '--help') {
+      process.stdout.write(
+        'usage: npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 2] [--json out.json]\n' +
+          '       [--from dist|src] [--record auto|on|off] [--servers minimal,single,ab,ab-record] [--profile DIR] [--build]\n',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------- build
+
+function newestMtime(dir: string, filter: (p: string) => boolean, depth = 0): number {
+  let newest = 0;
+  if (depth > 12) return 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, newestMtime(p, filter, depth + 1));
+    else if (filter(p)) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing (or when asked); warns when the sources are newer. */
+function ensureBuild(force: boolean): void {
+  if (force || !existsSync(CLI_DIST)) {
+    process.stderr.write(`${force ? 'building' : 'dist/ is missing: building'} (npm run build:core) ...\n`);
+    const r = spawnSync('npm', ['run', '--silent', 'build:core'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
+    if (!existsSync(CLI_DIST)) throw new Error(`npm run build:core did not produce ${relative(ROOT, CLI_DIST)} (exit ${r.status})`);
+    return;
+  }
+  const src = newestMtime(join(ROOT, 'core', 'src'), (p) => p.endsWith('.ts') && !p.endsWith('.test.ts'));
+  const built = newestMtime(join(ROOT, 'dist', 'core', 'src'), (p) => p.endsWith('.js'));
+  if (src > built) {
+    process.stderr.write(
+      `warning: core/src is newer than dist/ (by ${((src - built) / 1000).toFixed(0)} s); the Switchyard numbers are for the last build. ` +
+        'Pass --build (or --from src) to measure the current sources.\n',
+    );
+  }
+}
+
+// ---------------------------------------------------------------- children
+
+interface Server {
+  name: string;
+  describe: string;
+  child: ChildProcess;
+  act: string;
+  base: string;
+  stderrTail: string[];
+  profileDir: string | null;
+  recordDir: string | null;
+  exited: Promise<number | null>;
+}
+
+function startChild(name: string, describe: string, args: string[], profileDir: string | null, recordDir: string | null): Promise<Server> {
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const stderrTail: string[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderrTail.push(d);
+    if (stderrTail.length > 40) stderrTail.shift();
+  });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return new Promise<Server>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within 90 s:\n${stderrTail.join('')}`));
+    }, 90_000);
+    child.stdout!.setEncoding('utf8');
+    const onData = (d: string): void => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line) as { event?: string; act?: string };
+          if (j.event === 'listening' && typeof j.act === 'string') {
+            clearTimeout(timer);
+            child.stdout!.off('data', onData);
+            child.stdout!.resume(); // keep draining
+            resolve({ name, describe, child, act: j.act, base: j.act.replace(/\/act$/, ''), stderrTail, profileDir, recordDir, exited });
+            return;
+          }
+        } catch {
+          // not a JSON line
+        }
+      }
+      if (buf.length > 1_000_000) buf = '';
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (code ${code}) before listening:\n${stderrTail.join('')}`));
+    });
+  });
+}
+
+async function stopChild(s: Server): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGTERM');
+  const code = await Promise.race([s.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+  if (code === 'timeout') {
+    process.stderr.write(`${s.name} did not exit within 15 s of SIGTERM; killing it\n`);
+    s.child.kill('SIGKILL');
+    await Promise.race([s.exited, new Promise((r) => setTimeout(r, 5_000))]);
+  }
+}
+
+async function getText(url: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return { status: r.status, text: await r.text() };
+}
+
+async function waitReady(s: Server): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await getText(`${s.base}/readyz`)).status === 200) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${s.name}: /readyz did not answer 200 within 60 s`);
+}
+
+async function postAct(url: string, body: object): Promise<{ status: number; json: { actions?: number[][]; slot?: string } }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
+  return { status: r.status, json: (await r.json()) as { actions?: number[][]; slot?: string } };
+}
+
+// ---------------------------------------------------------------- bare ORT
+
+interface BareResult {
+  callsPerS: number;
+  p50Us: number;
+  p99Us: number;
+  calls: number;
+}
+
+async function benchBare(session: ort.InferenceSession, obsName: string, actName: string, statesF32: Float32Array[], warmupMs: number, measureMs: number): Promise<BareResult> {
+  const fetches = [actName];
+  const dims = [1, statesF32[0]!.length];
+  const lat = new Samples(5_000_000);
+  const t = performance.now();
+  const measureStart = t + warmupMs;
+  const measureEnd = measureStart + measureMs;
+  let done = 0;
+  for (let k = 0; k < 50_000_000; k++) {
+    const t0 = performance.now();
+    if (t0 >= measureEnd) break;
+    const obs = new Float32Array(statesF32[k % statesF32.length]!);
+    const out = await session.run({ [obsName]: new ort.Tensor('float32', obs, dims) }, fetches);
+    const t1 = performance.now();
+    if (!out[actName]) throw new Error('bare ORT: no output');
+    if (t0 >= measureStart) {
+      lat.push((t1 - t0) * 1000);
+      done++;
+    }
+  }
+  const s = lat.sorted();
+  return { callsPerS: (done * 1000) / measureMs, p50Us: quantile(s, 0.5), p99Us: quantile(s, 0.99), calls: done };
+}
+
+// ---------------------------------------------------------------- main
+
+/** Cart-pole-like observations (x, x_dot, theta, theta_dot), deterministic. */
+function makeStates(n: number): number[][] {
+  let seed = 12345;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff - 0.5;
+  };
+  return Array.from({ length: n }, () => [rnd() * 1.0, rnd() * 0.6, rnd() * 0.2, rnd() * 0.6].map((x) => Math.round(x * 1e6) / 1e6));
+}
+
+interface RunRow extends LoadResult {
+  server: string;
+  round: number;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.from === 'dist') ensureBuild(args.build);
+  const tmp = mkdtempSync(join(tmpdir(), 'swy-act-bench-'));
+  const servers: Server[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled(servers.map(stopChild));
+  };
+  const onSignal = (): void => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const dirs = await writeDemoExports(join(tmp, 'exports'));
+    const dirOf = (v: string): string => {
+      const d = dirs.find((x) => x.endsWith(`${DEMO_POLICY}-${v}`));
+      if (!d) throw new Error(`demo export ${v} missing`);
+      return d;
+    };
+    const primary = dirOf('1.0.0');
+    const other = dirOf('1.1.0');
+    const manifest = JSON.parse(readFileSync(join(primary, 'switchyard.json'), 'utf8')) as { observation: { name: string; dim: number }; action: { name: string } };
+    const states = makeStates(256);
+    const stateJson = states.map((s) => JSON.stringify(s));
+    const statesF32 = states.map((s) => Float32Array.from(s));
+
+    const cliArgs = args.from === 'dist' ? [join(ROOT, 'bin', 'switchyard.js')] : ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'switchyard-src.ts')];
+    const help = spawnSync(process.execPath, [...cliArgs, 'serve', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const hasRecord = /--record\b/.test(help.stdout ?? '');
+    if (args.record === 'on' && !hasRecord) throw new Error('--record on, but `switchyard serve --help` lists no --record flag in this build');
+    const withRecord = args.record === 'on' || (args.record === 'auto' && hasRecord);
+
+    const env = {
+      node: process.version,
+      cpu: cpus()[0]?.model ?? '?',
+      cores: cpus().length,
+      loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
+      ort: ort.env.versions?.common ?? '?',
+    };
+    process.stdout.write(`# /act benchmark\n\nnode ${env.node}, ${env.cores} × ${env.cpu}, load average ${env.loadavg}\n`);
+    process.stdout.write(
+      `model ${DEMO_POLICY} 1.0.0 (direct, obs 4, action 1×1); Switchyard from ${args.from}; ` +
+        `${args.seconds} s measured after ${args.warmup} s warm-up per run; concurrency ${args.concurrency.join(', ')}; ${args.rounds} round(s), interleaved; ` +
+        `trace recorder: ${withRecord ? 'on in ab-record' : hasRecord ? 'off (--record off)' : 'not in this build (`serve --help` has no --record)'}\n\n`,
+    );
+
+    // ---- start the servers
+    const want = (n: string): boolean => args.servers === null || args.servers.includes(n);
+    const profDir = (n: string): string | null => {
+      if (!args.profile) return null;
+      const d = join(args.profile, n);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const syArgs = (store: string): string[] => [...cliArgs, 'serve', '--port', '0', '--json', '--store', join(tmp, store), '--device', 'cpu'];
+    if (want('minimal')) {
+      servers.push(await startChild('minimal', 'minimal fastify + ORT in-process', ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'minimal-server.ts'), primary], profDir('minimal'), null));
+    }
+    if (want('single')) {
+      servers.push(await startChild('single', 'switchyard serve EXPORT (metrics)', [...syArgs('single.db'), primary], profDir('single'), null));
+    }
+    if (want('ab')) {
+      servers.push(
+        await startChild('ab', 'switchyard --policy-a/-b --no-rtc (routing+metrics)', [...syArgs('ab.db'), '--policy-a', primary, '--policy-b', other, '--no-rtc', '--split', '50'], profDir('ab'), null),
+      );
+    }
+    if (want('ab-record') && withRecord) {
+      const rec = join(tmp, 'traces');
+      mkdirSync(rec, { recursive: true });
+      servers.push(
+        await startChild(
+          'ab-record',
+          'switchyard --policy-a/-b --no-rtc --record (routing+metrics+trace)',
+          [...syArgs('abrec.db'), '--policy-a', primary, '--policy-b', other, '--no-rtc', '--split', '50', '--record', rec],
+          profDir('ab-record'),
+          rec,
+        ),
+      );
+    }
+    for (const s of servers) if (s.name !== 'minimal') await waitReady(s);
+
+    // ---- the answers must agree (same model, same state)
+    const probe = { episode_id: 'bench-probe', state: states[0]! };
+    const answers: string[] = [];
+    for (const s of servers) {
+      const r = await postAct(s.act, probe);
+      if (r.status !== 200 || !Array.isArray(r.json.actions)) throw new Error(`${s.name}: probe /act answered ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+      if (s.name === 'minimal' || s.name === 'single' || r.json.slot === 'a') answers.push(`${s.name}=${JSON.stringify(r.json.actions)}`);
+    }
+    const distinct = new Set(answers.map((x) => x.split('=')[1]));
+    process.stdout.write(`probe: ${answers.join(', ')}${distinct.size <= 1 ? ' (agree)' : ' (DISAGREE)'}\n\n`);
+
+    // ---- rounds
+    const bareRuns: BareResult[] = [];
+    const runs: RunRow[] = [];
+    const session = await ort.InferenceSession.create(join(primary, 'policy.onnx'), {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+    const wMs = args.warmup * 1000;
+    const mMs = args.seconds * 1000;
+    for (let round = 0; round < args.rounds; round++) {
+      const b = await benchBare(session, manifest.observation.name, manifest.action.name, statesF32, Math.min(wMs, 1000), mMs);
+      bareRuns.push(b);
+      process.stderr.write(`round ${round + 1}: bare ORT p50 ${fmt(b.p50Us, 1)} µs, ${fmt(b.callsPerS)} calls/s\n`);
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      for (const c of args.concurrency) {
+        for (const s of order) {
+          if (s.child.exitCode !== null) throw new Error(`${s.name} died (exit ${s.child.exitCode}):\n${s.stderrTail.join('')}`);
+          const r = await runLoad({ url: s.act, concurrency: c, warmupMs: wMs, measureMs: mMs, tag: `${s.name}-${round}-${c}`, states: stateJson });
+          runs.push({ ...r, server: s.name, round });
+          process.stderr.write(
+            `round ${round + 1}: ${s.name.padEnd(9)} c=${String(c).padEnd(3)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)} µs  p99 ${fmt(r.p99Us).padStart(6)} µs` +
+              `${Number.isNaN(r.serverP50Us) ? '' : `  server p50 ${fmt(r.serverP50Us)} µs`}  conns ${r.connections}${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
+          );
+          await new Promise((res) => setTimeout(res, 300));
+        }
+      }
+    }
+    await session.release();
+
+    // ---- side checks: metrics were counted, traces were written
+    const checks: string[] = [];
+    for (const s of servers) {
+      if (s.name === 'minimal') continue;
+      try {
+        const m = await getText(`${s.base}/metrics`);
+        const counts = [...m.text.matchAll(/^switchyard_act_latency_seconds_count\{[^}]*policy_slot="(\w+)"[^}]*\} (\d+)/gm)].map((x) => `${x[1]}=${x[2]}`);
+        checks.push(`${s.name}: /metrics ${m.status}, latency histogram counts ${counts.join(' ') || 'none'}`);
+      } catch (e) {
+        checks.push(`${s.name}: /metrics failed: ${(e as Error).message}`);
+      }
+    }
+
+    await cleanup();
+    for (const s of servers) {
+      if (!s.recordDir) continue;
+      const files = readdirSync(s.recordDir);
+      const bytes = files.reduce((n, f) => n + statSync(join(s.recordDir!, f)).size, 0);
+      checks.push(`${s.name}: trace dir holds ${files.length} file(s), ${fmt(bytes / 1024 / 1024, 1)} MiB`);
+    }
+
+    // ---- summary
+    const bareP50 = median(bareRuns.map((b) => b.p50Us));
+    const bareP99 = median(bareRuns.map((b) => b.p99Us));
+    const bareRate = median(bareRuns.map((b) => b.callsPerS));
+    interface Agg {
+      server: string;
+      c: number;
+      rps: number;
+      rpsMin: number;
+      rpsMax: number;
+      p50: number;
+      p99: number;
+      srvP50: number;
+      errors: number;
+    }
+    const agg: Agg[] = [];
+    for (const c of args.concurrency) {
+      for (const s of servers) {
+        const rs = runs.filter((r) => r.server === s.name && r.concurrency === c);
+        agg.push({
+          server: s.name,
+          c,
+          rps: median(rs.map((r) => r.rps)),
+          rpsMin: Math.min(...rs.map((r) => r.rps)),
+          rpsMax: Math.max(...rs.map((r) => r.rps)),
+          p50: median(rs.map((r) => r.p50Us)),
+          p99: median(rs.map((r) => r.p99Us)),
+          srvP50: median(rs.map((r) => r.serverP50Us)),
+          errors: rs.reduce((n, r) => n + r.errors, 0),
+        });
+      }
+    }
+    const find = (server: string, c: number): Agg | undefined => agg.find((x) => x.server === server && x.c === c);
+
+    process.stdout.write('\n## Results (medians over rounds; latency is what the client observes, µs)\n\n');
+    const rows: string[][] = [['-', 'bare ORT (in-process)', fmt(bareRate), '-', fmt(bareP50, 1), fmt(bareP99, 1), '-', '-', '-', '-', '-']];
+    for (const a of agg) {
+      const min = find('minimal', a.c);
+      const mode = a.c === 1 ? 'robot c=1' : `concurrent c=${a.c}`;
+      const isMin = a.server === 'minimal';
+      rows.push([
+        mode,
+        a.server,
+        fmt(a.rps),
+        args.rounds > 1 ? `${fmt(a.rpsMin)}–${fmt(a.rpsMax)}` : '-',
+        fmt(a.p50),
+        fmt(a.p99),
+        Number.isNaN(a.srvP50) ? '-' : fmt(a.srvP50),
+        isMin || !min ? '-' : signed(a.p50 - min.p50),
+        signed(a.p50 - bareP50),
+        isMin || !min ? '-' : (a.rps / min.rps).toFixed(2),
+        String(a.errors),
+      ]);
+    }
+    process.stdout.write(
+      markdownTable(
+        ['mode', 'server', 'req/s', 'req/s range', 'p50', 'p99', 'server-side p50', 'Δp50 vs minimal', 'Δp50 vs bare ORT', 'req/s ÷ minimal', 'errors'],
+        rows,
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+
+    process.stdout.write('\n## Spec §10 targets\n\n');
+    const verdict = (ok: boolean | null): string => (ok === null ? '-' : ok ? 'PASS' : 'MISS');
+    const trows: string[][] = [];
+    const syServers = servers.map((s) => s.name).filter((n) => n !== 'minimal');
+    const robot = args.concurrency.includes(1) ? 1 : args.concurrency[0]!;
+    for (const n of syServers) {
+      const a = find(n, robot);
+      const min = find('minimal', robot);
+      if (!a) continue;
+      if (min) {
+        const d = a.p50 - min.p50;
+        trows.push([`p50 overhead over the minimal server (c=${robot})`, n, '≤ 150 µs', `${signed(d)} µs`, verdict(d <= 150)]);
+      }
+      const db = a.p50 - bareP50;
+      trows.push([`p50 overhead over a bare ORT call (c=${robot}; includes loopback HTTP + JSON)`, n, '≤ 150 µs', `${signed(db)} µs`, verdict(db <= 150)]);
+    }
+    for (const c of args.concurrency) {
+      const min = find('minimal', c);
+      if (!min) continue;
+      for (const n of syServers) {
+        const a = find(n, c);
+        if (!a) continue;
+        const ratio = a.rps / min.rps;
+        trows.push([`throughput ÷ minimal fastify (c=${c})`, n, '≥ 0.80', ratio.toFixed(2), verdict(ratio >= 0.8)]);
+      }
+    }
+    process.stdout.write(markdownTable(['target', 'server', 'spec', 'measured', 'verdict'], trows, ['l', 'l', 'r', 'r', 'l']));
+    process.stdout.write(`\nchecks:\n${checks.map((c) => `- ${c}`).join('\n')}\n`);
+    process.stdout.write(
+      '\nΔp50 vs minimal isolates what Switchyard adds (worker-thread hop, validation, routing, metrics, trace); ' +
+        'Δp50 vs bare ORT also counts the loopback HTTP round trip and JSON that any server pays. ' +
+        'server-side p50 is Switchyard\'s own latency_ms (route → answer ready, worker hop included).\n',
+    );
+
+    // ---- profiles
+    if (args.profile) {
+      process.stdout.write(`\n## CPU profiles (--cpu-prof; numbers above are perturbed by profiling)\n\n`);
+      for (const s of servers) {
+        if (!s.profileDir) continue;
+        const files = readdirSync(s.profileDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+        for (const f of files) {
+          process.stdout.write(`### ${s.name}: ${f}\n\n\`\`\`\n${formatSummary(summarizeProfile(join(s.profileDir, f), 15), 15)}\`\`\`\n\n`);
+        }
+      }
+    }
+
+    if (args.json) {
+      writeFileSync(args.json, JSON.stringify({ env, args, servers: servers.map((s) => ({ name: s.name, describe: s.describe })), bare: bareRuns, runs, summary: agg, checks }, null, 2) + '\n');
+      process.stdout.write(`\nwrote ${args.json}\n`);
+    }
+  } finally {
+    await cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,86 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../testing/cli-process.js';
+
+let dir: string;
+let store: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'swy-cli-'));
+  store = join(dir, 'store.db');
+  const demo = runCli(['demo', '--store', store, '--json']);
+  expect(demo.status, demo.stderr).toBe(0);
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('switchyard serve refuses contradictory flags, naming what to change', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['--policy-a without --policy-b', ['--policy-a', 'cartpole-balance@1.0.0'], /--policy-b is missing/],
+    ['two policies without --no-rtc', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0'], /needs --no-rtc/],
+    ['a shadow with two policies', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--shadow-policy', 'cartpole-balance@1.2.0'], /--shadow-policy works beside one primary/],
+    ['a split above 100', ['cartpole-balance@1.0.0', '--split', '150'], /--split must be a whole number from 0 to 100/],
+    ['a public host without a token', ['cartpole-balance@1.0.0', '--host', '0.0.0.0'], /without --token/],
+    ['PATH with --policy-a', ['cartpole-balance@1.0.0', '--policy-a', 'x', '--policy-b', 'y', '--no-rtc'], /either PATH/],
+    ['an unknown version', ['cartpole-balance@9.9.9', '--port', '0'], /No version cartpole-balance@9.9.9/],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, () => {
+      const r = runCli(['serve', '--store', store, ...args]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+});
+
+describe('switchyard serve --record', () => {
+  it('records requests, and on SIGTERM drains, writes the footer and exits 0; the trace verifies', async () => {
+    const traces = join(dir, 'traces');
+    const srv = startCli(['serve', 'cartpole-balance@1.0.0', '--store', store, '--port', '0', '--record', traces, '--json', '--log-level', 'warn']);
+    const [line] = await srv.waitFor(/\{"event":"listening".*\}\n/);
+    const info = JSON.parse(line) as { act: string; trace: string };
+    expect(info.trace).toMatch(/\d{8}-\d{6}-[0-9a-f]{16}-[0-9a-f]+\.jsonl$/);
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(info.act, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ episode_id: `ep-${i % 3}`, state: [0.01 * i, 0, 0.02, 0] }) });
+      expect(res.status).toBe(200);
+    }
+    srv.child.kill('SIGTERM');
+    expect(await srv.exited).toEqual({ code: 0, signal: null });
+    const files = readdirSync(traces);
+    expect(files).toHaveLength(1);
+    const lines = readFileSync(join(traces, files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; schema_version: number });
+    expect(lines[0]!.kind).toBe('header');
+    expect(lines.filter((l) => l.kind === 'request')).toHaveLength(25);
+    expect(lines.at(-1)!.kind).toBe('footer');
+    expect(lines.every((l) => l.schema_version === 1)).toBe(true);
+    const verify = runCli(['trace', 'verify', join(traces, files[0]!), '--json']);
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('after SIGKILL mid-run, the trace still verifies up to its last whole record', async () => {
+    const traces = join(dir, 'traces-killed');
+    const srv = startCli(['serve', 'cartpole-balance@1.0.0', '--store', store, '--port', '0', '--record', traces, '--json', '--log-level', 'warn']);
+    const [line] = await srv.waitFor(/\{"event":"listening".*\}\n/);
+    const info = JSON.parse(line) as { act: string };
+    const load = (async () => {
+      for (let i = 0; i < 2000; i++) {
+        const r = await fetch(info.act, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ episode_id: `k-${i}`, state: [0, 0, 0.01, 0] }) }).catch(() => null);
+        if (!r) return;
+        await r.arrayBuffer();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1500));
+    srv.child.kill('SIGKILL');
+    await srv.exited;
+    await load;
+    const [file] = readdirSync(traces);
+    const verify = runCli(['trace', 'verify', join(traces, file!), '--json']);
+    const report = JSON.parse(verify.stdout) as { ok: boolean; records: number; footer: unknown };
+    expect(report.ok).toBe(true);
+    expect(report.records).toBeGreaterThan(1);
+    expect(report.footer ?? null).toBeNull();
+  }, 60_000);
+});
