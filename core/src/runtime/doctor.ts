@@ -22,7 +22,7 @@ import type { Stage } from '../contract/index.js';
 import { iso, systemClock, type Clock } from '../platform/clock.js';
 import type { RegisterResult, Registry } from '../store/registry.js';
 import { MANIFEST_FILE, MODEL_FILE, readExport } from './export.js';
-import { loadPhaseOf, type LoadPhase } from './load-error.js';
+import { loadPhaseOf, PolicyLoadError, type LoadPhase } from './load-error.js';
 import { PolicyRunner, type RunnerLogger } from './policy-runner.js';
 import type { Manifest, PolicyExport } from './types.js';
 
@@ -207,7 +207,8 @@ export async function doctorExport(dirIn: string, opts: DoctorOptions = {}): Pro
     });
   } catch (e) {
     const check = PHASE_CHECK[loadPhaseOf(e)];
-    if (check !== 'load') pass('load', 'ONNX Runtime created a session');
+    if (e instanceof PolicyLoadError && e.provider !== undefined) report.provider = e.provider;
+    if (check !== 'load') pass('load', `ONNX Runtime created a session${report.provider ? ` on ${report.provider}` : ''}`);
     if (check === 'warmup') pass('io-shapes', `the graph's inputs and outputs match ${MANIFEST_FILE}`);
     return failAt(check, e);
   }

@@ -14,10 +14,13 @@ export type LoadPhase = 'load' | 'io-shapes' | 'warmup';
 
 export class PolicyLoadError extends SwitchyardError {
   readonly phase: LoadPhase;
-  constructor(code: ErrorCode, message: string, where: string | undefined, phase: LoadPhase) {
+  /** The execution provider the session was created on, when it got that far. */
+  readonly provider: string | undefined;
+  constructor(code: ErrorCode, message: string, where: string | undefined, phase: LoadPhase, provider?: string) {
     super(code, message, where);
     this.name = 'PolicyLoadError';
     this.phase = phase;
+    this.provider = provider;
   }
 }
 

@@ -66,11 +66,11 @@ function loadError(message: string, where?: string): SwitchyardError {
 }
 
 /** The same error, tagged with the loading step it happened in. */
-function withPhase(e: unknown, phase: LoadPhase): PolicyLoadError {
+function withPhase(e: unknown, phase: LoadPhase, provider?: string): PolicyLoadError {
   if (e instanceof PolicyLoadError) return e;
-  if (e instanceof SwitchyardError) return new PolicyLoadError(e.code, e.message, e.where, phase);
+  if (e instanceof SwitchyardError) return new PolicyLoadError(e.code, e.message, e.where, phase, provider);
   const msg = e instanceof Error ? e.message : String(e);
-  return new PolicyLoadError(ErrorCodes.SWY_ERR_MODEL_LOAD, `Loading the model failed: ${msg}`, MODEL_FILE, phase);
+  return new PolicyLoadError(ErrorCodes.SWY_ERR_MODEL_LOAD, `Loading the model failed: ${msg}`, MODEL_FILE, phase, provider);
 }
 
 function firstNonFinite(a: Float32Array): number {
@@ -243,7 +243,7 @@ export class PolicyEngine {
       engine.warmupMs = performance.now() - t1;
     } catch (e) {
       await session.release().catch(() => undefined);
-      throw withPhase(e, phase);
+      throw withPhase(e, phase, provider);
     }
     return engine;
   }

@@ -431,7 +431,7 @@ export class PolicyRunner {
           return;
         }
         if (m.type === 'fatal') {
-          fail(new PolicyLoadError(m.error.code, m.error.message, m.error.where, m.phase ?? 'load'));
+          fail(new PolicyLoadError(m.error.code, m.error.message, m.error.where, m.phase ?? 'load', m.provider));
           return;
         }
         this.onMessage(m);

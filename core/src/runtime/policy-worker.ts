@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCodes, toErrorShape } from '../contract/errors.js';
-import { loadPhaseOf } from './load-error.js';
+import { loadPhaseOf, PolicyLoadError } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -80,14 +80,16 @@ async function main(): Promise<void> {
     });
   } catch (e) {
     const shape = toErrorShape(e);
-    post({
+    const fatal: FromWorker = {
       type: 'fatal',
       error:
         shape.code === ErrorCodes.SWY_ERR_INTERNAL
           ? { code: ErrorCodes.SWY_ERR_MODEL_LOAD, message: `Loading the model failed: ${e instanceof Error ? e.message : String(e)}` }
           : shape,
       phase: loadPhaseOf(e),
-    });
+    };
+    if (e instanceof PolicyLoadError && e.provider !== undefined) fatal.provider = e.provider;
+    post(fatal);
     return;
   }
   // Requests run strictly in arrival order: the session is single-threaded here anyway, and an

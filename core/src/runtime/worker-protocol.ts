@@ -28,7 +28,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; provider: string; fallbackReason?: string; loadMs: number; warmupMs: number }
   /** Loading failed; `phase` says at which step (absent from older workers: `load`). */
-  | { type: 'fatal'; error: SwitchyardErrorShape; phase?: LoadPhase }
+  | { type: 'fatal'; error: SwitchyardErrorShape; phase?: LoadPhase; provider?: string }
   | {
       type: 'act-result';
       id: number;
