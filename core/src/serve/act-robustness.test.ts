@@ -88,10 +88,11 @@ describe('/act under hostile input', () => {
     expect((await app.inject({ method: 'POST', url: '/act', headers: host, payload: { state: [0, 0, 0, 0] } })).statusCode).toBe(200);
   });
 
-  it('rejects a non-JSON content type with 415', async () => {
+  it('rejects a form-encoded body, naming the body', async () => {
     const res = await app.inject({ method: 'POST', url: '/act', headers: { ...host, 'content-type': 'text/plain' }, payload: 'state=1' });
-    expect(res.statusCode).toBe(415);
-    expect(res.json().error.message).toMatch(/Content-Type: application\/json/);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ where: 'body' });
+    expect(res.json().error.message).toMatch(/must be a JSON object/);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { PolicyExport } from '../runtime/types.js';
 import { durableWrite, type Db } from './database.js';
+import { translateStoreError } from './store-errors.js';
 
 interface VersionRow {
   id: number;
@@ -47,49 +48,6 @@ export interface RejectedExport {
   check: string | null;
   /** Names, sizes and mtimes of its files when it was judged (to notice a fixed copy). */
   fingerprint: string;
-}
-
-const STORE_ERR_RE = /^SQLITE_/;
-
-/**
- * Turns a failed SQLite write into an error that says what happened to the store and what to
- * do. Errors that are not SQLite's pass through unchanged.
- */
-export function translateStoreError(e: unknown, db: Db): unknown {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !STORE_ERR_RE.test(code)) return e;
-  const path = db.name;
-  const msg = (e as Error).message;
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    const waited = Number(db.pragma('busy_timeout', { simple: true }));
-    return new SwitchyardError(
-      ErrorCodes.SWY_ERR_STORE_IO,
-      `The store ${path} is busy: another process has held a write lock on it for more than ${waited} ms (${code}). Nothing was written. Retry once the other Switchyard command or server has finished writing.`,
-      path,
-    );
-  }
-  if (code === 'SQLITE_FULL') {
-    return new SwitchyardError(
-      ErrorCodes.SWY_ERR_STORE_IO,
-      `The store ${path} could not be written: the disk (or the database's size limit) is full (${msg}). Nothing was written. Free space in its folder and retry.`,
-      path,
-    );
-  }
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
-    return new SwitchyardError(
-      ErrorCodes.SWY_ERR_STORE_IO,
-      `The store ${path} is read-only (${code}: ${msg}). Nothing was written. Make its folder writable, or point --store at a writable path.`,
-      path,
-    );
-  }
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new SwitchyardError(
-      ErrorCodes.SWY_ERR_STORE_CORRUPT,
-      `The store ${path} is damaged (${code}: ${msg}). Nothing was written; restore it from a backup.`,
-      path,
-    );
-  }
-  return new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Writing the store ${path} failed (${code}: ${msg}). Nothing was written.`, path);
 }
 
 export interface RegisterResult {
