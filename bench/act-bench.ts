@@ -1,7 +1,7 @@
 /**
  * `/act` benchmark (spec §10, issue 4 "Benchmarks"):
  *
- *   npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 2]
+ *   npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 3]
  *                              [--json out.json] [--from dist|src] [--record auto|on|off]
  *                              [--servers minimal,single,ab,ab-record] [--profile DIR] [--build]
  *
@@ -23,7 +23,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { DEMO_POLICY, writeDemoExports } from '../core/src/demo/cartpole-policies.js';
+import { readExport } from '../core/src/runtime/export.js';
+import { PolicyRunner } from '../core/src/runtime/policy-runner.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
+import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { Samples, fmt, markdownTable, median, quantile, signed } from './lib/stats.js';
 
@@ -46,7 +49,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seconds: 5, warmup: 2, concurrency: [1, 8], rounds: 2, json: null, from: 'dist', record: 'auto', servers: null, profile: null, build: false };
+  const a: Args = { seconds: 5, warmup: 2, concurrency: [1, 8], rounds: 3, json: null, from: 'dist', record: 'auto', servers: null, profile: null, build: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -79,7 +82,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--build') a.build = true;
     else if (k === '-h' || k === '--help') {
       process.stdout.write(
-        'usage: npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 2] [--json out.json]\n' +
+        'usage: npx tsx bench/act-bench.ts [--seconds 5] [--warmup 2] [--concurrency 1,8] [--rounds 3] [--json out.json]\n' +
           '       [--from dist|src] [--record auto|on|off] [--servers minimal,single,ab,ab-record] [--profile DIR] [--build]\n',
       );
       process.exit(0);
@@ -247,6 +250,31 @@ async function benchBare(session: ort.InferenceSession, obsName: string, actName
   return { callsPerS: (done * 1000) / measureMs, p50Us: quantile(s, 0.5), p99Us: quantile(s, 0.99), calls: done };
 }
 
+/**
+ * Switchyard's PolicyRunner in this process: `runner.act()` in a loop, i.e. the worker-thread
+ * hop (postMessage there and back, the worker's checks) without HTTP. Uses the TypeScript sources.
+ */
+async function benchRunner(runner: PolicyRunner, states: number[][], warmupMs: number, measureMs: number): Promise<BareResult> {
+  const lat = new Samples(5_000_000);
+  const t = performance.now();
+  const measureStart = t + warmupMs;
+  const measureEnd = measureStart + measureMs;
+  let done = 0;
+  for (let k = 0; k < 50_000_000; k++) {
+    const t0 = performance.now();
+    if (t0 >= measureEnd) break;
+    const out = await runner.act({ episodeId: `runner-${k >> 7}`, state: states[k % states.length]! });
+    const t1 = performance.now();
+    if (out.actions.length === 0) throw new Error('runner: no actions');
+    if (t0 >= measureStart) {
+      lat.push((t1 - t0) * 1000);
+      done++;
+    }
+  }
+  const s = lat.sorted();
+  return { callsPerS: (done * 1000) / measureMs, p50Us: quantile(s, 0.5), p99Us: quantile(s, 0.99), calls: done };
+}
+
 // ---------------------------------------------------------------- main
 
 /** Cart-pole-like observations (x, x_dot, theta, theta_dot), deterministic. */
@@ -262,6 +290,12 @@ function makeStates(n: number): number[][] {
 interface RunRow extends LoadResult {
   server: string;
   round: number;
+  /** Server process CPU (all threads) per answered request, µs. */
+  serverCpuUsPerReq: number;
+  /** Load generator CPU per answered request, µs. */
+  clientCpuUsPerReq: number;
+  /** CPU used by everything else on the machine during the run, in cores (0..cores). */
+  otherCores: number;
 }
 
 async function main(): Promise<void> {
@@ -370,25 +404,46 @@ async function main(): Promise<void> {
     });
     const wMs = args.warmup * 1000;
     const mMs = args.seconds * 1000;
+    const runner = await PolicyRunner.start({ export: await readExport(primary), slot: 'prod', device: 'cpu' });
+    const runnerRuns: BareResult[] = [];
     for (let round = 0; round < args.rounds; round++) {
-      const b = await benchBare(session, manifest.observation.name, manifest.action.name, statesF32, Math.min(wMs, 1000), mMs);
+      const inMs = Math.min(mMs, 3000);
+      const b = await benchBare(session, manifest.observation.name, manifest.action.name, statesF32, Math.min(wMs, 1000), inMs);
       bareRuns.push(b);
       process.stderr.write(`round ${round + 1}: bare ORT p50 ${fmt(b.p50Us, 1)} µs, ${fmt(b.callsPerS)} calls/s\n`);
+      const rr = await benchRunner(runner, states, Math.min(wMs, 1000), inMs);
+      runnerRuns.push(rr);
+      process.stderr.write(`round ${round + 1}: PolicyRunner.act p50 ${fmt(rr.p50Us, 1)} µs, ${fmt(rr.callsPerS)} calls/s\n`);
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       for (const c of args.concurrency) {
         for (const s of order) {
           if (s.child.exitCode !== null) throw new Error(`${s.name} died (exit ${s.child.exitCode}):\n${s.stderrTail.join('')}`);
+          const pids = servers.map((x) => x.child.pid ?? -1);
+          const m0 = machineCpu();
+          const c0 = selfCpuMs();
+          const srv0 = pids.map(processCpuMs);
+          const t0 = performance.now();
           const r = await runLoad({ url: s.act, concurrency: c, warmupMs: wMs, measureMs: mMs, tag: `${s.name}-${round}-${c}`, states: stateJson });
-          runs.push({ ...r, server: s.name, round });
+          const elapsed = performance.now() - t0;
+          const m1 = machineCpu();
+          const clientMs = selfCpuMs() - c0;
+          const srvMs = pids.map((p, i) => processCpuMs(p) - srv0[i]!);
+          const mine = srvMs[servers.indexOf(s)]!;
+          const ours = clientMs + srvMs.reduce((a, x) => a + (Number.isNaN(x) ? 0 : x), 0);
+          const otherCores = Math.max(0, (m1.busyMs - m0.busyMs - ours) / elapsed);
+          const n = Math.max(1, r.totalAnswered);
+          runs.push({ ...r, server: s.name, round, serverCpuUsPerReq: (mine * 1000) / n, clientCpuUsPerReq: (clientMs * 1000) / n, otherCores });
           process.stderr.write(
             `round ${round + 1}: ${s.name.padEnd(9)} c=${String(c).padEnd(3)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)} µs  p99 ${fmt(r.p99Us).padStart(6)} µs` +
-              `${Number.isNaN(r.serverP50Us) ? '' : `  server p50 ${fmt(r.serverP50Us)} µs`}  conns ${r.connections}${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
+              `${Number.isNaN(r.serverP50Us) ? '' : `  server p50 ${fmt(r.serverP50Us)} µs`}  server cpu ${fmt((mine * 1000) / n)} µs/req  other load ${otherCores.toFixed(2)} cores` +
+              `  conns ${r.connections}${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
           );
           await new Promise((res) => setTimeout(res, 300));
         }
       }
     }
     await session.release();
+    await runner.close();
 
     // ---- side checks: metrics were counted, traces were written
     const checks: string[] = [];
@@ -424,12 +479,25 @@ async function main(): Promise<void> {
       p50: number;
       p99: number;
       srvP50: number;
+      cpuPerReq: number;
+      otherCores: number;
       errors: number;
+      /** Paired per round (same round, same concurrency), then the median over rounds. */
+      dMinimal: number;
+      dBare: number;
+      ratio: number;
     }
     const agg: Agg[] = [];
     for (const c of args.concurrency) {
       for (const s of servers) {
         const rs = runs.filter((r) => r.server === s.name && r.concurrency === c);
+        const paired = (f: (r: RunRow, m: RunRow) => number): number =>
+          median(
+            rs.map((r) => {
+              const m = runs.find((x) => x.server === 'minimal' && x.concurrency === c && x.round === r.round);
+              return m && s.name !== 'minimal' ? f(r, m) : Number.NaN;
+            }),
+          );
         agg.push({
           server: s.name,
           c,
@@ -439,14 +507,39 @@ async function main(): Promise<void> {
           p50: median(rs.map((r) => r.p50Us)),
           p99: median(rs.map((r) => r.p99Us)),
           srvP50: median(rs.map((r) => r.serverP50Us)),
+          cpuPerReq: median(rs.map((r) => r.serverCpuUsPerReq)),
+          otherCores: median(rs.map((r) => r.otherCores)),
           errors: rs.reduce((n, r) => n + r.errors, 0),
+          dMinimal: paired((r, m) => r.p50Us - m.p50Us),
+          dBare: median(rs.map((r) => r.p50Us - bareRuns[r.round]!.p50Us)),
+          ratio: paired((r, m) => r.rps / m.rps),
         });
       }
     }
     const find = (server: string, c: number): Agg | undefined => agg.find((x) => x.server === server && x.c === c);
 
-    process.stdout.write('\n## Results (medians over rounds; latency is what the client observes, µs)\n\n');
-    const rows: string[][] = [['-', 'bare ORT (in-process)', fmt(bareRate), '-', fmt(bareP50, 1), fmt(bareP99, 1), '-', '-', '-', '-', '-']];
+    process.stdout.write(
+      '\n## Results (medians over rounds; latency is what the client observes, µs; Δ and ÷ are paired per round, then the median)\n\n',
+    );
+    const runP50 = median(runnerRuns.map((b) => b.p50Us));
+    const rows: string[][] = [
+      ['in-process', 'bare ORT session.run', fmt(bareRate), '-', fmt(bareP50, 1), fmt(bareP99, 1), '-', '-', '-', '-', '-', '-', '-'],
+      [
+        'in-process',
+        'PolicyRunner.act (worker hop)',
+        fmt(median(runnerRuns.map((b) => b.callsPerS))),
+        '-',
+        fmt(runP50, 1),
+        fmt(median(runnerRuns.map((b) => b.p99Us)), 1),
+        '-',
+        '-',
+        '-',
+        signed(runP50 - bareP50, 1),
+        '-',
+        '-',
+        '-',
+      ],
+    ];
     for (const a of agg) {
       const min = find('minimal', a.c);
       const mode = a.c === 1 ? 'robot c=1' : `concurrent c=${a.c}`;
@@ -459,17 +552,19 @@ async function main(): Promise<void> {
         fmt(a.p50),
         fmt(a.p99),
         Number.isNaN(a.srvP50) ? '-' : fmt(a.srvP50),
-        isMin || !min ? '-' : signed(a.p50 - min.p50),
-        signed(a.p50 - bareP50),
-        isMin || !min ? '-' : (a.rps / min.rps).toFixed(2),
+        fmt(a.cpuPerReq),
+        isMin || !min ? '-' : signed(a.dMinimal),
+        signed(a.dBare),
+        isMin || !min ? '-' : a.ratio.toFixed(2),
+        a.otherCores.toFixed(2),
         String(a.errors),
       ]);
     }
     process.stdout.write(
       markdownTable(
-        ['mode', 'server', 'req/s', 'req/s range', 'p50', 'p99', 'server-side p50', 'Δp50 vs minimal', 'Δp50 vs bare ORT', 'req/s ÷ minimal', 'errors'],
+        ['mode', 'server', 'req/s', 'req/s range', 'p50', 'p99', 'server-side p50', 'server CPU/req', 'Δp50 vs minimal', 'Δp50 vs bare ORT', 'req/s ÷ minimal', 'other load (cores)', 'errors'],
         rows,
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
 
@@ -483,10 +578,10 @@ async function main(): Promise<void> {
       const min = find('minimal', robot);
       if (!a) continue;
       if (min) {
-        const d = a.p50 - min.p50;
+        const d = a.dMinimal;
         trows.push([`p50 overhead over the minimal server (c=${robot})`, n, '≤ 150 µs', `${signed(d)} µs`, verdict(d <= 150)]);
       }
-      const db = a.p50 - bareP50;
+      const db = a.dBare;
       trows.push([`p50 overhead over a bare ORT call (c=${robot}; includes loopback HTTP + JSON)`, n, '≤ 150 µs', `${signed(db)} µs`, verdict(db <= 150)]);
     }
     for (const c of args.concurrency) {
@@ -495,7 +590,7 @@ async function main(): Promise<void> {
       for (const n of syServers) {
         const a = find(n, c);
         if (!a) continue;
-        const ratio = a.rps / min.rps;
+        const ratio = a.ratio;
         trows.push([`throughput ÷ minimal fastify (c=${c})`, n, '≥ 0.80', ratio.toFixed(2), verdict(ratio >= 0.8)]);
       }
     }
@@ -504,7 +599,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       '\nΔp50 vs minimal isolates what Switchyard adds (worker-thread hop, validation, routing, metrics, trace); ' +
         'Δp50 vs bare ORT also counts the loopback HTTP round trip and JSON that any server pays. ' +
-        'server-side p50 is Switchyard\'s own latency_ms (route → answer ready, worker hop included).\n',
+        'server-side p50 is Switchyard\'s own latency_ms (route → answer ready, worker hop included). ' +
+        'server CPU/req is the server process\'s CPU (all threads) per answered request, µs. ' +
+        'other load is CPU taken by other programs on the machine during the run (a noisy run shows here).\n',
     );
 
     // ---- profiles
@@ -520,7 +617,7 @@ async function main(): Promise<void> {
     }
 
     if (args.json) {
-      writeFileSync(args.json, JSON.stringify({ env, args, servers: servers.map((s) => ({ name: s.name, describe: s.describe })), bare: bareRuns, runs, summary: agg, checks }, null, 2) + '\n');
+      writeFileSync(args.json, JSON.stringify({ env, args, servers: servers.map((s) => ({ name: s.name, describe: s.describe })), bare: bareRuns, runner: runnerRuns, runs, summary: agg, checks }, null, 2) + '\n');
       process.stdout.write(`\nwrote ${args.json}\n`);
     }
   } finally {

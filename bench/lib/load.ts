@@ -31,7 +31,10 @@ export interface LoadResult {
   concurrency: number;
   /** Requests completed inside the measurement window, per second. */
   rps: number;
+  /** Latency samples kept (requests started inside the measurement window). */
   requests: number;
+  /** Every answered request, warm-up included (for CPU per request). */
+  totalAnswered: number;
   errors: number;
   /** First non-200 status or transport error seen, for the report. */
   firstError: string | null;
@@ -98,6 +101,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   let firstError: string | null = null;
   let completedInWindow = 0;
+  let totalAnswered = 0;
   let latSum = 0;
 
   const start = performance.now();
@@ -123,6 +127,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           continue;
         }
         const t1 = performance.now();
+        totalAnswered++;
         if (reply.status !== 200) {
           errors++;
           firstError ??= `HTTP ${reply.status}: ${reply.body.slice(0, 200)}`;
@@ -155,6 +160,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     concurrency: o.concurrency,
     rps: (completedInWindow * 1000) / measuredMs,
     requests: lat.count,
+    totalAnswered,
     errors,
     firstError,
     p50Us: quantile(s, 0.5),

@@ -4,6 +4,11 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
+import { compareVersions, requireSuite } from './eval/compare.js';
+import { EvalService } from './eval/eval-service.js';
+import { runGate, type GateResult } from './eval/gate.js';
+import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
+import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -13,7 +18,9 @@ import type { PolicyExport, RunnerOptions } from './runtime/types.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
 import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
+import { EvalStore } from './store/eval-store.js';
 import { Registry } from './store/registry.js';
+import type { VerdictValue } from './store/eval-store.js';
 import { traceRecorder } from './trace/trace-recorder.js';
 import { TraceWriter, type Redaction } from './trace/trace-writer.js';
 import { SWITCHYARD_VERSION } from './version.js';
@@ -33,6 +40,15 @@ export interface EngineConfig {
   statsIntervalMs?: number;
   /** Loads a policy; the default starts a `PolicyRunner` worker. */
   startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
+  /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
+  rulesDir?: string;
+}
+
+export interface GateRequest {
+  rulesPath: string;
+  candidate: string;
+  baseline?: string;
+  reeval?: boolean;
 }
 
 export interface ServeTargets {
@@ -55,6 +71,10 @@ export interface Engine {
   readonly config: Readonly<EngineConfig>;
   readonly db: Db;
   readonly registry: Registry;
+  /** Suites, evaluation runs, results and verdicts. */
+  readonly evalStore: EvalStore;
+  /** Background evaluations (worker-based, one per version and suite, cancellable). */
+  readonly evals: EvalService;
   readonly serving: ServingController;
   readonly metrics: ServingMetrics;
   readonly metricsRegistry: MetricsRegistry;
@@ -68,6 +88,8 @@ export interface Engine {
   /** Records every answered request to a JSONL trace in `dir` (spec §4.3) until close. */
   startRecording(opts: RecordingOptions): Promise<TraceWriter>;
   buildDemo(): Promise<DemoResult>;
+  /** Run a rules file's promotion gate, evaluating what is missing; the verdict is stored. */
+  gate(req: GateRequest): Promise<GateResult>;
   pushStats(): void;
   close(): Promise<void>;
 }
@@ -81,6 +103,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const storePath = config.storePath === ':memory:' ? ':memory:' : resolve(config.storePath);
   const db = openDatabase(storePath);
   const registry = new Registry(db, clock);
+  const evalStore = new EvalStore(db, clock);
+  const interrupted = evalStore.failInterruptedRuns();
+  if (interrupted > 0) logger.warn({ runs: interrupted }, 'evaluations left running by a previous process were marked failed');
   const bus = new EventBus((event, e) => logger.error({ event, err: String(e) }, 'event handler failed'));
   const serving = new ServingController({
     clock,
@@ -93,6 +118,37 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const startRunner =
     config.startRunner ?? ((opts: RunnerOptions) => PolicyRunner.start({ ...opts, logger }) as Promise<SlotRunner>);
   const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
+  const demoDir = join(dataDir, 'demo');
+  const rulesDirs = [join(demoDir, 'rules'), join(dataDir, 'rules'), ...(config.rulesDir ? [config.rulesDir] : [])];
+  const evals = new EvalService({
+    registry,
+    evalStore,
+    logger,
+    // The CPU unless a device is configured: re-runs must give identical per-case results, and
+    // GPU kernels need not be bit-identical from run to run.
+    device: config.device ?? 'cpu',
+    onProgress: (p) => bus.emit('eval.progress', p),
+  });
+
+  async function gate(req: GateRequest): Promise<GateResult> {
+    const rulesText = await readRulesFile(req.rulesPath);
+    return runGate({
+      registry,
+      evalStore,
+      rulesText,
+      rulesFile: req.rulesPath,
+      candidate: req.candidate,
+      baseline: req.baseline ?? null,
+      reeval: req.reeval ?? false,
+      evaluateMissing: async ({ ref, suite, reruns }) => evals.evaluate({ version: ref, suite: await evals.loadStoredSuite(suite), reruns }),
+    });
+  }
+
+  /** The Versions page's `lastVerdict`: the newest verdict of each version (one query). */
+  const withVerdicts = <T extends { policy: string; label: string; lastVerdict: unknown }>(v: T, latest: Map<string, VerdictValue>): T => ({
+    ...v,
+    lastVerdict: latest.get(`${v.policy}@${v.label}`) ?? null,
+  });
 
   async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
     const asPath = resolve(ref);
@@ -121,11 +177,37 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       schemaVersion: LATEST_SCHEMA_VERSION,
       demoWorkspace: registry.listPolicies().some((p) => p.name === 'cartpole-balance'),
     }),
-    'policies.list': () => ({ policies: registry.listPolicies() }),
-    'versions.get': ({ policy, label }) => registry.getVersion(policy, label),
+    'policies.list': () => {
+      const latest = latestVerdictByVersion(db);
+      return { policies: registry.listPolicies().map((p) => ({ ...p, versions: p.versions.map((v) => withVerdicts(v, latest)) })) };
+    },
+    'versions.get': ({ policy, label }) => withVerdicts(registry.getVersion(policy, label), latestVerdictByVersion(db)),
     'serving.getState': () => serving.state(),
     'serving.setSplit': ({ split }) => serving.setSplit(split),
     'serving.restoreSlot': ({ slot }) => serving.restoreSlot(slot),
+    'suites.list': () => ({ suites: evalStore.listSuites() }),
+    'rules.list': async () => ({ rules: await listRulesFiles(rulesDirs) }),
+    'eval.start': async ({ version, suite, reruns }) => {
+      const job = await evals.start({ version, suite, ...(reruns !== undefined ? { reruns } : {}) });
+      return { runId: job.runId, version: job.version, suite: job.suite, alreadyRunning: job.alreadyRunning };
+    },
+    'eval.cancel': ({ runId }) => {
+      if (!evalStore.getRun(runId)) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No evaluation run ${runId}. \`eval.runs\` lists them.`, 'runId');
+      return { runId, cancelled: evals.cancel(runId) };
+    },
+    'eval.runs': ({ version, suite, limit }) => ({
+      runs: listRunSummaries(db, evalStore, {
+        ...(version !== undefined ? { versionId: registry.resolve(version).id } : {}),
+        ...(suite !== undefined ? { suiteFingerprint: requireSuite(evalStore, suite, '`suites.list` shows the recorded suites.', 'suite').fingerprint } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      }),
+    }),
+    'compare.get': ({ candidate, baseline, suite }) => compareVersions({ registry, evalStore, candidate, baseline, suite }),
+    'gate.run': ({ rulesPath, candidate, baseline, reeval }) => gate({ rulesPath, candidate, ...(baseline !== undefined ? { baseline } : {}), ...(reeval !== undefined ? { reeval } : {}) }),
+    'verdicts.list': ({ policy, candidate, limit }) => {
+      const candidateVersionId = candidate === undefined ? undefined : registry.resolve(candidate.includes('@') ? candidate : `${policy}@${candidate}`).id;
+      return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+    },
   };
   const api = new ApiDispatcher(handlers);
 
@@ -142,6 +224,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     config,
     db,
     registry,
+    evalStore,
+    evals,
     serving,
     metrics,
     metricsRegistry,
@@ -198,7 +282,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },
-    buildDemo: () => buildDemoWorkspace({ registry, dir: join(dataDir, 'demo') }),
+    buildDemo: () => buildDemoWorkspace({ registry, evalStore, dir: demoDir }),
+    gate,
     pushStats,
     async close() {
       if (closed) return;
@@ -208,6 +293,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       serving.setRecorder(null);
       await recording?.close();
       await serving.close();
+      await evals.close();
       db.close();
     },
   };

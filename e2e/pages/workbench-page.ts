@@ -38,6 +38,11 @@ export class WorkbenchPage {
     await expect(this.heading('Traffic')).toBeVisible();
   }
 
+  async live(): Promise<void> {
+    await this.navLink('Live').click();
+    await expect(this.heading('Live')).toBeVisible();
+  }
+
   // ---- Versions page ----
 
   versionsTable(): Locator {
@@ -98,6 +103,37 @@ export class WorkbenchPage {
     await expect(slider).toHaveValue(String(split));
     await expect(this.page.getByText(`A ${split}% / B ${100 - split}%`, { exact: true })).toBeVisible();
     await expect(this.page.getByRole('status').filter({ hasText: `The router sends ${split}% of new episodes to A.` })).toBeVisible();
+  }
+
+  // ---- Live page ----
+
+  timeWindow(): Locator {
+    return this.page.getByRole('radiogroup', { name: 'Time window' });
+  }
+
+  timeWindowOption(label: '1 min' | '5 min' | '15 min'): Locator {
+    return this.timeWindow().getByRole('radio', { name: label, exact: true });
+  }
+
+  /** The current-value tile of one slot. */
+  liveTile(slot: 'A' | 'B' | 'Prod' | 'Shadow'): Locator {
+    return this.page.getByRole('region', { name: `Slot ${slot} now`, exact: true });
+  }
+
+  /** One value of a tile, a group named `p50`, `p99`, `req/s`, `cache hit`, `in flight` or `errors`. */
+  liveMetric(slot: 'A' | 'B' | 'Prod' | 'Shadow', metric: string): Locator {
+    return this.liveTile(slot).getByRole('group', { name: metric, exact: true });
+  }
+
+  /** What a tile value reads, without its label: `0.42 ms`, `87.5%`, `— no lookups`. */
+  async liveReading(slot: 'A' | 'B' | 'Prod' | 'Shadow', metric: string): Promise<string> {
+    const text = await this.liveMetric(slot, metric).innerText();
+    return text.split('\n').slice(1).join(' ').replace(/\s+/g, ' ').trim();
+  }
+
+  /** A Live chart, by what it shows (e.g. `Requests per second`) and its window. */
+  liveChart(description: string, window: '1 min' | '5 min' | '15 min'): Locator {
+    return this.page.getByRole('img', { name: `${description} per slot, last ${window}`, exact: true });
   }
 
   alerts(): Locator {

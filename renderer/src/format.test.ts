@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDateTime, formatSplit, timeTicks } from './format';
+import { formatBytes, formatDateTime, formatMs, formatPercent, formatSplit, timeTicks } from './format';
 
 describe('format', () => {
   it('formats sizes in binary units', () => {
@@ -20,6 +20,20 @@ describe('format', () => {
     expect(formatDateTime(null)).toBe('—');
     expect(formatDateTime('yesterday')).toBe('yesterday');
     expect(formatDateTime('2025-01-02T03:04:05.000Z')).toMatch(/^2025-01-0[12] \d\d:\d\d$/);
+  });
+});
+
+describe('live values', () => {
+  it('formats latency and shares, with a dash for no value (never NaN)', () => {
+    expect(formatMs(0.4237)).toBe('0.42');
+    expect(formatMs(12.34)).toBe('12.3');
+    expect(formatMs(250.4)).toBe('250');
+    expect(formatMs(null)).toBe('—');
+    expect(formatMs(Number.NaN)).toBe('—');
+    expect(formatPercent(0.875)).toBe('87.5%');
+    expect(formatPercent(0)).toBe('0%');
+    expect(formatPercent(1)).toBe('100%');
+    expect(formatPercent(null)).toBe('—');
   });
 });
 

@@ -50,3 +50,16 @@ export function timeTicks(startMs: number, endMs: number): number[] {
   for (let t = Math.ceil(startMs / step) * step; t <= endMs; t += step) ticks.push(t);
   return ticks;
 }
+
+/** Milliseconds for latency: `0.42`, `3.4`, `27`; a dash for no value. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—';
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+/** A share 0..1 as a percentage with one decimal (`87.5%`, `0%`, `100%`); a dash for no value. */
+export function formatPercent(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return '—';
+  const pct = ratio * 100;
+  return pct === 0 || pct === 100 ? `${pct}%` : `${pct.toFixed(1)}%`;
+}

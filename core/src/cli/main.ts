@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { SWITCHYARD_VERSION } from '../version.js';
+import { registerEvalCommands } from './commands/eval.js';
 import { registerOpsCommands } from './commands/ops.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerServeCommands } from './commands/serve.js';
 
 /** Every subcommand lives in commands/<area>.ts and registers itself here. */
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOpsCommands(program);
+  registerRuntimeCommands(program);
+  registerEvalCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCodes } from './errors.js';
 
 export const StageSchema = z.enum(['candidate', 'staging', 'production', 'archived']);
 export type Stage = z.infer<typeof StageSchema>;
@@ -94,3 +95,191 @@ export const AppInfoSchema = z.object({
   demoWorkspace: z.boolean(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+// ---- evaluation, comparison and promotion gates (spec §4.4, §4.5, §7 Compare) ----
+
+export const ErrorShapeSchema = z.object({ code: z.enum(ErrorCodes), message: z.string(), where: z.string().optional() });
+export type ErrorShape = z.infer<typeof ErrorShapeSchema>;
+
+export const TransitionSchema = z.enum(['candidate->staging', 'staging->production']);
+export type TransitionName = z.infer<typeof TransitionSchema>;
+
+const Interval = z.tuple([z.number(), z.number()]);
+
+export const SuiteSummarySchema = z.object({
+  fingerprint: z.string(),
+  name: z.string(),
+  /** `cartpole`, ... or `external` for a suite known only from imported results. */
+  environment: z.string(),
+  envVersion: z.string(),
+  path: z.string().nullable(),
+  caseCount: z.number().int().nonnegative(),
+  /** Cases per slice. */
+  slices: z.record(z.string(), z.number().int().nonnegative()),
+  createdAt: z.string(),
+});
+export type SuiteSummary = z.infer<typeof SuiteSummarySchema>;
+
+export const RulesFileSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  transition: TransitionSchema.nullable(),
+  suite: z.string().nullable(),
+  baseline: z.string().nullable(),
+  /** sha256 of the file's bytes. */
+  hash: z.string(),
+  /** Why the file cannot be used (with `where` = file:line:col), or null. */
+  error: ErrorShapeSchema.nullable(),
+});
+export type RulesFile = z.infer<typeof RulesFileSchema>;
+
+export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
+
+export const DeterminismBadgeSchema = z.object({
+  status: z.enum(['deterministic', 'not frozen', 'not checked']),
+  reruns: z.number().int().nonnegative().nullable(),
+  /** Case ids whose results differed on a re-run. */
+  differing: z.array(z.string()),
+  note: z.string(),
+});
+export type DeterminismBadge = z.infer<typeof DeterminismBadgeSchema>;
+
+export const EvalRunSummarySchema = z.object({
+  id: z.number().int().positive(),
+  /** `policy@label` */
+  version: z.string(),
+  suite: z.string(),
+  suiteFingerprint: z.string(),
+  kind: z.enum(['native', 'imported']),
+  status: RunStatusSchema,
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  casesTotal: z.number().int().nonnegative(),
+  casesDone: z.number().int().nonnegative(),
+  passed: z.number().int().nonnegative(),
+  error: ErrorShapeSchema.nullable(),
+  determinism: DeterminismBadgeSchema,
+  casesPerSecond: z.number().nullable(),
+});
+export type EvalRunSummary = z.infer<typeof EvalRunSummarySchema>;
+
+export const RateWithIntervalSchema = z.object({
+  passed: z.number().int().nonnegative(),
+  n: z.number().int().nonnegative(),
+  rate: z.number().nullable(),
+  /** Two-sided Wilson score interval. */
+  interval: Interval,
+});
+
+export const SliceComparisonSchema = z.object({
+  /** `all` first, then the suite's slices. */
+  slice: z.string(),
+  n: z.number().int().nonnegative(),
+  candidate: RateWithIntervalSchema,
+  baseline: RateWithIntervalSchema.nullable(),
+  /** candidate - baseline with Newcombe's hybrid score interval. */
+  delta: z.object({ estimate: z.number(), interval: Interval }).nullable(),
+  newFailures: z.array(z.string()),
+  fixed: z.array(z.string()),
+});
+export type SliceComparison = z.infer<typeof SliceComparisonSchema>;
+
+export const GraderResultSchema = z.object({ name: z.string(), pass: z.boolean().nullable(), value: z.number().nullable() });
+
+export const FailingCaseSchema = z.object({
+  caseId: z.string(),
+  slices: z.array(z.string()),
+  graders: z.array(GraderResultSchema),
+  failure: z.string().nullable(),
+  baselinePass: z.boolean().nullable(),
+  newFailure: z.boolean(),
+});
+
+export const RunRefSchema = z.object({
+  version: z.string(),
+  modelVersion: z.string(),
+  kind: PolicyKindSchema,
+  stage: StageSchema,
+  runId: z.number().int().positive(),
+  runKind: z.enum(['native', 'imported']),
+  evaluatedAt: z.string(),
+});
+
+export const ComparisonSchema = z.object({
+  suite: z.object({ name: z.string(), fingerprint: z.string() }),
+  candidate: RunRefSchema,
+  baseline: RunRefSchema,
+  confidence: z.number(),
+  slices: z.array(SliceComparisonSchema),
+  failingCases: z.array(FailingCaseSchema),
+  determinism: DeterminismBadgeSchema,
+});
+export type Comparison = z.infer<typeof ComparisonSchema>;
+
+export const RuleEvidenceSchema = z.object({
+  /** `aggregate.min_pass_rate`, `slices.safety.max_fail_rate`, `efficiency.p99_latency_ms`, `determinism`, ... */
+  id: z.string(),
+  description: z.string(),
+  observed: z.number().nullable(),
+  interval: Interval.nullable(),
+  threshold: z.union([z.number(), Interval]),
+  /** null = not enough data to decide. */
+  pass: z.boolean().nullable(),
+  failingCases: z.array(z.string()),
+  note: z.string(),
+});
+export type RuleEvidence = z.infer<typeof RuleEvidenceSchema>;
+
+export const GateSideSchema = RunRefSchema.extend({ evaluated: z.boolean() });
+
+export const GateResultSchema = z.object({
+  verdictId: z.number().int().positive(),
+  verdict: VerdictValueSchema,
+  summary: z.string(),
+  rules: z.array(RuleEvidenceSchema),
+  transition: TransitionSchema,
+  rulesFile: z.string(),
+  rulesHash: z.string(),
+  suite: z.object({ name: z.string(), fingerprint: z.string() }),
+  candidate: GateSideSchema,
+  baseline: GateSideSchema.nullable(),
+  baselineSource: z.enum(['production', 'rules', 'override']),
+  failingCases: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type GateResult = z.infer<typeof GateResultSchema>;
+
+export const VerdictSummarySchema = z.object({
+  id: z.number().int().positive(),
+  policy: z.string(),
+  candidate: z.string(),
+  baseline: z.string().nullable(),
+  transition: z.string(),
+  suite: z.string().nullable(),
+  suiteFingerprint: z.string().nullable(),
+  rulesHash: z.string(),
+  rulesFile: z.string().nullable(),
+  verdict: VerdictValueSchema,
+  summary: z.string(),
+  rules: z.array(RuleEvidenceSchema),
+  failingCases: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type VerdictSummary = z.infer<typeof VerdictSummarySchema>;
+
+export const EvalProgressSchema = z.object({
+  runId: z.number().int().positive(),
+  /** `policy@label` */
+  version: z.string(),
+  /** The suite's name. */
+  suite: z.string(),
+  suiteFingerprint: z.string(),
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  passed: z.number().int().nonnegative(),
+  fraction: z.number().min(0).max(1),
+  status: RunStatusSchema,
+  phase: z.enum(['starting', 'evaluating', 'determinism', 'finished']),
+  error: ErrorShapeSchema.nullable(),
+});
+export type EvalProgressPayload = z.infer<typeof EvalProgressSchema>;

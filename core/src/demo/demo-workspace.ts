@@ -1,6 +1,12 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { doctorExport, type DoctorReport } from '../runtime/doctor.js';
 import { readExport } from '../runtime/export.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { writeDemoRules } from '../eval/demo-rules.js';
+import { DEMO_SUITE_NAME, writeDemoSuite } from '../eval/demo-suite.js';
+import { loadSuite } from '../eval/suite.js';
+import type { EvalStore } from '../store/eval-store.js';
 import type { Registry } from '../store/registry.js';
 import { DEMO_PRODUCTION_VERSION, writeDemoExports } from './cartpole-policies.js';
 
@@ -8,10 +14,16 @@ export interface DemoResult {
   dir: string;
   registered: { ref: string; modelVersion: string; created: boolean; doctor: 'ok' | 'failed' | 'unknown' }[];
   production: string;
+  /** The demo suite written to `<dir>/suites/` (and recorded in the eval store when one was given). */
+  suite: { path: string; name: string; fingerprint: string; cases: number; slices: Record<string, number> };
+  /** The demo rules files written to `<dir>/rules/`, one per stage transition. */
+  rules: string[];
 }
 
 export interface DemoOptions {
   registry: Registry;
+  /** Where the demo suite is recorded, so gates and the Compare page find it by name. */
+  evalStore?: EvalStore;
   dir: string;
   /**
    * Run `doctor` on each version that has no doctor report yet and store the report (the
@@ -23,8 +35,11 @@ export interface DemoOptions {
 
 /**
  * Writes the demo policies as real ONNX exports, checks them with doctor and registers them
- * with their reports; the production version is promoted as the demo's starting point. Running
- * it twice changes nothing (versions that already have a doctor report are not re-checked).
+ * with their reports; the production version is promoted as the demo's starting point. Also
+ * writes the frozen demo suite (`<dir>/suites/cartpole-frozen-v1.jsonl`, recorded in the eval
+ * store) and the rules for both transitions (`<dir>/rules/*.yaml`). Nothing is evaluated here:
+ * `switchyard gate` evaluates whatever it is missing. Running it twice changes nothing (versions
+ * that already have a doctor report are not re-checked; the files are byte-identical).
  */
 export async function buildDemoWorkspace(opts: DemoOptions): Promise<DemoResult> {
   const dirs = await writeDemoExports(opts.dir);
@@ -55,5 +70,10 @@ export async function buildDemoWorkspace(opts: DemoOptions): Promise<DemoResult>
     });
     registered.push({ ref: `${exp.manifest.policy}@${exp.manifest.version}`, modelVersion: exp.modelVersion, created: r.created, doctor: r.version.doctorStatus });
   }
-  return { dir: opts.dir, registered, production: `cartpole-balance@${DEMO_PRODUCTION_VERSION}` };
+  const suitesDir = join(opts.dir, 'suites');
+  await mkdir(suitesDir, { recursive: true });
+  const suite = await writeDemoSuite(join(suitesDir, `${DEMO_SUITE_NAME}.jsonl`));
+  if (opts.evalStore) opts.evalStore.saveSuite(await loadSuite(suite.path));
+  const rules = await writeDemoRules(join(opts.dir, 'rules'));
+  return { dir: opts.dir, registered, production: `cartpole-balance@${DEMO_PRODUCTION_VERSION}`, suite, rules };
 }

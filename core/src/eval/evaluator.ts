@@ -139,9 +139,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvalRunResult> {
     } else {
       if (runner === undefined) {
         if (!opts.runnerFactory) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'evaluate needs a runner or a runnerFactory.');
-        const r = await Promise.race([opts.runnerFactory(), abort.promise]);
-        if (r === ABORTED) status = 'cancelled';
-        else runner = r;
+        const starting = opts.runnerFactory();
+        const r = await Promise.race([starting, abort.promise]);
+        if (r === ABORTED) {
+          status = 'cancelled';
+          // The policy may still come up after the cancellation: close it then.
+          starting.then((late) => late.close()).catch(() => {});
+        } else runner = r;
       }
       if (runner !== undefined && status === 'completed') {
         const out = await runEpisodes(runner, envFactory.create, opts, batchSize, now, abort.promise, (r, idx) => {

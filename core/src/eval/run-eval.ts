@@ -16,6 +16,8 @@ export interface StoredEvaluationOptions extends Omit<EvaluateOptions, 'onResult
   reruns?: number;
   /** Results per store transaction (default 64). */
   flushEvery?: number;
+  /** Called with the run's id as soon as the run is recorded (before any case runs). */
+  onRun?: (runId: number) => void;
 }
 
 export interface StoredEvaluation {
@@ -29,6 +31,7 @@ export async function evaluateAndStore(opts: StoredEvaluationOptions): Promise<S
   const { store, suite } = opts;
   store.saveSuite(suite);
   const runId = store.startRun({ versionId: opts.versionId, suiteFingerprint: suite.fingerprint, casesTotal: suite.cases.length, kind: 'native' });
+  opts.onRun?.(runId);
   const flushEvery = Math.max(1, opts.flushEvery ?? 64);
   let pending: CaseResult[] = [];
   const flush = (): void => {

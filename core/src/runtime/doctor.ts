@@ -316,27 +316,57 @@ export interface RegisterCheckedOptions extends DoctorOptions {
   stage?: Stage;
 }
 
+/** An export that passed doctor, with the fingerprint of its files when it was checked. */
+export interface CheckedExport {
+  report: DoctorReport;
+  exp: PolicyExport;
+  fingerprint: string;
+}
+
+function changedError(dir: string): SwitchyardError {
+  return new SwitchyardError(
+    ErrorCodes.SWY_ERR_BAD_EXPORT,
+    `Not registered: the files in ${dir} changed while they were being checked. Register it again once the export is complete.`,
+    dir,
+  );
+}
+
+/**
+ * The first half of `registerChecked`, touching no store: doctor, and proof that the files did
+ * not change meanwhile. Throws `DoctorFailedError` (with the report) or SWY_ERR_BAD_EXPORT.
+ */
+export async function checkForRegistration(dir: string, opts: DoctorOptions = {}): Promise<CheckedExport> {
+  const abs = resolve(dir);
+  const before = await exportFingerprint(abs);
+  const { report, exp } = await doctorExport(abs, opts);
+  if (!report.ok || exp === null) throw new DoctorFailedError(report, `Not registered: ${abs} failed doctor`);
+  const after = await exportFingerprint(abs);
+  if (after !== before) throw changedError(abs);
+  return { report, exp, fingerprint: after };
+}
+
+/**
+ * The second half: register exactly what was checked, with its report, in one transaction
+ * (after checking once more that the files are the ones doctor saw).
+ */
+export async function commitRegistration(registry: Registry, checked: CheckedExport, opts: { actor: string; stage?: Stage }): Promise<{ report: DoctorReport; result: RegisterResult }> {
+  if ((await exportFingerprint(checked.exp.dir)) !== checked.fingerprint) throw changedError(checked.exp.dir);
+  const result = registry.register(checked.exp, { actor: opts.actor, ...(opts.stage ? { stage: opts.stage } : {}), doctor: checked.report });
+  return { report: checked.report, result };
+}
+
 /**
  * Doctor, then register with the report, in one transaction. A failed doctor throws
  * `DoctorFailedError` and writes nothing; so does an export whose files changed while it was
- * being checked (SWY_ERR_BAD_EXPORT), or a store write that fails (SWY_ERR_STORE_IO).
+ * being checked (SWY_ERR_BAD_EXPORT), a different model under a registered label
+ * (SWY_ERR_CONFLICT), or a store write that fails (SWY_ERR_STORE_IO).
  */
 export async function registerChecked(
   registry: Registry,
   dir: string,
   opts: RegisterCheckedOptions,
 ): Promise<{ report: DoctorReport; result: RegisterResult }> {
-  const abs = resolve(dir);
-  const before = await exportFingerprint(abs);
-  const { report, exp } = await doctorExport(abs, opts);
-  if (!report.ok || exp === null) throw new DoctorFailedError(report, `Not registered: ${abs} failed doctor`);
-  if ((await exportFingerprint(abs)) !== before) {
-    throw new SwitchyardError(
-      ErrorCodes.SWY_ERR_BAD_EXPORT,
-      `Not registered: the files in ${abs} changed while they were being checked. Register it again once the export is complete.`,
-      abs,
-    );
-  }
-  const result = registry.register(exp, { actor: opts.actor, ...(opts.stage ? { stage: opts.stage } : {}), doctor: report });
-  return { report, result };
+  const { actor, stage, ...doctorOpts } = opts;
+  const checked = await checkForRegistration(dir, doctorOpts);
+  return commitRegistration(registry, checked, { actor, ...(stage ? { stage } : {}) });
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCodes, SwitchyardError } from '../contract/index.js';
 import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations.js';
+import { isStoreAccessError, translateStoreError } from './store-errors.js';
 
 export type Db = Database.Database;
 
@@ -43,6 +44,8 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
     try {
       check = String(db.pragma('integrity_check', { simple: true }));
     } catch (e) {
+      // A read-only or inaccessible folder is not a damaged database: say which it is.
+      if (isStoreAccessError(e)) throw e;
       throw new SwitchyardError(
         ErrorCodes.SWY_ERR_STORE_CORRUPT,
         `The store ${path} is not a readable SQLite database (${(e as Error).message}). It was left untouched; restore it from a backup or point --store elsewhere.`,
@@ -80,8 +83,9 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
     }
     return db;
   } catch (e) {
+    const err = translateStoreError(e, db);
     db.close();
-    throw e;
+    throw err;
   }
 }
 

@@ -7,6 +7,12 @@ import type Database from 'better-sqlite3';
 
 const STORE_ERR_RE = /^SQLITE_/;
 
+/** SQLite result codes that mean the file could not be used, not that its content is bad. */
+export function isStoreAccessError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|IOERR|BUSY|LOCKED|FULL|PERM)/.test(code);
+}
+
 /**
  * Turns a failed SQLite write into an error that says what happened to the store and what to
  * do. Errors that are not SQLite's pass through unchanged.
@@ -34,7 +40,7 @@ export function translateStoreError(e: unknown, db: Pick<Database.Database, 'nam
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
     return new SwitchyardError(
       ErrorCodes.SWY_ERR_STORE_IO,
-      `The store ${path} is read-only (${code}: ${msg}). Nothing was written. Make its folder writable, or point --store at a writable path.`,
+      `The store ${path} cannot be written: its file or folder is read-only or not accessible (${code}: ${msg}). Nothing was written. Make the folder writable, or point --store at a writable path.`,
       path,
     );
   }

@@ -2,9 +2,7 @@ import { useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingStats, Slot } from '@contract';
 import { formatClock, timeTicks } from '../format';
-
-const COLORS: Record<Slot, string> = { a: '#2563eb', b: '#ea580c', prod: '#16a34a', shadow: '#7c3aed' };
-const NAMES: Record<Slot, string> = { a: 'A', b: 'B', prod: 'Prod', shadow: 'Shadow' };
+import { SLOT_COLORS as COLORS, SLOT_NAMES as NAMES, slotDash } from './slot-style';
 
 type Row = { t: number } & Partial<Record<Slot, number>>;
 
@@ -67,7 +65,7 @@ export function RpsChart({ samples }: { samples: ServingStats[] }) {
                   name={NAMES[slot]}
                   stroke={COLORS[slot]}
                   strokeWidth={2}
-                  strokeDasharray={slot === 'shadow' ? '4 3' : undefined}
+                  strokeDasharray={slotDash(slot)}
                   dot={false}
                   isAnimationActive={false}
                 />

@@ -1,4 +1,5 @@
 import type { ComponentType } from 'react';
+import { LivePage } from './live-page';
 import { TrafficPage } from './traffic-page';
 import { VersionsPage } from './versions-page';
 
@@ -13,11 +14,12 @@ export interface PageEntry {
 
 /**
  * Every page the side bar offers, in order. A page is listed only once it works; new pages
- * (Compare, Live, Promote, Replay) add one entry here.
+ * (Compare, Promote, Replay) add one entry here.
  */
 export const pages: readonly PageEntry[] = [
   { id: 'versions', title: 'Versions', path: '/versions', icon: '▤', component: VersionsPage },
   { id: 'traffic', title: 'Traffic', path: '/traffic', icon: '⇄', component: TrafficPage },
+  { id: 'live', title: 'Live', path: '/live', icon: '∿', component: LivePage },
 ];
 
 export function pageForPath(path: string): PageEntry {

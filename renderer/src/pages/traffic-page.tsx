@@ -1,4 +1,4 @@
-import { useContext } from 'react';
+import { useContext, useMemo } from 'react';
 import type { DrainState } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
@@ -11,6 +11,9 @@ import { selectShownSplit } from '../stores/serving-store';
 import { NavigationContext } from './navigation';
 
 const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
+
+/** One minute at two samples a second. */
+const TRAFFIC_CHART_SAMPLES = 120;
 
 const DRAIN_TEXT: Record<Exclude<DrainState, 'none'>, string> = {
   'drain-a': 'Slot A is drained after repeated failures: all traffic goes to slot B.',
@@ -28,7 +31,9 @@ export function TrafficPage() {
   const shownSplit = useServing(selectShownSplit);
   const pending = useServing((s) => s.splitPending);
   const restoring = useServing((s) => s.restoring);
-  const samples = useStats((s) => s.samples);
+  const allSamples = useStats((s) => s.samples);
+  // The store keeps 15 minutes for the Live page; this chart shows the last minute.
+  const samples = useMemo(() => allSamples.slice(-TRAFFIC_CHART_SAMPLES), [allSamples]);
   const { load, setSplit, restoreSlot, dismissActionError } = serving.getState();
 
   const header = (

@@ -1,9 +1,10 @@
-import { createContext, useContext, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
+import { throttle } from './throttle';
 import { createVersionsStore, type VersionsState, type VersionsStore } from './versions-store';
 
 export interface Stores {
@@ -67,4 +68,26 @@ export function useServing<T>(selector: (state: ServingStoreState) => T): T {
 
 export function useStats<T>(selector: (state: StatsState) => T): T {
   return useStore(useStores().stats, selector);
+}
+
+/**
+ * Like `useStats`, but the component hears of changes at most once per `intervalMs` (the newest
+ * state always arrives, at the end of the interval). For charts: however fast samples come, they
+ * re-render at most 1000 / intervalMs times a second. The selector must return a value that stays
+ * the same (by reference) while the state does not change, e.g. a field of the state.
+ */
+export function useStatsThrottled<T>(selector: (state: StatsState) => T, intervalMs: number): T {
+  const store = useStores().stats;
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const notify = throttle(onChange, intervalMs);
+      const unsubscribe = store.subscribe(notify);
+      return () => {
+        notify.cancel();
+        unsubscribe();
+      };
+    },
+    [store, intervalMs],
+  );
+  return useSyncExternalStore(subscribe, () => selector(store.getState()));
 }

@@ -49,5 +49,35 @@ describe('stats store', () => {
     expect(store.getState().samples).not.toBe(before);
     store.getState().clear();
     expect(store.getState().samples).toEqual([]);
+    expect(store.getState().points).toEqual([]);
+  });
+
+  it('holds 15 minutes at two samples a second by default', () => {
+    const store = createStatsStore(new FakeClient());
+    expect(store.getState().capacity).toBeGreaterThanOrEqual(15 * 60 * 2);
+  });
+
+  it('derives each point once, from the sample before it', () => {
+    const client = new FakeClient();
+    const store = createStatsStore(client, { capacity: 3 });
+    store.getState().start();
+    const sample = (i: number) => {
+      const s = stats(`2025-01-01T00:00:0${i}.000Z`);
+      s.slots = s.slots.map((slot) => ({ ...slot, requests: 10 * i, cacheHits: 3 * i, cacheMisses: i }));
+      return s;
+    };
+    client.emit('serving.stats', sample(0));
+    expect(store.getState().points[0]?.slots.a?.hitRate).toBeNull();
+    client.emit('serving.stats', sample(1));
+    const kept = store.getState().points[1];
+    expect(kept?.slots.a).toMatchObject({ dRequests: 10, hitRate: 0.75 });
+    for (const i of [2, 3, 4]) client.emit('serving.stats', sample(i));
+    const points = store.getState().points;
+    expect(points.map((p) => p.t)).toEqual(store.getState().samples.map((s) => Date.parse(s.at)));
+    expect(points[0]?.slots.a?.dRequests).toBe(10);
+    // Points already derived are kept as they are, not derived again.
+    const before = store.getState().points;
+    client.emit('serving.stats', sample(5));
+    expect(store.getState().points[1]).toBe(before[2]);
   });
 });

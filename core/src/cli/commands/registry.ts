@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
-import { readExport } from '../../runtime/export.js';
-import { reportFailure, withEngine } from '../common.js';
+import { Option, type Command } from 'commander';
+import { toErrorShape } from '../../contract/index.js';
+import { checkForRegistration, commitRegistration, DoctorFailedError } from '../../runtime/doctor.js';
+import { intIn, reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../paths.js';
 import { formatBytes, printTable } from '../table.js';
 
@@ -17,7 +18,7 @@ export function registerRegistryCommands(program: Command): void {
         const ms = performance.now() - t0;
         if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...demo, ms }) + '\n');
         else {
-          printTable(['version', 'model version', 'new'], demo.registered.map((r) => [r.ref, r.modelVersion, r.created ? 'yes' : 'already there']));
+          printTable(['version', 'model version', 'doctor', 'new'], demo.registered.map((r) => [r.ref, r.modelVersion, r.doctor, r.created ? 'yes' : 'already there']));
           process.stdout.write(`Production: ${demo.production}. Exports in ${demo.dir}. Store ${flags.store}. ${ms.toFixed(0)} ms.\n`);
         }
       } catch (e) {
@@ -28,16 +29,27 @@ export function registerRegistryCommands(program: Command): void {
   program
     .command('register')
     .argument('<PATH>', 'export directory')
-    .description('register an export as a new candidate version')
+    .description('check an export with doctor and register it as a new candidate version with the report; a failing export is refused and nothing is written')
     .option('--store <path>', 'SQLite store', defaultStorePath())
+    .addOption(new Option('--device <device>', 'device doctor loads the model on').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--runs <n>', "doctor's timed act() calls", intIn('--runs', 0, 1_000_000), 200)
     .option('--json', 'machine-readable output')
-    .action(async (path: string, flags: { store: string; json?: boolean }) => {
+    .action(async (path: string, flags: { store: string; device: 'auto' | 'cpu' | 'cuda'; runs: number; json?: boolean }) => {
       try {
-        const exp = await readExport(path);
-        const r = await withEngine({ storePath: flags.store }, async (e) => e.registry.register(exp, { actor: process.env.USER ?? 'cli' }));
-        if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...r }) + '\n');
-        else process.stdout.write(`${r.created ? 'Registered' : 'Already registered'} ${r.version.policy}@${r.version.label} as ${r.version.modelVersion} (${r.version.stage}).\n`);
+        // Doctor first, before the store is even opened: a broken export writes nothing.
+        const checked = await checkForRegistration(path, { device: flags.device, runs: flags.runs });
+        const r = await withEngine({ storePath: flags.store }, (e) => commitRegistration(e.registry, checked, { actor: process.env.USER ?? 'cli' }));
+        if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...r.result, doctor: r.report }) + '\n');
+        else {
+          const v = r.result.version;
+          const lat = r.report.latency ? `, act() p50 ${r.report.latency.p50Ms} ms` : '';
+          process.stdout.write(`${r.result.created ? 'Registered' : 'Already registered'} ${v.policy}@${v.label} as ${v.modelVersion} (${v.stage}). Doctor: ok on ${r.report.provider}${lat}.\n`);
+        }
       } catch (e) {
+        if (flags.json && e instanceof DoctorFailedError) {
+          process.stdout.write(JSON.stringify({ ok: false, error: toErrorShape(e), doctor: e.report }) + '\n');
+          process.exit(1);
+        }
         reportFailure(e, flags.json);
       }
     });
@@ -53,8 +65,8 @@ export function registerRegistryCommands(program: Command): void {
         if (flags.json) return void process.stdout.write(JSON.stringify({ ok: true, policies }) + '\n');
         if (!policies.length) return void process.stdout.write('No policies registered. Run `switchyard demo` or `switchyard register PATH`.\n');
         printTable(
-          ['policy', 'version', 'stage', 'model version', 'kind', 'size', 'registered'],
-          policies.flatMap((p) => p.versions.map((v) => [p.name, v.label, v.stage, v.modelVersion, v.kind, formatBytes(v.sizeBytes), v.registeredAt])),
+          ['policy', 'version', 'stage', 'model version', 'kind', 'size', 'doctor', 'registered'],
+          policies.flatMap((p) => p.versions.map((v) => [p.name, v.label, v.stage, v.modelVersion, v.kind, formatBytes(v.sizeBytes), v.doctorStatus, v.registeredAt])),
         );
       } catch (e) {
         reportFailure(e, flags.json);
