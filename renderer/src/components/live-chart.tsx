@@ -42,6 +42,7 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
       <div className="live-chart-box" role="img" aria-label={`${description} per slot, last ${windowLabel}`}>
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={rows} margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
+            {/* No x-axis line: the grid's zero line lies under the series, so a slot at 0 stays visible. */}
             <CartesianGrid stroke="#e5e7eb" vertical={false} />
             <XAxis
               dataKey="t"
@@ -53,6 +54,7 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
               tickFormatter={formatTime}
               tick={AXIS_TICK}
               tickLine={false}
+              axisLine={false}
             />
             <YAxis
               tick={AXIS_TICK}

@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
 import { SwitchyardError } from '../../contract/index.js';
 import { startConsoleSession } from '../../console-session.js';
-import { createEngine } from '../../engine.js';
+import { createEngine, type Engine } from '../../engine.js';
+import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
+import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { intIn, reportFailure } from '../common.js';
@@ -22,6 +24,8 @@ interface ServeFlags {
   record?: string;
   recordImages: 'hash_only' | 'full' | 'none';
   recordGzip?: boolean;
+  watch?: string;
+  gpuMemoryBytes?: string;
   demo?: boolean;
   open?: boolean;
   json?: boolean;
@@ -42,6 +46,8 @@ function serveOptions(cmd: Command): Command {
     .option('--record <dir>', 'record every /act request and response to a JSONL trace in DIR')
     .addOption(new Option('--record-images <mode>', 'what a trace keeps of images').choices(['hash_only', 'full', 'none']).default('hash_only'))
     .option('--record-gzip', 'gzip the trace (.jsonl.gz)')
+    .option('--watch <dir>', 'register, doctor and record every export that appears in DIR')
+    .option('--gpu-memory-bytes <bytes>', 'total GPU memory for the two-policy VRAM check (instead of asking nvidia-smi)')
     .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
@@ -87,7 +93,11 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
       if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
     } else if (path) await engine.startServing({ single: path, ...(flags.shadowPolicy ? { shadow: flags.shadowPolicy } : {}) });
-    else if (a && b) await engine.startServing({ a, b, split: flags.split });
+    else if (a && b) {
+      await checkVram(engine, a, b, flags);
+      await engine.startServing({ a, b, split: flags.split });
+    }
+    const watcher = flags.watch ? await startWatch(engine, flags.watch, flags.device) : null;
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
 
     const state = engine.serving.state();
@@ -105,6 +115,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       stopping = true;
       logger.info({ signal }, 'stopping: draining in-flight requests, then closing the trace');
       await server.close();
+      await watcher?.stop();
       await engine.close();
       process.exit(0);
     };
@@ -115,6 +126,33 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     await engine.close();
     throw e;
   }
+}
+
+/**
+ * Before two policies are loaded on a GPU: refuse when both would not fit in 70% of its memory
+ * (spec §5). On a machine without a GPU (or with --device cpu) there is nothing to check.
+ */
+async function checkVram(engine: Engine, a: string, b: string, flags: ServeFlags): Promise<void> {
+  if (flags.device === 'cpu') return;
+  const totalGpuBytes = await resolveGpuMemoryBytes(flags.gpuMemoryBytes !== undefined ? { override: flags.gpuMemoryBytes } : {});
+  if (totalGpuBytes === null) return;
+  const [ea, eb] = await Promise.all([engine.resolveExport(a), engine.resolveExport(b)]);
+  checkTwoPolicyVram({ modelBytes: [ea.exp.sizeBytes, eb.exp.sizeBytes], totalGpuBytes });
+}
+
+async function startWatch(engine: Engine, dir: string, device: ServeFlags['device']): Promise<WatchFolder> {
+  const watcher = new WatchFolder({
+    dir,
+    registry: engine.registry,
+    clock: engine.clock,
+    logger: engine.logger,
+    device,
+    onEvent: (e) => {
+      if (e.type === 'registered') engine.logger.info({ dir: e.dir, ref: e.ref, modelVersion: e.modelVersion }, 'watch_folder.registered');
+    },
+  });
+  await watcher.start();
+  return watcher;
 }
 
 function requireWorkbench(): string {
