@@ -99,6 +99,8 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
       await expect(workbench.liveChart(chart, '1 min')).toBeVisible();
     }
     await expect(workbench.liveChart('Requests per second', '1 min').locator('path.recharts-line-curve')).toHaveCount(2);
+    await page.waitForTimeout(1_500);
+    await page.screenshot({ path: path.join(resultsDir, 'live-1min.png'), fullPage: true });
 
     // Switch the window: the charts show the last 5 minutes, and the keyboard moves on to 15.
     await workbench.timeWindowOption('5 min').check();
