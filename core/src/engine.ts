@@ -6,6 +6,7 @@ import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Sl
 import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
+import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
 import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
@@ -104,8 +105,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const db = openDatabase(storePath);
   const registry = new Registry(db, clock);
   const evalStore = new EvalStore(db, clock);
-  const interrupted = evalStore.failInterruptedRuns();
-  if (interrupted > 0) logger.warn({ runs: interrupted }, 'evaluations left running by a previous process were marked failed');
+  // Runs left `running` by a dead process are closed as failed (those of a live process sharing the store are not).
+  const interrupted = failInterruptedRuns(evalStore);
+  if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'evaluations left running by a process that stopped were marked failed');
   const bus = new EventBus((event, e) => logger.error({ event, err: String(e) }, 'event handler failed'));
   const serving = new ServingController({
     clock,

@@ -70,8 +70,18 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
   const iterSlot = iterative!.slot.toUpperCase() as SlotName;
   const otherSlot: SlotName = iterSlot === 'A' ? 'B' : 'A';
 
+  // Main-thread tasks over 50 ms while the charts update (a chart update must never block input).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.__longTasks.push(entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+
   await workbench.open();
   await workbench.live();
+  const tasksBefore = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.length);
   await expect(workbench.timeWindowOption('1 min')).toBeChecked();
 
   const traffic = driveTraffic(state.actUrl ?? `${server.origin}/act`, episodesForBothSlots(state.split), 300);
@@ -99,7 +109,8 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
       await expect(workbench.liveChart(chart, '1 min')).toBeVisible();
     }
     await expect(workbench.liveChart('Requests per second', '1 min').locator('path.recharts-line-curve')).toHaveCount(2);
-    await page.waitForTimeout(1_500);
+    // Some seconds of traffic on the 1-minute charts, then a picture of them.
+    await page.waitForTimeout(8_000);
     await page.screenshot({ path: path.join(resultsDir, 'live-1min.png'), fullPage: true });
 
     // Switch the window: the charts show the last 5 minutes, and the keyboard moves on to 15.
@@ -113,6 +124,10 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
     await page.keyboard.press('ArrowLeft');
     await expect(workbench.timeWindowOption('5 min')).toBeChecked();
     await expect(workbench.liveChart('Cache hit rate', '5 min')).toBeVisible();
+
+    const longTasks = await page.evaluate((from) => (window as unknown as { __longTasks: number[] }).__longTasks.slice(from), tasksBefore);
+    test.info().annotations.push({ type: 'long tasks on Live (ms)', description: JSON.stringify(longTasks.map(Math.round)) });
+    console.log(`[live] main-thread tasks over 50 ms while charts updated: ${JSON.stringify(longTasks.map(Math.round))}`);
 
     // Let a few more samples arrive, then keep a picture of the page.
     await page.waitForTimeout(2_000);

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDateTime, formatMs, formatPercent, formatSplit, timeTicks } from './format';
+import { formatBytes, formatDateTime, formatMs, formatPercent, formatSplit, niceTicks, timeTicks } from './format';
 
 describe('format', () => {
   it('formats sizes in binary units', () => {
@@ -34,6 +34,21 @@ describe('live values', () => {
     expect(formatPercent(0)).toBe('0%');
     expect(formatPercent(1)).toBe('100%');
     expect(formatPercent(null)).toBe('—');
+  });
+});
+
+describe('niceTicks', () => {
+  it('covers the maximum in round steps from zero', () => {
+    expect(niceTicks(2.2)).toEqual([0, 1, 2, 3]);
+    expect(niceTicks(118)).toEqual([0, 50, 100, 150]);
+    expect(niceTicks(80)).toEqual([0, 20, 40, 60, 80]);
+    expect(niceTicks(0.42)).toEqual([0, 0.2, 0.4, 0.6]);
+    expect(niceTicks(7)).toEqual([0, 2, 4, 6, 8]);
+    expect(niceTicks(1)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(niceTicks(0)).toEqual([0, 1]);
+    expect(niceTicks(Number.NaN)).toEqual([0, 1]);
+    expect(niceTicks(2, 4, true)).toEqual([0, 1, 2]);
+    expect(niceTicks(7, 4, true)).toEqual([0, 2, 4, 6, 8]);
   });
 });
 

@@ -63,3 +63,19 @@ export function formatPercent(ratio: number | null): string {
   const pct = ratio * 100;
   return pct === 0 || pct === 100 ? `${pct}%` : `${pct.toFixed(1)}%`;
 }
+
+/**
+ * Y-axis ticks from 0 to at least `max` in round steps (1, 2, 2.5 or 5 times a power of ten),
+ * about `count` intervals: `niceTicks(2.2)` is `[0, 1, 2, 3]`, `niceTicks(0.42)` `[0, 0.2, 0.4, 0.6]`.
+ * `integer` keeps the steps whole (for counts).
+ */
+export function niceTicks(max: number, count = 4, integer = false): number[] {
+  if (!Number.isFinite(max) || max <= 0) return [0, 1];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  let step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  if (integer) step = Math.max(1, Math.ceil(step));
+  const ticks: number[] = [];
+  for (let i = 0; ticks.length === 0 || (ticks[ticks.length - 1] as number) < max - step * 1e-9; i += 1) ticks.push(Number((i * step).toPrecision(12)));
+  return ticks;
+}

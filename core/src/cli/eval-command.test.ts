@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../platform/clock.js';
 import { openDatabase } from '../store/database.js';
 import { EvalStore } from '../store/eval-store.js';
-import { runCli } from '../testing/cli-process.js';
+import { buildDemoSuite } from '../eval/demo-suite.js';
+import { suiteToJsonl } from '../eval/suite.js';
+import { runCli, startCli } from '../testing/cli-process.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 
 const assets = join(import.meta.dirname, '..', '..', '..', 'assets');
@@ -135,5 +137,33 @@ describe('switchyard eval and a full gate on the demo', () => {
     const r = runCli(['eval', 'triage-llm@1.1.0', '--suite', suiteFile, '--store', store]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/triage-llm@1\.1\.0 is an external version: it has no model for Switchyard to run/);
+  });
+});
+
+describe('switchyard eval, interrupted', () => {
+  it('Ctrl-C cancels: exit 130, the finished cases are kept in a run labelled cancelled', async () => {
+    // A long suite (3000 cart-pole cases of 200 to 4000 steps) so that there is time to interrupt it.
+    const demo = buildDemoSuite();
+    const cases = Array.from({ length: 3000 }, (_, i) => ({ ...demo.cases[i % demo.cases.length]!, id: `long-${i}`, params: { ...demo.cases[i % demo.cases.length]!.params, max_steps: 200 + (i % 20) * 200 } }));
+    const file = write('long.jsonl', suiteToJsonl({ ...demo, name: 'cartpole-long', cases }));
+    const cli = startCli(['eval', 'cartpole-balance@1.0.0', '--suite', file, '--reruns', '0', '--store', store]);
+    await cli.waitFor(/eval cartpole-balance@1\.0\.0 on cartpole-long \(run #\d+\) \[#+-*\] \d+\/3000\s+[1-9]\d%/);
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toEqual({ code: 130, signal: null });
+    const out = cli.output();
+    const m = /Cancelled\. Run #(\d+) keeps the (\d+) finished cases, labelled cancelled/.exec(out);
+    expect(m, out).not.toBeNull();
+    const kept = Number(m![2]);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(3000);
+    expect(out).toMatch(/Partial results \(cancelled\): \d+ of 3000 cases finished/);
+    const db = openDatabase(store);
+    try {
+      const es = new EvalStore(db, fixedClock());
+      expect(es.getRun(Number(m![1]))).toMatchObject({ status: 'cancelled', casesTotal: 3000, casesDone: kept });
+      expect(es.results(Number(m![1]))).toHaveLength(kept);
+    } finally {
+      db.close();
+    }
   });
 });

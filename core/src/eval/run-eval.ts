@@ -5,6 +5,7 @@
  */
 import { ErrorCodes } from '../contract/errors.js';
 import type { EvalRunRecord, EvalStore } from '../store/eval-store.js';
+import { runOwner } from './interrupted-runs.js';
 import { checkDeterminism, evaluate, type DeterminismReport, type EvalRunResult, type EvaluateOptions } from './evaluator.js';
 import type { CaseResult } from './graders.js';
 
@@ -30,7 +31,8 @@ export interface StoredEvaluation {
 export async function evaluateAndStore(opts: StoredEvaluationOptions): Promise<StoredEvaluation> {
   const { store, suite } = opts;
   store.saveSuite(suite);
-  const runId = store.startRun({ versionId: opts.versionId, suiteFingerprint: suite.fingerprint, casesTotal: suite.cases.length, kind: 'native' });
+  // The owner (pid, host) lets another process sharing the store tell a live run from an orphan.
+  const runId = store.startRun({ versionId: opts.versionId, suiteFingerprint: suite.fingerprint, casesTotal: suite.cases.length, kind: 'native', stats: runOwner() });
   opts.onRun?.(runId);
   const flushEvery = Math.max(1, opts.flushEvery ?? 64);
   let pending: CaseResult[] = [];

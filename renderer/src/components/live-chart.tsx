@@ -1,21 +1,27 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Slot } from '@contract';
-import { formatClock, timeTicks } from '../format';
+import { formatClock, niceTicks, timeTicks } from '../format';
 import type { ChartRow } from '../stores/live-series';
 import { SLOT_COLORS, SLOT_NAMES, slotDash } from './slot-style';
+import { useStaggered } from './stagger';
+
+/** What a chart draws; a new object when (and only when) any of it changes. */
+export interface LiveChartData {
+  rows: ChartRow[];
+  slots: readonly Slot[];
+  /** The x-axis, epoch ms: the whole time window, even before it has filled up. */
+  domain: readonly [number, number];
+  windowLabel: string;
+}
 
 export interface LiveChartProps {
   /** Heading text, e.g. "p99 latency". */
   title: string;
   unit: string;
-  rows: ChartRow[];
-  slots: readonly Slot[];
-  /** The x-axis, epoch ms: the whole time window, even before it has filled up. */
-  domain: readonly [number, number];
+  data: LiveChartData;
   /** What the chart shows, for assistive technology (the window is appended). */
   description: string;
-  windowLabel: string;
   formatValue: (value: number) => string;
   yDomain?: readonly [number, number];
   yTicks?: readonly number[];
@@ -27,11 +33,21 @@ const formatTime = (t: number): string => formatClock(new Date(t).toISOString())
 
 /**
  * One metric per slot over the time window. No animation, no dots: it is redrawn a few times a
- * second. Memoized: it renders only when its rows (or the window) change.
+ * second. Memoized: it renders only when its data change, and then in a task of its own (the
+ * charts take turns through `chartQueue`, so input is never stuck behind all of them at once).
  */
 export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
-  const { title, unit, rows, slots, domain, description, windowLabel, formatValue, yDomain, yTicks, integer } = props;
+  const { title, unit, description, formatValue, yDomain, yTicks, integer } = props;
+  const { rows, slots, domain, windowLabel } = useStaggered(props.data);
   const ticks = useMemo(() => timeTicks(domain[0], domain[1]), [domain]);
+  // Round y ticks from 0 to the largest value shown (recharts' own can be 0, 0.55, 1.1, ...).
+  const valueTicks = useMemo(() => {
+    if (yTicks) return [...yTicks];
+    let max = 0;
+    for (const row of rows) for (const slot of slots) max = Math.max(max, row[slot] ?? 0);
+    return niceTicks(max, 4, integer);
+  }, [rows, slots, yTicks, integer]);
+  const valueDomain = yDomain ? [yDomain[0], yDomain[1]] : [0, valueTicks[valueTicks.length - 1] ?? 1];
   const headingId = `chart-${title.replace(/\W+/g, '-').toLowerCase()}`;
   return (
     <section className="card chart-card live-chart" aria-labelledby={headingId}>
@@ -60,8 +76,8 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
               tick={AXIS_TICK}
               tickFormatter={formatValue}
               allowDecimals={!integer}
-              domain={yDomain ? [yDomain[0], yDomain[1]] : [0, 'auto']}
-              ticks={yTicks ? [...yTicks] : undefined}
+              domain={valueDomain}
+              ticks={valueTicks}
               tickLine={false}
               axisLine={false}
               width={44}

@@ -2,7 +2,7 @@ import { memo, useCallback, useContext, useDeferredValue, useMemo, useState, use
 import type { Slot } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
-import { LiveChart } from '../components/live-chart';
+import { LiveChart, type LiveChartData } from '../components/live-chart';
 import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
@@ -161,8 +161,11 @@ export function LivePage() {
 
 /** The six charts of one window; renders only when the series (points or window) changes. */
 const LiveCharts = memo(function LiveCharts({ series, switching }: { series: WindowSeries; switching: boolean }) {
-  const rows = useMemo(() => CHARTS.map((c) => chartRows(series, c.metric)), [series]);
   const { window, slots, domain } = series;
+  const data = useMemo(
+    () => CHARTS.map((c): LiveChartData => ({ rows: chartRows(series, c.metric), slots, domain, windowLabel: window.label })),
+    [series, slots, domain, window.label],
+  );
   const bucketNote = window.bucketMs > 0 ? ` · ${window.bucketMs / 1000} s buckets` : '';
   return (
     <section className={switching ? 'live-charts is-switching' : 'live-charts'} aria-labelledby="live-charts-heading" aria-busy={switching}>
@@ -186,11 +189,8 @@ const LiveCharts = memo(function LiveCharts({ series, switching }: { series: Win
             key={c.metric}
             title={c.title}
             unit={c.unit}
-            rows={rows[i] ?? []}
-            slots={slots}
-            domain={domain}
+            data={data[i] as LiveChartData}
             description={c.description}
-            windowLabel={window.label}
             formatValue={c.formatValue}
             yDomain={c.yDomain}
             yTicks={c.yTicks}
