@@ -12,12 +12,18 @@
  *   route: sticky episode    an episode routed before, 1,000 episodes in the table
  *   route: degraded          no episode_id: the request id is hashed, nothing is remembered
  *   route: robot mix         what a server sees: 1 new episode per 100 requests, the rest sticky
+ * and, for comparison, reference rows (bench/lib/reference-routing.ts, not Switchyard code) for
+ * the suggested changes: the bucket via one-shot `crypto.hash`, and a linked-list LRU next to
+ * `LruMap` when the table is full.
  * Each row is the median of `repeats` timed batches of `calls` calls (min and max shown too).
  * Keys are built before timing so string building is not counted.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { Router, routingBucket } from '../core/src/domain/routing.js';
+import { Router, routingBucket, slotForBucket } from '../core/src/domain/routing.js';
+import { LruMap } from '../core/src/domain/lru.js';
+import { machineCpu, selfCpuMs } from './lib/procstat.js';
+import { LinkedLru, routingBucketOneShot } from './lib/reference-routing.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
 
 interface Args {
@@ -84,6 +90,9 @@ function main(): void {
   const reqIds: string[] = Array.from({ length: n }, (_, i) => `req-${i.toString(36)}-${(i * 40503) >>> 0}`);
 
   const rows: Row[] = [];
+  const m0 = machineCpu();
+  const c0 = selfCpuMs();
+  const t0 = performance.now();
 
   rows.push(
     measure('routingBucket(key) alone', R, n, () => (i) => {
@@ -156,6 +165,43 @@ function main(): void {
     }),
   );
 
+  // ---- reference rows (suggested changes; not Switchyard code)
+  for (let i = 0; i < 10_000; i++) {
+    if (routingBucketOneShot(keys[i]!) !== routingBucket(keys[i]!)) throw new Error(`reference bucket differs for ${keys[i]}`);
+  }
+  const refRows: Row[] = [];
+  refRows.push(
+    measure('reference: bucket via crypto.hash(hex)', R, n, () => (i) => {
+      sink += routingBucketOneShot(keys[i]!);
+    }),
+  );
+  const fill = <T extends { set(k: string, v: 'a' | 'b'): void }>(lru: T): T => {
+    for (let i = 0; i < STICKY_CAPACITY; i++) lru.set(keys[i]!, 'a');
+    return lru;
+  };
+  const lruCur = fill(new LruMap<string, 'a' | 'b'>(STICKY_CAPACITY));
+  const lruRef = fill(new LinkedLru<string, 'a' | 'b'>(STICKY_CAPACITY));
+  let nextCur = STICKY_CAPACITY;
+  let nextRef = STICKY_CAPACITY;
+  refRows.push(
+    measure('LruMap.set, full (100,000), evicts (current)', R, Math.min(n, 20_000), () => () => {
+      lruCur.set(keys[nextCur++ % keyCount]!, 'b');
+    }),
+  );
+  refRows.push(
+    measure('reference: linked-list LRU set, full, evicts', R, n, () => () => {
+      lruRef.set(keys[nextRef++ % keyCount]!, 'b');
+    }),
+  );
+  refRows.push(
+    measure('reference: new episode = crypto.hash + linked LRU', R, n, () => () => {
+      const k = keys[nextRef++ % keyCount]!;
+      if (lruRef.get(k) === undefined) lruRef.set(k, slotForBucket(routingBucketOneShot(k), 50));
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  const other = Math.max(0, (machineCpu().busyMs - m0.busyMs - (selfCpuMs() - c0)) / elapsed);
+
   const target = 2000;
   process.stdout.write(
     markdownTable(
@@ -171,9 +217,20 @@ function main(): void {
       ['l', 'r', 'r', 'r', 'r', 'l'],
     ),
   );
-  process.stdout.write(`\n(the robot-mix row includes building the episode id string; degraded warnings fired: ${warned}; checksum ${sink % 1000})\n`);
+  process.stdout.write('\nFor comparison (suggested changes, bench/lib/reference-routing.ts; not Switchyard code):\n\n');
+  process.stdout.write(
+    markdownTable(
+      ['operation', 'ns/call (median)', 'min–max', 'calls/s'],
+      refRows.map((r) => [r.name, fmt(r.nsMedian), `${fmt(r.nsMin)}–${fmt(r.nsMax)}`, fmt(r.callsPerS)]),
+      ['l', 'r', 'r', 'r'],
+    ),
+  );
+  process.stdout.write(
+    `\nother programs used ${other.toFixed(2)} cores on average during this run${other > 0.3 ? ' (a busy machine: expect slower, noisier numbers)' : ''}; ` +
+      `the robot-mix row includes building the episode id string; degraded warnings fired: ${warned}; checksum ${sink % 1000}\n`,
+  );
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ node: process.version, calls: n, repeats: R, rows }, null, 2) + '\n');
+    writeFileSync(args.json, JSON.stringify({ node: process.version, calls: n, repeats: R, otherCores: other, rows, reference: refRows }, null, 2) + '\n');
     process.stdout.write(`wrote ${args.json}\n`);
   }
 }

@@ -21,6 +21,10 @@ export const ErrorCodes = {
   SWY_ERR_UNAUTHORIZED: 'SWY_ERR_UNAUTHORIZED',
   SWY_ERR_FORBIDDEN_SENDER: 'SWY_ERR_FORBIDDEN_SENDER',
   SWY_ERR_INTERNAL: 'SWY_ERR_INTERNAL',
+  /** A promotion without a GO verdict that still holds (current suite, rules and baseline). */
+  SWY_ERR_VERDICT_REQUIRED: 'SWY_ERR_VERDICT_REQUIRED',
+  /** Archiving a version the guards protect (production, or one of the last 3 that were). */
+  SWY_ERR_PROTECTED_VERSION: 'SWY_ERR_PROTECTED_VERSION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,15 +1,22 @@
 import { z } from 'zod';
 import {
   AppInfoSchema,
+  ArchiveResultSchema,
+  CanaryStatusSchema,
   ComparisonSchema,
   EvalProgressSchema,
   EvalRunSummarySchema,
   GateResultSchema,
+  HistoryResultSchema,
+  LifecycleChangedSchema,
   PolicySummarySchema,
+  PromotionResultSchema,
+  RollbackResultSchema,
   RulesFileSchema,
   ServingStateSchema,
   ServingStatsSchema,
   SlotSchema,
+  StageSchema,
   SuiteSummarySchema,
   VerdictSummarySchema,
   VersionSummarySchema,
@@ -20,6 +27,10 @@ const Empty = z.object({}).strict();
 const VersionRef = z.string().min(1).max(300);
 /** A suite's name or fingerprint (or, for `eval.start`, the path of a suite file). */
 const SuiteRef = z.string().min(1).max(4096);
+const PolicyName = z.string().min(1).max(200);
+/** Who made a change, for the history and the audit log (default: `api`). */
+const Actor = z.string().min(1).max(200);
+const Reason = z.string().max(2000);
 
 /**
  * The one map of the API. Every transport (Electron IPC, HTTP `POST /api/<method>`,
@@ -80,6 +91,73 @@ export const methods = {
     input: z.object({ policy: z.string().min(1).max(200), candidate: VersionRef.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
     output: z.object({ verdicts: z.array(VerdictSummarySchema) }),
   },
+  /**
+   * Move a version to a stage: only with a GO verdict for the transition that still holds
+   * (current suite, rules file and baseline), unless `force` with a `reason` (recorded). With
+   * `rulesPath` the gate runs first. `to: archived` archives (with the archive guards).
+   * `expectedProduction`: refuse (SWY_ERR_CONFLICT) unless production is still this label (null: none).
+   */
+  'lifecycle.promote': {
+    input: z
+      .object({
+        version: VersionRef,
+        to: StageSchema,
+        force: z.boolean().optional(),
+        reason: Reason.optional(),
+        rulesPath: z.string().min(1).max(4096).optional(),
+        expectedProduction: z.string().min(1).max(300).nullable().optional(),
+        actor: Actor.optional(),
+      })
+      .strict(),
+    output: PromotionResultSchema,
+  },
+  /** The previous production version becomes production again; traffic on this server moves at once. */
+  'lifecycle.rollback': {
+    input: z.object({ policy: PolicyName, reason: Reason.optional(), expectedProduction: z.string().min(1).max(300).nullable().optional(), actor: Actor.optional() }).strict(),
+    output: RollbackResultSchema,
+  },
+  /** Every stage change of a policy; with `at` (ISO or relative, e.g. `-2h`), what was production then. */
+  'lifecycle.history': {
+    input: z.object({ policy: PolicyName, at: z.string().min(1).max(100).optional() }).strict(),
+    output: HistoryResultSchema,
+  },
+  /** Archive a version; refused for the production version and the last 3 that were production. */
+  'lifecycle.archive': {
+    input: z.object({ version: VersionRef, reason: Reason.optional(), actor: Actor.optional() }).strict(),
+    output: ArchiveResultSchema,
+  },
+  /**
+   * Ramp a staging candidate (slot b) against production (slot a) in two-policy mode, looking at
+   * error rate and p99 at each step; a failed look rolls back at once; at 100% it is promoted and
+   * watched for `monitorWindowMs`. Progress arrives as `canary.progress`.
+   */
+  'canary.start': {
+    input: z
+      .object({
+        policy: PolicyName,
+        candidate: VersionRef,
+        steps: z.array(z.number().int().min(1).max(100)).min(1).max(20).optional(),
+        intervalMs: z.number().int().min(10).max(86_400_000).optional(),
+        alpha: z.number().gt(0).lt(0.5).optional(),
+        errorMargin: z.number().min(0).lt(1).optional(),
+        p99MaxRatio: z.number().min(1).optional(),
+        p99MinDeltaMs: z.number().min(0).optional(),
+        minRequestsPerLook: z.number().int().min(1).optional(),
+        monitorWindowMs: z.number().int().min(0).max(604_800_000).optional(),
+        lookTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+        force: z.boolean().optional(),
+        reason: Reason.optional(),
+        actor: Actor.optional(),
+      })
+      .strict(),
+    output: CanaryStatusSchema,
+  },
+  'canary.pause': { input: z.object({ actor: Actor.optional() }).strict(), output: CanaryStatusSchema },
+  'canary.resume': { input: z.object({ actor: Actor.optional() }).strict(), output: CanaryStatusSchema },
+  /** Stop the canary and send every request back to the version that was production when it started. */
+  'canary.abort': { input: z.object({ reason: Reason.optional(), actor: Actor.optional() }).strict(), output: CanaryStatusSchema },
+  /** The running canary, or the last one of this server (null: none yet). */
+  'canary.status': { input: Empty, output: z.object({ canary: CanaryStatusSchema.nullable() }) },
 } as const;
 
 export const events = {
@@ -89,6 +167,10 @@ export const events = {
   'serving.state': ServingStateSchema,
   /** An evaluation's progress: at most ~10 a second per run, plus every phase or status change. */
   'eval.progress': EvalProgressSchema,
+  /** A committed stage change: promote, rollback or archive (from this engine). */
+  'lifecycle.changed': LifecycleChangedSchema,
+  /** A canary's status at every step, look, pause, promotion, rollback or abort. */
+  'canary.progress': CanaryStatusSchema,
 } as const;
 
 export type Methods = typeof methods;

@@ -63,6 +63,11 @@ export const ServingStateSchema = z.object({
   actUrl: z.string().nullable(),
   rtc: z.boolean(),
   maxConsecutiveCrashes: z.number().int().positive(),
+  /**
+   * Single-policy mode serving `POLICY@production`: the previous production version, loaded and
+   * warm but not routed, so that a rollback moves traffic at once. Null (or absent) when none.
+   */
+  standby: z.object({ versionRef: z.string(), modelVersion: z.string(), ready: z.boolean() }).nullable().optional(),
 });
 export type ServingState = z.infer<typeof ServingStateSchema>;
 
@@ -283,3 +288,189 @@ export const EvalProgressSchema = z.object({
   error: ErrorShapeSchema.nullable(),
 });
 export type EvalProgressPayload = z.infer<typeof EvalProgressSchema>;
+
+// ---- lifecycle: promote, rollback, archive, history, canary (spec §6) ----
+
+/** How a lifecycle change moved live traffic on this server. */
+export const TrafficMoveSchema = z.object({
+  /** True when a slot of this server now serves the new production version. */
+  moved: z.boolean(),
+  /** From the call to the swap (or the split change), milliseconds; null when nothing moved. */
+  ms: z.number().nullable(),
+  /** `standby` (warm swap), `cold-load`, `split` (two-policy mode), or why nothing moved. */
+  how: z.string(),
+});
+export type TrafficMove = z.infer<typeof TrafficMoveSchema>;
+
+export const PromotionResultSchema = z.object({
+  policy: z.string(),
+  version: VersionSummarySchema,
+  from: StageSchema,
+  to: StageSchema,
+  at: z.string(),
+  /** The production version this promotion sent back to staging. */
+  replaced: VersionSummarySchema.nullable(),
+  /** The verdict the promotion rested on (also recorded when forced). */
+  verdictId: z.number().int().positive().nullable(),
+  forced: z.boolean(),
+  /** With `forced`: the missing, NO-GO or stale verdict the override went past. */
+  overridden: z.array(z.string()),
+  reason: z.string(),
+  actor: z.string(),
+  traffic: TrafficMoveSchema,
+});
+export type PromotionResult = z.infer<typeof PromotionResultSchema>;
+
+export const RollbackResultSchema = z.object({
+  policy: z.string(),
+  restored: VersionSummarySchema,
+  replaced: VersionSummarySchema,
+  at: z.string(),
+  /** When the restored version was production before (its newest span). */
+  lastProduction: z.object({ from: z.string(), until: z.string().nullable() }).nullable(),
+  /** Archived versions the rollback passed over. */
+  skipped: z.array(z.string()),
+  reason: z.string(),
+  actor: z.string(),
+  traffic: TrafficMoveSchema,
+});
+export type RollbackResult = z.infer<typeof RollbackResultSchema>;
+
+export const ArchiveResultSchema = z.object({
+  policy: z.string(),
+  version: VersionSummarySchema,
+  from: StageSchema,
+  at: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+});
+export type ArchiveResult = z.infer<typeof ArchiveResultSchema>;
+
+export const LifecycleActionSchema = z.enum(['promote', 'rollback', 'archive', 'stage']);
+
+export const HistoryEntrySchema = z.object({
+  id: z.number().int().positive(),
+  at: z.string(),
+  policy: z.string(),
+  label: z.string(),
+  from: StageSchema.nullable(),
+  to: StageSchema,
+  /** `stage`: a plain stage change (registration, changes recorded before lifecycle actions). */
+  action: LifecycleActionSchema,
+  actor: z.string(),
+  reason: z.string(),
+  verdictId: z.number().int().positive().nullable(),
+  forced: z.boolean(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+
+export const ProductionAtSchema = z.object({
+  policy: z.string(),
+  at: z.string(),
+  production: VersionSummarySchema.nullable(),
+  since: z.string().nullable(),
+  until: z.string().nullable(),
+  message: z.string(),
+});
+export type ProductionAt = z.infer<typeof ProductionAtSchema>;
+
+export const HistoryResultSchema = z.object({
+  policy: z.string(),
+  entries: z.array(HistoryEntrySchema),
+  /** With `at`: what was production then. */
+  productionAt: ProductionAtSchema.nullable(),
+});
+export type HistoryResult = z.infer<typeof HistoryResultSchema>;
+
+export const LifecycleChangedSchema = z.object({
+  policy: z.string(),
+  action: z.enum(['promote', 'rollback', 'archive']),
+  /** `policy@label` */
+  version: z.string(),
+  from: StageSchema,
+  to: StageSchema,
+  at: z.string(),
+  actor: z.string(),
+  reason: z.string(),
+  verdictId: z.number().int().positive().nullable(),
+  forced: z.boolean(),
+  /** The production version the change replaced (`policy@label`). */
+  replaced: z.string().nullable(),
+});
+export type LifecycleChanged = z.infer<typeof LifecycleChangedSchema>;
+
+export const CanaryCheckSchema = z.object({
+  id: z.enum(['data', 'error_rate', 'p99_latency']),
+  pass: z.boolean(),
+  observed: z.number().nullable(),
+  threshold: z.number(),
+  bound: z.number().nullable(),
+  note: z.string(),
+});
+
+const CanarySlotNumbersSchema = z.object({
+  requests: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  errorRate: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+
+export const CanaryLookSchema = z.object({
+  /** 1-based, out of `plannedLooks`. */
+  index: z.number().int().positive(),
+  phase: z.enum(['ramp', 'monitor']),
+  /** Percent of new episodes on the canary when the look was taken. */
+  percent: z.number().int().min(0).max(100),
+  at: z.string(),
+  pass: z.boolean(),
+  /** alpha / plannedLooks */
+  alpha: z.number(),
+  confidence: z.number(),
+  checks: z.array(CanaryCheckSchema),
+  canary: CanarySlotNumbersSchema.nullable(),
+  production: CanarySlotNumbersSchema.nullable(),
+});
+export type CanaryLook = z.infer<typeof CanaryLookSchema>;
+
+export const CanaryStateSchema = z.enum(['ramping', 'paused', 'monitoring', 'completed', 'rolled_back', 'aborted']);
+
+export const CanaryConfigSchema = z.object({
+  steps: z.array(z.number().int().min(1).max(100)),
+  intervalMs: z.number(),
+  alpha: z.number(),
+  errorMargin: z.number(),
+  p99MaxRatio: z.number(),
+  p99MinDeltaMs: z.number(),
+  minRequestsPerLook: z.number().int(),
+  monitorWindowMs: z.number(),
+  lookTimeoutMs: z.number(),
+});
+
+export const CanaryStatusSchema = z.object({
+  id: z.string(),
+  policy: z.string(),
+  /** `policy@label` in slot b. */
+  candidate: z.string(),
+  /** The production version when the canary started (`policy@label`), in slot a. */
+  baseline: z.string(),
+  state: CanaryStateSchema,
+  /** What a paused canary was doing. */
+  pausedFrom: z.enum(['ramping', 'monitoring']).nullable(),
+  /** Index into `config.steps` of the current step. */
+  stepIndex: z.number().int().nonnegative(),
+  /** Percent of new episodes on the canary now. */
+  percent: z.number().int().min(0).max(100),
+  config: CanaryConfigSchema,
+  plannedLooks: z.number().int().positive(),
+  looks: z.array(CanaryLookSchema),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  nextLookAt: z.string().nullable(),
+  promotedAt: z.string().nullable(),
+  verdictId: z.number().int().positive().nullable(),
+  forced: z.boolean(),
+  /** How it ended (or null while it runs): which check failed with its numbers, or why it stopped. */
+  outcome: z.string().nullable(),
+  failedCheck: CanaryCheckSchema.nullable(),
+});
+export type CanaryStatus = z.infer<typeof CanaryStatusSchema>;

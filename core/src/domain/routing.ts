@@ -84,6 +84,11 @@ export class Router {
     return { slot, routingKey: episodeId, degraded: false, cached: false };
   }
 
+  /** Forget every episode's decision: episodes in progress are routed again by the current split. */
+  clearSticky(): void {
+    this.sticky.clear();
+  }
+
   /** Forget an episode's decision, e.g. when its slot was drained and it moved. */
   forget(episodeId: string): void {
     this.sticky.delete(episodeId);

@@ -16,7 +16,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { parseRules, rulesHash, validateRulesAgainstSuite, type PromotionRules, type Transition } from '../domain/rules.js';
-import { computeVerdict, decide, type CaseResult as VerdictCase, type RuleEvidence, type VerdictValue } from '../domain/verdict.js';
+import { computeVerdict, decide, type CaseResult as VerdictCase, type RuleEvidence, type ShadowEvidence, type VerdictValue } from '../domain/verdict.js';
 import type { EvalRunRecord, EvalStore, SuiteRecord } from '../store/eval-store.js';
 import type { Registry, VersionRecord } from '../store/registry.js';
 import { readDeterminism, requireCompletedRun, requireSuite, runRef, type RunRef } from './compare.js';
@@ -38,6 +38,11 @@ export interface GateOptions {
   evaluateMissing?: EvaluateMissing | null;
   /** Evaluate both versions afresh even when stored runs exist (native versions only). */
   reeval?: boolean;
+  /**
+   * Shadow traffic evidence of the candidate, compared with `baselineVersionId` (the baseline of
+   * this gate; null without one), for rules with a `shadow` block. Null: none recorded.
+   */
+  shadowEvidence?: ((candidateVersionId: number, baselineVersionId: number | null) => ShadowEvidence | null) | null;
 }
 
 export interface GateSide extends RunRef {
@@ -146,11 +151,13 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   const candRun = cand.run ?? requireCompletedRun(evalStore, candidate, suite);
 
   const determinism = candRun.kind === 'imported' ? null : readDeterminism(candRun);
+  const shadow = rules.shadow && opts.shadowEvidence ? opts.shadowEvidence(candidate.id, baseline?.id ?? null) : null;
   const verdict = computeVerdict({
     rules,
     candidate: toVerdictCases(evalStore.results(candRun.id)),
     baseline: base?.run ? toVerdictCases(evalStore.results(base.run.id)) : null,
     determinismMismatches: determinism === null || determinism.error !== undefined ? null : determinism.differing,
+    shadow,
   });
 
   // Notes that know more than the pure verdict does.
@@ -200,6 +207,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       baseline: baselineSide,
       baselineSource,
       failingCases,
+      ...(rules.shadow ? { shadow: shadow === null ? null : { requests: shadow.requests, maxDivergence: Number.isFinite(shadow.maxDivergence) ? shadow.maxDivergence : null } } : {}),
     },
   });
   return {

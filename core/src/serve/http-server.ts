@@ -31,6 +31,8 @@ const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
   SWY_ERR_UNAUTHORIZED: 401,
   SWY_ERR_FORBIDDEN_SENDER: 403,
   SWY_ERR_CONFIG: 400,
+  SWY_ERR_VERDICT_REQUIRED: 409,
+  SWY_ERR_PROTECTED_VERSION: 409,
 };
 
 const MIME: Record<string, string> = {

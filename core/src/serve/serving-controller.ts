@@ -114,7 +114,51 @@ interface SlotRuntime {
   totalMisses: number;
   /** Largest max-abs divergence from the primary seen so far (shadow slot only). */
   maxDivergence: number;
+  /** Latencies of answered requests, newest kept; never reset (the canary reads it). */
+  latency: LatencyRing;
   metricSlot: MetricSlot;
+}
+
+/** Cumulative per-slot numbers (never reset by `snapshot()`), for the canary and shadow evidence. */
+export interface SlotCounters {
+  slot: Slot;
+  versionRef: string;
+  modelVersion: string;
+  /** Answered plus failed requests. */
+  requests: number;
+  errors: number;
+  /** Latency samples recorded so far: a mark for `latencySamples`. */
+  latencyCount: number;
+  drained: boolean;
+  /** Largest shadow divergence (max abs) from the primary; 0 for other slots. */
+  maxDivergence: number;
+}
+
+/** The hidden warm standby of single-policy mode: loaded, not routed (the rollback target). */
+export interface StandbyState {
+  versionRef: string;
+  modelVersion: string;
+  ready: boolean;
+}
+
+/** A bounded ring of the newest latency samples, with a running count as a mark. */
+export class LatencyRing {
+  private readonly buf: Float64Array;
+  count = 0;
+  constructor(readonly capacity = 4096) {
+    this.buf = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    this.buf[this.count % this.capacity] = v;
+    this.count++;
+  }
+  /** Samples recorded after mark `after` (a previous `count`), at most the newest `capacity`. */
+  since(after: number): number[] {
+    const from = Math.max(after, this.count - this.capacity, 0);
+    const out: number[] = [];
+    for (let i = from; i < this.count; i++) out.push(this.buf[i % this.capacity]!);
+    return out;
+  }
 }
 
 export interface ServingControllerOptions {
@@ -144,6 +188,10 @@ export class ServingController {
   private seq = 0;
   private shadow: SlotRuntime | null = null;
   private recorder: ActRecorder | null = null;
+  private standby: SlotSpec | null = null;
+  /** Requests in flight per runner, so a replaced runner is closed only once it is idle. */
+  private readonly runnerLoad = new Map<SlotRunner, number>();
+  private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
   actUrl: string | null = null;
 
@@ -279,30 +327,34 @@ export class ServingController {
     const { s, decision } = this.pick(body.episode_id, requestId);
     const m = this.opts.metrics;
     const seq = ++this.seq;
+    // The runner answering this request, even if the slot's runner is swapped meanwhile.
+    const runner = s.spec.runner;
     s.inFlight++;
+    this.loadUp(runner);
     m.inFlight.labels(s.metricSlot).inc();
     let out: ActOutput;
     try {
-      out = await s.spec.runner.act({ episodeId: body.episode_id ?? null, state: body.state });
+      out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
     } catch (e) {
       this.recordFailure(s, e);
       const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
       const why = e instanceof Error ? e.message : String(e);
-      const message = `Slot ${s.spec.slot} (${s.spec.runner.export.modelVersion}) failed: ${why}`;
+      const message = `Slot ${s.spec.slot} (${runner.export.modelVersion}) failed: ${why}`;
       this.recorder?.request({
-        seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion: s.spec.runner.export.modelVersion, routing: decision,
-        latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: this.configuredSteps(s),
+        seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion: runner.export.modelVersion, routing: decision,
+        latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: configuredSteps(runner),
       });
       throw new ServingError(500, code, message, s.spec.slot);
     } finally {
       s.inFlight--;
+      this.loadDown(runner);
       m.inFlight.labels(s.metricSlot).dec();
     }
     s.consecutiveFailures = 0;
     const latencyMs = clock.monotonicMs() - t0;
     this.countSuccess(s, out, latencyMs);
-    const modelVersion = s.spec.runner.export.modelVersion;
-    this.recorder?.request({ seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion, routing: decision, latencyMs, result: out, error: null, steps: this.configuredSteps(s) });
+    const modelVersion = runner.export.modelVersion;
+    this.recorder?.request({ seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion, routing: decision, latencyMs, result: out, error: null, steps: configuredSteps(runner) });
     // After the primary answer is on its way: the shadow never delays /act.
     if (this.shadow && !this.shadow.drained) setImmediate(() => void this.runShadow(seq, requestId, body, out));
     return {
@@ -334,10 +386,30 @@ export class ServingController {
     s.windowRequests++;
     s.totalRequests++;
     s.windowLatencies.push(latencyMs);
+    s.latency.push(latencyMs);
   }
 
-  private configuredSteps(s: SlotRuntime): number {
-    return s.spec.runner.export.manifest.iterative?.steps ?? 0;
+  private loadUp(runner: SlotRunner): void {
+    this.runnerLoad.set(runner, (this.runnerLoad.get(runner) ?? 0) + 1);
+  }
+
+  private loadDown(runner: SlotRunner): void {
+    const n = (this.runnerLoad.get(runner) ?? 1) - 1;
+    if (n > 0) return void this.runnerLoad.set(runner, n);
+    this.runnerLoad.delete(runner);
+    const waiters = this.idleWaiters.get(runner);
+    this.idleWaiters.delete(runner);
+    for (const w of waiters ?? []) w();
+  }
+
+  /** Resolves once no request is in flight on `runner` (at once when none is). */
+  whenIdle(runner: SlotRunner): Promise<void> {
+    if (!this.runnerLoad.has(runner)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.idleWaiters.get(runner) ?? [];
+      list.push(resolve);
+      this.idleWaiters.set(runner, list);
+    });
   }
 
   private async runShadow(seq: number, requestId: string, body: ActRequest, primary: ActOutput): Promise<void> {
@@ -352,9 +424,11 @@ export class ServingController {
     sh.inFlight++;
     this.opts.metrics.inFlight.labels('shadow').inc();
     const routing = { slot: 'shadow' as const, routing_key: body.episode_id ?? requestId };
-    const modelVersion = sh.spec.runner.export.modelVersion;
+    const runner = sh.spec.runner;
+    const modelVersion = runner.export.modelVersion;
+    this.loadUp(runner);
     try {
-      const out = await sh.spec.runner.act({ episodeId: body.episode_id ?? null, state: body.state });
+      const out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
       sh.consecutiveFailures = 0;
       const latencyMs = clock.monotonicMs() - t0;
       this.countSuccess(sh, out, latencyMs);
@@ -374,6 +448,7 @@ export class ServingController {
       });
     } finally {
       sh.inFlight--;
+      this.loadDown(runner);
       this.opts.metrics.inFlight.labels('shadow').dec();
     }
   }
@@ -411,7 +486,9 @@ export class ServingController {
   }
 
   state(): ServingState {
+    const sb = this.standby;
     return {
+      standby: sb === null ? null : { versionRef: sb.ref, modelVersion: sb.runner.export.modelVersion, ready: sb.runner.ready },
       mode: this.mode,
       split: this.router.split,
       drain: this.drainState(),
@@ -460,8 +537,101 @@ export class ServingController {
     return { at: iso(this.opts.clock.now()), windowMs, slots };
   }
 
+  // ---------------------------------------------------------------- lifecycle hooks
+
+  /** Cumulative per-slot numbers (primary slots, then the shadow). */
+  counters(): SlotCounters[] {
+    return this.allSlots().map((s) => ({
+      slot: s.spec.slot,
+      versionRef: s.spec.ref,
+      modelVersion: s.spec.runner.export.modelVersion,
+      requests: s.totalRequests,
+      errors: s.totalErrors,
+      latencyCount: s.latency.count,
+      drained: s.drained,
+      maxDivergence: s.maxDivergence,
+    }));
+  }
+
+  /** Latency samples (ms) a slot recorded after mark `after` (a `latencyCount`), newest 4096 at most. */
+  latencySamples(slot: Slot, after: number): number[] {
+    const s = slot === 'shadow' ? this.shadow : this.slots.get(slot);
+    if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No slot "${slot}" is being served.`, 'slot');
+    return s.latency.since(after);
+  }
+
+  /** The loaded primary slot's spec, or null. */
+  slotSpec(slot: Slot): SlotSpec | null {
+    return (slot === 'shadow' ? this.shadow : this.slots.get(slot))?.spec ?? null;
+  }
+
+  /**
+   * Single-policy mode: keep `spec` loaded and warm beside `prod` without routing to it (the
+   * version a rollback restores). Returns the standby it replaces, for the caller to close.
+   */
+  setStandby(spec: Omit<SlotSpec, 'slot'> | null): SlotSpec | null {
+    if (spec !== null && this.mode !== 'single') {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'A warm standby is kept in single-policy mode only.');
+    }
+    const old = this.standby;
+    this.standby = spec === null ? null : { ...spec, slot: 'prod' };
+    this.emitState();
+    return old;
+  }
+
+  get standbySpec(): SlotSpec | null {
+    return this.standby;
+  }
+
+  /**
+   * Put `spec` in place of a primary slot's runner, atomically: requests routed from now on go
+   * to the new runner; requests in flight finish on the old one (`idle` resolves when they have,
+   * and only then may the old runner be closed). The slot's failure count and drain are reset.
+   */
+  swapPrimary(slot: 'prod' | 'a' | 'b', spec: Omit<SlotSpec, 'slot'>): { previous: SlotSpec; idle: Promise<void> } {
+    const s = this.slots.get(slot);
+    if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, `No slot "${slot}" is being served.`, 'slot');
+    const previous = s.spec;
+    s.spec = { ...spec, slot };
+    s.consecutiveFailures = 0;
+    if (s.drained) {
+      s.drained = false;
+      this.opts.metrics.drained.labels(s.metricSlot).set(0);
+    }
+    this.opts.logger.info({ slot, from: previous.ref, to: spec.ref }, 'slot runner swapped');
+    this.emitState();
+    return { previous, idle: this.whenIdle(previous.runner) };
+  }
+
+  /** Single-policy mode: the warm standby takes over `prod` (see swapPrimary); null without a standby. */
+  promoteStandby(): { previous: SlotSpec; next: SlotSpec; idle: Promise<void> } | null {
+    const sb = this.standby;
+    if (sb === null || this.mode !== 'single') return null;
+    this.standby = null;
+    const r = this.swapPrimary('prod', sb);
+    return { ...r, next: sb };
+  }
+
+  /**
+   * Two-policy mode: send every request to `slot`, new episodes and episodes in progress alike
+   * (the sticky table is cleared): what a rollback of a canary does.
+   */
+  routeAll(slot: 'a' | 'b'): ServingState {
+    if (this.mode !== 'ab') {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Routing all traffic to one slot applies to two-policy mode.', 'slot');
+    }
+    const split = slot === 'a' ? 100 : 0;
+    this.router.split = split;
+    this.router.clearSticky();
+    this.opts.metrics.split.set(split);
+    this.opts.logger.warn({ slot, split }, `all traffic routed to slot ${slot}, episodes in progress included`);
+    return this.emitState();
+  }
+
   async close(): Promise<void> {
     const runners = this.allSlots().map((s) => s.spec.runner);
+    if (this.standby) runners.push(this.standby.runner);
+    this.standby = null;
     this.slots.clear();
     this.shadow = null;
     this.mode = 'off';
@@ -497,6 +667,7 @@ export class ServingController {
       totalHits: 0,
       totalMisses: 0,
       maxDivergence: 0,
+      latency: new LatencyRing(),
       metricSlot,
     };
   }
@@ -510,6 +681,10 @@ export class ServingController {
     this.opts.onStateChange?.(st);
     return st;
   }
+}
+
+function configuredSteps(runner: SlotRunner): number {
+  return runner.export.manifest.iterative?.steps ?? 0;
 }
 
 export function quantile(sorted: number[], q: number): number | null {

@@ -63,10 +63,10 @@ const result = (caseId: string, pass: boolean, extra: Partial<ResultInput> = {})
 
 describe('EvalStore', () => {
   it('migration 2 adds the evaluation tables on top of version 1', () => {
-    expect(migrations.map((m) => m.version)).toEqual([1, 2]);
+    expect(migrations.map((m) => m.version).slice(0, 2)).toEqual([1, 2]);
     const path = join(dir, 'v1.db');
     openDatabase(path, { migrations: migrations.slice(0, 1) }).close();
-    const db = openDatabase(path);
+    const db = openDatabase(path, { migrations: migrations.slice(0, 2) });
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     expect(tables).toEqual(expect.arrayContaining(['suites', 'eval_runs', 'eval_results', 'verdicts', 'versions']));

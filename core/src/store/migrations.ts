@@ -122,6 +122,34 @@ export const migrations: Migration[] = [
       CREATE INDEX verdicts_candidate ON verdicts(candidate_version_id, transition, id);
     `,
   },
+  {
+    version: 3,
+    name: 'lifecycle: stage history actions (append-only), shadow evidence',
+    sql: `
+      -- What made each stage change: promote, rollback, archive, or 'stage' (a plain stage change,
+      -- e.g. registration or rows written before this migration). Rollbacks walk back through the
+      -- production timeline by skipping what earlier rollbacks undid, so they must be told apart.
+      ALTER TABLE stage_history ADD COLUMN action TEXT NOT NULL DEFAULT 'stage';
+      CREATE INDEX stage_history_version ON stage_history(version_id, id);
+      CREATE TRIGGER stage_history_append_only_update BEFORE UPDATE ON stage_history
+        BEGIN SELECT RAISE(ABORT, 'stage_history is append-only'); END;
+      CREATE TRIGGER stage_history_append_only_delete BEFORE DELETE ON stage_history
+        BEGIN SELECT RAISE(ABORT, 'stage_history is append-only'); END;
+      -- Shadow traffic evidence for staging->production rules: one row per version and serving
+      -- session (counters restart with each session), compared with the primary it shadowed.
+      CREATE TABLE shadow_evidence (
+        version_id          INTEGER NOT NULL REFERENCES versions(id),
+        session             TEXT NOT NULL,
+        primary_version_id  INTEGER REFERENCES versions(id),
+        requests            INTEGER NOT NULL CHECK (requests >= 0),
+        errors              INTEGER NOT NULL CHECK (errors >= 0),
+        max_divergence      REAL NOT NULL,
+        started_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        PRIMARY KEY (version_id, session)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
