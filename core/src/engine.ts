@@ -10,9 +10,11 @@ import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
 import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
+import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { systemTimers, type Timers } from './platform/timers.js';
 import { PolicyRunner } from './runtime/policy-runner.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
@@ -32,6 +34,8 @@ export interface EngineConfig {
   /** Where generated demo exports are written; defaults to `<store folder>/exports`. */
   dataDir?: string;
   clock?: Clock;
+  /** Timers for the canary's looks (tests pass virtual ones). */
+  timers?: Timers;
   logger?: Logger;
   metricsRegistry?: MetricsRegistry;
   device?: RunnerOptions['device'];
@@ -76,6 +80,8 @@ export interface Engine {
   readonly evalStore: EvalStore;
   /** Background evaluations (worker-based, one per version and suite, cancellable). */
   readonly evals: EvalService;
+  /** Promote, roll back (moving traffic at once), archive, history, canary, shadow evidence. */
+  readonly lifecycle: LifecycleRuntime;
   readonly serving: ServingController;
   readonly metrics: ServingMetrics;
   readonly metricsRegistry: MetricsRegistry;
@@ -133,16 +139,23 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   });
 
   async function gate(req: GateRequest): Promise<GateResult> {
-    const rulesText = await readRulesFile(req.rulesPath);
+    // Verdicts record the absolute path: `promote` reads the file again to check it did not change.
+    const rulesPath = resolve(req.rulesPath);
+    const rulesText = await readRulesFile(rulesPath);
     return runGate({
       registry,
       evalStore,
       rulesText,
-      rulesFile: req.rulesPath,
+      rulesFile: rulesPath,
       candidate: req.candidate,
       baseline: req.baseline ?? null,
       reeval: req.reeval ?? false,
       evaluateMissing: async ({ ref, suite, reruns }) => evals.evaluate({ version: ref, suite: await evals.loadStoredSuite(suite), reruns }),
+      shadowEvidence: (candidateId, baselineId) => {
+        lifecycle.flushShadowEvidence();
+        const e = lifecycle.shadowEvidence.evidence(candidateId, baselineId);
+        return e === null ? null : { requests: e.requests, maxDivergence: e.maxDivergence };
+      },
     });
   }
 
@@ -170,6 +183,33 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
     return { ref: resolved, runner };
   }
+
+  const lifecycle = new LifecycleRuntime({
+    db,
+    registry,
+    evalStore,
+    serving,
+    clock,
+    timers: config.timers ?? systemTimers,
+    logger,
+    load,
+    gate: (req) => gate(req),
+    onChange: (c) =>
+      bus.emit('lifecycle.changed', {
+        policy: c.policy,
+        action: c.action,
+        version: c.version,
+        from: c.from,
+        to: c.to,
+        at: c.at,
+        actor: c.actor,
+        reason: c.reason,
+        verdictId: c.verdictId,
+        forced: c.forced,
+        replaced: c.replaced,
+      }),
+    onCanary: (st) => bus.emit('canary.progress', st),
+  });
 
   const handlers: Handlers = {
     'app.info': () => ({
@@ -210,12 +250,14 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       const candidateVersionId = candidate === undefined ? undefined : registry.resolve(candidate.includes('@') ? candidate : `${policy}@${candidate}`).id;
       return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
     },
+    ...lifecycle.handlers(),
   };
   const api = new ApiDispatcher(handlers);
 
   const interval = config.statsIntervalMs ?? 500;
   const pushStats = () => {
     if (serving.isServing) bus.emit('serving.stats', serving.snapshot());
+    lifecycle.flushShadowEvidence();
   };
   const timer = interval > 0 ? setInterval(pushStats, interval) : null;
   timer?.unref();
@@ -228,6 +270,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     registry,
     evalStore,
     evals,
+    lifecycle,
     serving,
     metrics,
     metricsRegistry,
@@ -245,6 +288,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         const [prod, shadow] = await Promise.all([load(t.single, 'prod'), t.shadow ? load(t.shadow, 'shadow') : null]);
         serving.startSingle(prod);
         if (shadow) serving.startShadow(shadow);
+        lifecycle.servingStarted({ single: t.single, ...(shadow ? { shadow: shadow.ref } : {}) });
         return;
       }
       if (!t.a || !t.b) {
@@ -294,6 +338,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);
       await recording?.close();
+      await lifecycle.close();
       await serving.close();
       await evals.close();
       db.close();

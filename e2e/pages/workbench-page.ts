@@ -33,6 +33,11 @@ export class WorkbenchPage {
     await expect(this.heading('Versions')).toBeVisible();
   }
 
+  async compare(): Promise<void> {
+    await this.navLink('Compare').click();
+    await expect(this.heading('Compare')).toBeVisible();
+  }
+
   async traffic(): Promise<void> {
     await this.navLink('Traffic').click();
     await expect(this.heading('Traffic')).toBeVisible();
@@ -72,6 +77,70 @@ export class WorkbenchPage {
     await row.click();
     await expect(this.detailPane()).toBeVisible();
     return this.detailPane();
+  }
+
+  // ---- Compare page ----
+
+  /** A labelled select of the Compare page: `Baseline`, `Candidate`, `Suite` or `Rules`. */
+  compareSelect(label: 'Baseline' | 'Candidate' | 'Suite' | 'Rules'): Locator {
+    return this.page.getByLabel(label, { exact: true });
+  }
+
+  runComparisonButton(): Locator {
+    return this.page.getByRole('button', { name: 'Run comparison', exact: true });
+  }
+
+  evalProgress(version: string): Locator {
+    return this.page.getByRole('progressbar', { name: `Evaluating ${version}`, exact: true });
+  }
+
+  /** The verdict banner (GO / NO-GO / INCONCLUSIVE with the summary line). */
+  verdict(): Locator {
+    return this.page.getByRole('status', { name: 'Verdict', exact: true });
+  }
+
+  /** The verdict word alone, e.g. `GO` (so that `NO-GO` never matches `GO`). */
+  verdictWord(word: 'GO' | 'NO-GO' | 'INCONCLUSIVE'): Locator {
+    return this.verdict().getByText(word, { exact: true });
+  }
+
+  slicesTable(): Locator {
+    return this.page.getByRole('table', { name: 'Slices' });
+  }
+
+  sliceRow(slice: string): Locator {
+    return this.slicesTable()
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('rowheader', { name: slice, exact: true }) });
+  }
+
+  rulesTable(): Locator {
+    return this.page.getByRole('table', { name: 'Rules' });
+  }
+
+  ruleRow(id: string): Locator {
+    return this.rulesTable()
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('rowheader', { name: new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`) }) });
+  }
+
+  failingCasesTable(): Locator {
+    return this.page.getByRole('table', { name: 'Failing cases' });
+  }
+
+  /**
+   * Chooses baseline, candidate and rules (by the rules file's name), runs the comparison and
+   * waits for the verdict `expected`.
+   */
+  async runComparison(opts: { baseline: string; candidate: string; rulesFile: string; expected: 'GO' | 'NO-GO' | 'INCONCLUSIVE'; timeoutMs?: number }): Promise<void> {
+    await this.compareSelect('Baseline').selectOption(opts.baseline);
+    await this.compareSelect('Candidate').selectOption(opts.candidate);
+    const rules = this.compareSelect('Rules');
+    const value = await rules.locator('option', { hasText: opts.rulesFile }).first().getAttribute('value');
+    if (value === null) throw new Error(`no rules option names ${opts.rulesFile}`);
+    await rules.selectOption(value);
+    await this.runComparisonButton().click();
+    await expect(this.verdictWord(opts.expected)).toBeVisible({ timeout: opts.timeoutMs ?? 60_000 });
   }
 
   // ---- Traffic page ----

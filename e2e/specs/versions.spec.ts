@@ -47,6 +47,8 @@ test('the side bar is a keyboard-reachable navigation landmark', async ({ workbe
 
   await workbench.navLink('Versions').focus();
   await page.keyboard.press('Tab');
+  await expect(workbench.navLink('Compare')).toBeFocused();
+  await page.keyboard.press('Tab');
   await expect(workbench.navLink('Traffic')).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(workbench.heading('Traffic')).toBeVisible();

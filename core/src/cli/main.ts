@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SWITCHYARD_VERSION } from '../version.js';
 import { registerEvalCommands } from './commands/eval.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerOpsCommands } from './commands/ops.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerOpsCommands(program);
   registerRuntimeCommands(program);
   registerEvalCommands(program);
+  registerLifecycleCommands(program);
   return program;
 }
 

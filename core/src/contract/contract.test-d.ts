@@ -1,15 +1,21 @@
 import { expectTypeOf, test } from 'vitest';
 import type {
+  ArchiveResult,
+  CanaryStatus,
   Comparison,
   ContractClient,
   EvalProgressPayload,
   EventName,
   EventPayload,
   GateResult,
+  HistoryResult,
+  LifecycleChanged,
   MethodInput,
   MethodName,
   MethodOutput,
+  PromotionResult,
   Result,
+  RollbackResult,
   ServingState,
   ServingStats,
   VersionSummary,
@@ -32,6 +38,15 @@ test('method signatures', () => {
     | 'compare.get'
     | 'gate.run'
     | 'verdicts.list'
+    | 'lifecycle.promote'
+    | 'lifecycle.rollback'
+    | 'lifecycle.history'
+    | 'lifecycle.archive'
+    | 'canary.start'
+    | 'canary.pause'
+    | 'canary.resume'
+    | 'canary.abort'
+    | 'canary.status'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();
@@ -56,8 +71,41 @@ test('evaluation, comparison and gate signatures', () => {
   expectTypeOf<MethodOutput<'rules.list'>['rules'][number]['transition']>().toEqualTypeOf<'candidate->staging' | 'staging->production' | null>();
 });
 
+test('lifecycle and canary signatures', () => {
+  type StageName = 'candidate' | 'staging' | 'production' | 'archived';
+  expectTypeOf<MethodInput<'lifecycle.promote'>>().toEqualTypeOf<{
+    version: string;
+    to: StageName;
+    force?: boolean | undefined;
+    reason?: string | undefined;
+    rulesPath?: string | undefined;
+    expectedProduction?: string | null | undefined;
+    actor?: string | undefined;
+  }>();
+  expectTypeOf<MethodOutput<'lifecycle.promote'>>().toEqualTypeOf<PromotionResult>();
+  expectTypeOf<MethodOutput<'lifecycle.promote'>['replaced']>().toEqualTypeOf<VersionSummary | null>();
+  expectTypeOf<MethodOutput<'lifecycle.promote'>['traffic']>().toEqualTypeOf<{ moved: boolean; ms: number | null; how: string }>();
+  expectTypeOf<MethodInput<'lifecycle.rollback'>>().toEqualTypeOf<{ policy: string; reason?: string | undefined; expectedProduction?: string | null | undefined; actor?: string | undefined }>();
+  expectTypeOf<MethodOutput<'lifecycle.rollback'>>().toEqualTypeOf<RollbackResult>();
+  expectTypeOf<MethodOutput<'lifecycle.rollback'>['lastProduction']>().toEqualTypeOf<{ from: string; until: string | null } | null>();
+  expectTypeOf<MethodInput<'lifecycle.history'>>().toEqualTypeOf<{ policy: string; at?: string | undefined }>();
+  expectTypeOf<MethodOutput<'lifecycle.history'>>().toEqualTypeOf<HistoryResult>();
+  expectTypeOf<MethodOutput<'lifecycle.history'>['entries'][number]['verdictId']>().toEqualTypeOf<number | null>();
+  expectTypeOf<MethodInput<'lifecycle.archive'>>().toEqualTypeOf<{ version: string; reason?: string | undefined; actor?: string | undefined }>();
+  expectTypeOf<MethodOutput<'lifecycle.archive'>>().toEqualTypeOf<ArchiveResult>();
+  expectTypeOf<MethodInput<'canary.start'>['policy']>().toEqualTypeOf<string>();
+  expectTypeOf<MethodInput<'canary.start'>['steps']>().toEqualTypeOf<number[] | undefined>();
+  expectTypeOf<MethodOutput<'canary.start'>>().toEqualTypeOf<CanaryStatus>();
+  expectTypeOf<MethodOutput<'canary.status'>>().toEqualTypeOf<{ canary: CanaryStatus | null }>();
+  expectTypeOf<CanaryStatus['state']>().toEqualTypeOf<'ramping' | 'paused' | 'monitoring' | 'completed' | 'rolled_back' | 'aborted'>();
+  expectTypeOf<MethodInput<'canary.abort'>>().toEqualTypeOf<{ reason?: string | undefined; actor?: string | undefined }>();
+});
+
 test('event payloads', () => {
-  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress'>();
+  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'canary.progress'>();
+  expectTypeOf<EventPayload<'lifecycle.changed'>>().toEqualTypeOf<LifecycleChanged>();
+  expectTypeOf<EventPayload<'lifecycle.changed'>['action']>().toEqualTypeOf<'promote' | 'rollback' | 'archive'>();
+  expectTypeOf<EventPayload<'canary.progress'>>().toEqualTypeOf<CanaryStatus>();
   expectTypeOf<EventPayload<'serving.stats'>>().toEqualTypeOf<ServingStats>();
   expectTypeOf<EventPayload<'serving.state'>>().toEqualTypeOf<ServingState>();
   expectTypeOf<EventPayload<'eval.progress'>>().toEqualTypeOf<EvalProgressPayload>();
@@ -75,4 +123,8 @@ test('client calls are typed end to end', () => {
   void c.invoke('gate.run', { rulesPath: 'r.yaml' });
   // @ts-expect-error an unknown method does not compile
   void c.invoke('serving.nope', {});
+  // @ts-expect-error promote needs a stage
+  void c.invoke('lifecycle.promote', { version: 'p@1.0.0' });
+  // @ts-expect-error there is no stage called live
+  void c.invoke('lifecycle.promote', { version: 'p@1.0.0', to: 'live' });
 });

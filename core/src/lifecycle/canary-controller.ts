@@ -93,6 +93,7 @@ export class CanaryController {
   /** Bumped whenever a pending look must be forgotten (pause, abort, end). */
   private generation = 0;
   private monitorDone = 0;
+  private lookInFlight: Promise<void> | null = null;
   /** The promotion is being written: pause waits (refused) until it is. */
   private promoting = false;
   private start0: { production: SlotReading; canary: SlotReading } | null = null;
@@ -110,6 +111,11 @@ export class CanaryController {
   /** Resolves when the canary has ended (completed, rolled back or aborted). */
   get done(): Promise<void> {
     return this.settled;
+  }
+
+  /** Resolves once the look under way (if any), with its promotion or rollback, has finished. */
+  async whenIdle(): Promise<void> {
+    while (this.lookInFlight !== null) await this.lookInFlight;
   }
 
   get isActive(): boolean {
@@ -134,6 +140,12 @@ export class CanaryController {
     this.o.logger?.info({ canary: this.o.id, candidate: this.o.candidate, steps: this.o.config.steps, plannedLooks: this.planned }, 'canary started');
     this.schedule(this.o.config.intervalMs);
     return this.emit();
+  }
+
+  /** Stop looking without touching traffic or the store (the engine is closing). */
+  dispose(): void {
+    this.cancelTimer();
+    this.settle();
   }
 
   status(): CanaryStatus {
@@ -207,7 +219,15 @@ export class CanaryController {
     this.dueAt = this.o.clock.now() + ms;
     this.timer = this.o.timers.setTimeout(() => {
       this.timer = null;
-      if (gen === this.generation) void this.look(gen);
+      if (gen !== this.generation) return;
+      // Fail closed: a look that breaks is a failed look.
+      const p = this.look(gen).catch(async (e: unknown) => {
+        if (!TERMINAL.has(this.state)) await this.end('rolled_back', `the look could not be completed: ${e instanceof Error ? e.message : String(e)}`, null);
+      });
+      this.lookInFlight = p;
+      void p.then(() => {
+        if (this.lookInFlight === p) this.lookInFlight = null;
+      });
     }, ms);
   }
 

@@ -1,4 +1,5 @@
 import type { ComponentType } from 'react';
+import { ComparePage } from './compare-page';
 import { LivePage } from './live-page';
 import { TrafficPage } from './traffic-page';
 import { VersionsPage } from './versions-page';
@@ -14,10 +15,11 @@ export interface PageEntry {
 
 /**
  * Every page the side bar offers, in order. A page is listed only once it works; new pages
- * (Compare, Promote, Replay) add one entry here.
+ * (Promote, Replay) add one entry here.
  */
 export const pages: readonly PageEntry[] = [
   { id: 'versions', title: 'Versions', path: '/versions', icon: '▤', component: VersionsPage },
+  { id: 'compare', title: 'Compare', path: '/compare', icon: '◫', component: ComparePage },
   { id: 'traffic', title: 'Traffic', path: '/traffic', icon: '⇄', component: TrafficPage },
   { id: 'live', title: 'Live', path: '/live', icon: '∿', component: LivePage },
 ];

@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useSyncExternalStore, type Reac
 import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
+import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -14,6 +15,7 @@ export interface Stores {
   versions: VersionsStore;
   serving: ServingStore;
   stats: StatsStore;
+  compare: CompareStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
@@ -25,13 +27,20 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     versions: createVersionsStore(client),
     serving: createServingStore(client),
     stats: createStatsStore(client),
+    compare: createCompareStore(client),
   };
 }
 
 /** Starts live subscriptions and first loads; returns a function that stops them. */
 export function startStores(stores: Stores): () => void {
-  const stops = [stores.serving.getState().start(), stores.stats.getState().start()];
+  const stops = [stores.serving.getState().start(), stores.stats.getState().start(), stores.compare.getState().start()];
   void stores.versions.getState().load();
+  // A gate stores a verdict: the Versions page's "last verdict" column should show it.
+  stops.push(
+    stores.compare.subscribe((state, previous) => {
+      if (state.result?.gate && state.result.gate !== previous.result?.gate) void stores.versions.getState().load();
+    }),
+  );
   // After the event channel comes back, re-read what we may have missed while it was down.
   let seenOpen = false;
   const stopConnection = stores.connection.onStatus((status) => {
@@ -64,6 +73,10 @@ export function useVersions<T>(selector: (state: VersionsState) => T): T {
 
 export function useServing<T>(selector: (state: ServingStoreState) => T): T {
   return useStore(useStores().serving, selector);
+}
+
+export function useCompare<T>(selector: (state: CompareState) => T): T {
+  return useStore(useStores().compare, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {

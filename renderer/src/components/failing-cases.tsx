@@ -1,0 +1,106 @@
+import { useMemo, useState } from 'react';
+import type { Comparison } from '@contract';
+import { useCompare } from '../stores/context';
+
+type FailingCase = Comparison['failingCases'][number];
+type Grader = FailingCase['graders'][number];
+
+const EMPTY: FailingCase[] = [];
+
+function graderValue(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
+}
+
+function GraderChip({ g }: { g: Grader }) {
+  const state = g.pass === null ? 'info' : g.pass ? 'pass' : 'fail';
+  const value = graderValue(g.value);
+  const mark = g.pass === null ? '' : g.pass ? '✓ ' : '✗ ';
+  return (
+    <span className={`grader grader-${state}`} title={`${g.name}: ${g.pass === null ? 'measured' : g.pass ? 'pass' : 'fail'}${value ? ` (${value})` : ''}`}>
+      {mark}
+      {g.name}
+      {value && <span className="grader-value">{value}</span>}
+    </span>
+  );
+}
+
+/** The candidate's failing cases with their slices, grader results and the same case on the baseline. */
+export function FailingCases() {
+  const cases = useCompare((s) => s.result?.comparison.failingCases ?? EMPTY);
+  const candidate = useCompare((s) => s.result?.comparison.candidate.version ?? '');
+  const [onlyNew, setOnlyNew] = useState(false);
+  const newCount = useMemo(() => cases.filter((c) => c.newFailure).length, [cases]);
+  const shown = onlyNew ? cases.filter((c) => c.newFailure) : cases;
+
+  return (
+    <section className="card card-flush" aria-labelledby="failing-heading">
+      <header className="card-header card-header-pad">
+        <h2 id="failing-heading">
+          Failing cases <span className="count-pill">{cases.length}</span>
+        </h2>
+        <span className="muted">cases {candidate} fails</span>
+        {newCount > 0 && (
+          <label className="check">
+            <input type="checkbox" checked={onlyNew} onChange={(e) => setOnlyNew(e.target.checked)} />
+            only new failures ({newCount})
+          </label>
+        )}
+      </header>
+      {cases.length === 0 ? (
+        <p className="card-empty muted">The candidate passes every case of the suite.</p>
+      ) : (
+        <div className="table-scroll table-scroll-tall">
+          <table className="data-table failing-table" aria-label="Failing cases">
+            <thead>
+              <tr>
+                <th scope="col">Case</th>
+                <th scope="col">Slices</th>
+                <th scope="col">Graders</th>
+                <th scope="col">Ended because</th>
+                <th scope="col">On the baseline</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((c) => (
+                <tr key={c.caseId}>
+                  <th scope="row">
+                    <code className="case-id">{c.caseId}</code>
+                  </th>
+                  <td>
+                    <span className="slice-chips">
+                      {c.slices.map((s) => (
+                        <span key={s} className="slice-chip">
+                          {s}
+                        </span>
+                      ))}
+                    </span>
+                  </td>
+                  <td>
+                    <span className="graders">
+                      {c.graders.map((g) => (
+                        <GraderChip key={g.name} g={g} />
+                      ))}
+                    </span>
+                  </td>
+                  <td className="failure-text">{c.failure ?? <span className="muted">—</span>}</td>
+                  <td>
+                    {c.baselinePass === null ? (
+                      <span className="muted">no result</span>
+                    ) : c.baselinePass ? (
+                      <span className="badge result-fail" title="passed on the baseline, fails on the candidate">
+                        new failure
+                      </span>
+                    ) : (
+                      <span className="muted">failed too</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,136 @@
+import { useContext, useEffect } from 'react';
+import type { Comparison } from '@contract';
+import { CompareControls } from '../components/compare-controls';
+import { DeterminismBadge } from '../components/determinism-badge';
+import { EmptyState } from '../components/empty-state';
+import { ErrorAlert } from '../components/error-alert';
+import { EvalProgress } from '../components/eval-progress';
+import { FailingCases } from '../components/failing-cases';
+import { PageHeader } from '../components/page-header';
+import { SlicesTable } from '../components/slices-table';
+import { RulesTable, VerdictBanner } from '../components/verdict-panel';
+import { formatDateTime } from '../format';
+import { useCompare, useStores } from '../stores/context';
+import { selectResultIsStale } from '../stores/compare-store';
+import { NavigationContext } from './navigation';
+
+export function ComparePage() {
+  const { compare } = useStores();
+  const { entered } = useContext(NavigationContext);
+  const optionsStatus = useCompare((s) => s.optionsStatus);
+  const optionsError = useCompare((s) => s.optionsError);
+  const versionCount = useCompare((s) => s.policies.reduce((n, p) => n + p.versions.length, 0));
+  const suiteCount = useCompare((s) => s.suites.length);
+  const problem = useCompare((s) => s.problem);
+  const notice = useCompare((s) => s.notice);
+  const hasResult = useCompare((s) => s.result !== null);
+  const { load, dismissProblem } = compare.getState();
+
+  // Versions, suites and rules may have changed since the page was last open (a promotion, a new suite).
+  useEffect(() => {
+    void compare.getState().load();
+  }, [compare]);
+
+  const header = (
+    <PageHeader title="Compare" focusOnMount={entered}>
+      <button type="button" className="button" onClick={() => void load()} disabled={optionsStatus === 'loading'}>
+        {optionsStatus === 'loading' ? 'Loading…' : 'Refresh'}
+      </button>
+    </PageHeader>
+  );
+
+  if (optionsStatus === 'ready' && (versionCount < 2 || suiteCount === 0)) {
+    return (
+      <div className="page">
+        {header}
+        <EmptyState title={versionCount < 2 ? 'Two versions are needed to compare' : 'No evaluation suite is recorded yet'}>
+          <p>
+            Compare evaluates two versions of a policy on a frozen suite and applies promotion rules. Build the demo workspace with{' '}
+            <code>switchyard demo</code>, or register versions with <code>switchyard register PATH</code> and record a suite by
+            evaluating one version on it:
+          </p>
+          <pre className="command">
+            <code>switchyard eval POLICY@LABEL --suite SUITE.jsonl</code>
+          </pre>
+        </EmptyState>
+      </div>
+    );
+  }
+
+  return (
+    <div className="page">
+      {header}
+      {optionsError && <ErrorAlert title="Could not load the versions, suites and rules" error={optionsError} onRetry={() => void load()} />}
+      <CompareControls />
+      {problem && <ErrorAlert title={problem.title} error={problem.error} hint={problem.hint} onDismiss={dismissProblem} />}
+      {notice && <p className="note">{notice}</p>}
+      <EvalProgress />
+      {hasResult ? (
+        <Results />
+      ) : (
+        optionsStatus === 'ready' && (
+          <p className="note">
+            Choose two versions and press <strong>Run comparison</strong>. Versions without a completed run on the suite are evaluated
+            first (a few seconds on the demo suite); the rules then decide GO, NO-GO or INCONCLUSIVE.
+          </p>
+        )
+      )}
+    </div>
+  );
+}
+
+function RunFacts({ label, side }: { label: string; side: Comparison['candidate'] }) {
+  return (
+    <div className="run-facts">
+      <span className="run-role">{label}</span>
+      <span className="run-version">{side.version}</span>
+      <span className={`badge stage-${side.stage}`}>{side.stage}</span>
+      <span className="muted">
+        <code className="mono" title={side.modelVersion}>
+          {side.modelVersion}
+        </code>{' '}
+        · run #{side.runId}
+        {side.runKind === 'imported' ? ' (imported)' : ''} · {formatDateTime(side.evaluatedAt)}
+      </span>
+    </div>
+  );
+}
+
+function Results() {
+  const stale = useCompare(selectResultIsStale);
+  const comparison = useCompare((s) => s.result?.comparison ?? null);
+  const gateError = useCompare((s) => s.result?.gateError ?? null);
+  const hadRules = useCompare((s) => s.result?.for.rules !== null);
+  if (comparison === null) return null;
+  return (
+    <div className={stale ? 'results is-stale' : 'results'}>
+      {stale && (
+        <p className="stale-note">
+          These results are for {comparison.candidate.version} against {comparison.baseline.version}
+          {hadRules ? ' with the rules chosen then' : ''}: the selection has changed since. Run the comparison to update them.
+        </p>
+      )}
+      <VerdictBanner />
+      {gateError && <ErrorAlert title="The rules could not be applied" error={gateError} hint="The slices below are still valid; fix the rules file and run the comparison again." />}
+      {!hadRules && <p className="note">No rules chosen: the slices are compared, but no verdict is given. Choose rules to get GO / NO-GO.</p>}
+      <section className="card run-summary" aria-label="Runs compared">
+        <div className="run-sides">
+          <RunFacts label="Baseline" side={comparison.baseline} />
+          <RunFacts label="Candidate" side={comparison.candidate} />
+        </div>
+        <div className="run-meta">
+          <span className="muted">
+            Suite <strong>{comparison.suite.name}</strong>{' '}
+            <code className="mono" title={comparison.suite.fingerprint}>
+              {comparison.suite.fingerprint.slice(0, 12)}
+            </code>
+          </span>
+          <DeterminismBadge badge={comparison.determinism} />
+        </div>
+      </section>
+      <SlicesTable />
+      <RulesTable />
+      <FailingCases />
+    </div>
+  );
+}
