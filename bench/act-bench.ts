@@ -366,7 +366,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `model ${DEMO_POLICY} 1.0.0 (direct, obs 4, action 1×1); Switchyard from ${args.from}; ` +
         `${args.seconds} s measured after ${args.warmup} s warm-up per run; concurrency ${args.concurrency.join(', ')}; ${args.rounds} round(s), interleaved; ` +
-        `trace recorder: ${withRecord ? 'on in ab-record' : hasRecord ? 'off (--record off)' : 'not in this build (`serve --help` has no --record)'}\n\n`,
+        `trace recorder: ${withRecord ? (args.servers === null || args.servers.includes('ab-record') ? 'on in ab-record' : 'available, ab-record not selected') : hasRecord ? 'off (--record off)' : 'not in this build (`serve --help` has no --record)'}\n\n`,
     );
 
     // ---- start the servers

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 
     const cli = args.from === 'dist' ? [join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js')] : ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'switchyard-src.ts')];
     if (args.from === 'dist' && !existsSync(cli[0]!)) throw new Error('dist/ is not built: run `npm run build:core` or use --from src');
-    const child = spawn(process.execPath, [...cli, 'serve', `${DEMO}@production`, '--store', store, '--port', '0', '--device', 'cpu', '--json', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cli, 'serve', `${DEMO}@production`, '--store', store, '--port', '0', '--device', 'cpu', '--json', '--log-level', 'error'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     server = child;
     let out = '';
     child.stderr!.on('data', (b: Buffer) => void process.stderr.write(b));
