@@ -83,7 +83,7 @@ export class WorkbenchPage {
 
   /** A labelled select of the Compare page: `Baseline`, `Candidate`, `Suite` or `Rules`. */
   compareSelect(label: 'Baseline' | 'Candidate' | 'Suite' | 'Rules'): Locator {
-    return this.page.getByLabel(label, { exact: true });
+    return this.page.getByRole('combobox', { name: label, exact: true });
   }
 
   runComparisonButton(): Locator {

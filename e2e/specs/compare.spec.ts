@@ -27,6 +27,7 @@ test('Compare evaluates what is missing, then shows slices, the verdict and its 
   await expect(progress).toBeVisible();
   await expect(progress).toHaveAttribute('aria-valuenow', /^\d+$/);
   await expect(page.getByRole('button', { name: 'Cancel', exact: true })).toBeVisible();
+  await page.screenshot({ path: path.join(resultsDir, 'compare-progress.png') });
 
   await expect(workbench.verdictWord('GO')).toBeVisible({ timeout: 60_000 });
   await expect(workbench.verdict()).toContainText('candidate → staging');

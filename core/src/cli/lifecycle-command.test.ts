@@ -109,4 +109,48 @@ describe('switchyard promote / rollback / history / archive', () => {
     expect(down.status).toBe(1);
     expect(json(down.stdout).error).toMatchObject({ code: 'SWY_ERR_NOT_SERVING', where: '--server' });
   });
+
+  it('two processes promoting at once against the production they both saw: exactly one wins, the other gets SWY_ERR_CONFLICT', async () => {
+    for (const l of ['1.1.0', '1.2.0']) {
+      const st = runCli(['promote', `lab@${l}`, '--to', 'staging', '--force', '--reason', 'race setup', '--store', ws.storePath, '--json']);
+      if (l === '1.2.0') expect(json(st.stdout)).toMatchObject({ ok: true, to: 'staging' });
+    }
+    const race = await Promise.all(
+      ['1.1.0', '1.2.0'].map((l) => runCliAsync(['promote', `lab@${l}`, '--to', 'production', '--force', '--reason', `race ${l}`, '--expect-production', '1.0.0', '--store', ws.storePath, '--json'])),
+    );
+    const outcomes = race.map((r) => json(r.stdout));
+    expect(race.map((r) => r.status).sort()).toEqual([0, 1]);
+    const loser = outcomes.find((o) => !o.ok)!;
+    expect(loser.error!.code).toBe('SWY_ERR_CONFLICT');
+    expect(loser.error!.message).toMatch(/^The production version of lab (changed while this promote was being decided: it is now|is) 1\.[12]\.0/);
+    const h = json(runCli(['history', 'lab', '--store', ws.storePath, '--json']).stdout).entries as { label: string; to: string; reason: string }[];
+    expect(h.filter((e) => e.to === 'production' && e.reason.startsWith('race '))).toHaveLength(1);
+  });
+
+  it('canary talks to a server: no canary yet, and a start outside two-policy mode says how to serve it', async () => {
+    let engine: Engine | null = null;
+    let app: FastifyInstance | null = null;
+    try {
+      engine = await createEngine({ storePath: ws.storePath, statsIntervalMs: 0, logger: createMemoryLogger() });
+      app = await createHttpServer(engine, { host: '127.0.0.1', port: 0 });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = app.server.address();
+      const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+      const [status, start] = await Promise.all([
+        runCliAsync(['canary', 'lab', '--status', '--server', url]),
+        runCliAsync(['canary', 'lab', '--candidate', 'lab@1.2.0', '--interval', '30s', '--server', url, '--json']),
+      ]);
+      expect(status.stdout).toBe('No canary has run on this server.\n');
+      expect(start.status).toBe(1);
+      const err = json(start.stdout).error!;
+      expect(err.code).toBe('SWY_ERR_NOT_SERVING');
+      expect(err.message).toContain('A canary needs two-policy mode with production in slot a and the candidate in slot b: serve `switchyard serve --policy-a lab@production --policy-b lab@');
+    } finally {
+      await app?.close();
+      await engine?.close();
+    }
+    const both = runCli(['canary', 'lab', '--pause', '--abort', '--server', 'http://127.0.0.1:9']);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toContain('Give either --candidate VERSION (start) or one of --status, --pause, --resume, --abort.');
+  });
 });

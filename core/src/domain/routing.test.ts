@@ -89,3 +89,37 @@ describe('LruMap', () => {
     expect(m.size).toBe(2);
   });
 });
+
+describe('LruMap under churn', () => {
+  it('keeps exactly the most recent keys through many evictions, deletes and touches', () => {
+    const cap = 50;
+    const m = new LruMap<number, number>(cap);
+    const order: number[] = []; // reference model: most recent last
+    const touch = (k: number) => {
+      const i = order.indexOf(k);
+      if (i >= 0) order.splice(i, 1);
+      order.push(k);
+      if (order.length > cap) order.shift();
+    };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < 5000; i++) {
+      const k = Math.floor(rand() * 120);
+      const op = rand();
+      if (op < 0.6) {
+        m.set(k, k * 2);
+        touch(k);
+      } else if (op < 0.9) {
+        const had = order.includes(k);
+        expect(m.get(k)).toBe(had ? k * 2 : undefined);
+        if (had) touch(k);
+      } else {
+        const i = order.indexOf(k);
+        expect(m.delete(k)).toBe(i >= 0);
+        if (i >= 0) order.splice(i, 1);
+      }
+      expect(m.size).toBe(order.length);
+    }
+    for (const k of order) expect(m.has(k)).toBe(true);
+  });
+});

@@ -272,9 +272,6 @@ export class LifecycleRuntime {
     const cand = registry.resolve(req.candidate);
     const candRef = `${cand.policy}@${cand.label}`;
     if (cand.policy !== req.policy) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${candRef} is not a version of ${req.policy}.`, 'candidate');
-    if (cand.stage !== 'staging') {
-      throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `A canary ramps a staging version to production; ${candRef} is ${cand.stage}. Promote it to staging first.`, 'candidate');
-    }
     const prod = this.service.store.production(req.policy);
     if (prod === null) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, `${req.policy} has no production version to compare the canary with; promote one first.`, req.policy);
     const prodRef = `${req.policy}@${prod.label}`;
@@ -286,6 +283,9 @@ export class LifecycleRuntime {
     }
     if (a.ref !== prodRef || b.ref !== candRef) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `Slot a serves ${a.ref} and slot b ${b.ref}, but the canary needs a = ${prodRef} (production) and b = ${candRef}: ${how}.`, 'slot');
+    }
+    if (cand.stage !== 'staging') {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `A canary ramps a staging version to production; ${candRef} is ${cand.stage}. Promote it to staging first.`, 'candidate');
     }
     const { policy, candidate: _c, force, reason, actor: actorIn, ...partial } = req;
     const config = canaryConfig(partial);

@@ -16,9 +16,10 @@ const TRANSITION_TEXT: Record<string, string> = {
   'staging->production': 'staging → production',
 };
 
-/** The option text of a rules file: `candidate-to-staging.yaml (candidate → staging)`. */
-export function rulesOptionLabel(r: RulesFile): string {
-  return r.transition === null ? r.name : `${r.name} (${TRANSITION_TEXT[r.transition] ?? r.transition})`;
+/** A rules option shows the file's name (the note below the fields names its transition); its tooltip: the transition and where the file is. */
+function rulesOptionTitle(r: RulesFile): string {
+  const transition = r.transition === null ? '' : `${TRANSITION_TEXT[r.transition] ?? r.transition}: `;
+  return `${transition}${r.path}`;
 }
 
 function VersionOptions({ policies }: { policies: readonly PolicySummary[] }) {
@@ -62,9 +63,12 @@ export function CompareControls() {
   return (
     <form className="card compare-controls" aria-label="Comparison" onSubmit={submit}>
       <div className="compare-fields">
-        <label className="field">
-          <span className="field-label">Baseline</span>
+        <div className="field">
+          <label className="field-label" htmlFor="compare-baseline">
+            Baseline
+          </label>
           <select
+            id="compare-baseline"
             className="select"
             value={selection.baseline ?? ''}
             disabled={noVersions}
@@ -73,13 +77,13 @@ export function CompareControls() {
             {selection.baseline === null && <option value="">—</option>}
             <VersionOptions policies={policies} />
           </select>
-        </label>
-        <span className="compare-vs" aria-hidden="true">
-          vs
-        </span>
-        <label className="field">
-          <span className="field-label">Candidate</span>
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor="compare-candidate">
+            Candidate
+          </label>
           <select
+            id="compare-candidate"
             className="select"
             value={selection.candidate ?? ''}
             disabled={noVersions}
@@ -88,25 +92,40 @@ export function CompareControls() {
             {selection.candidate === null && <option value="">—</option>}
             <VersionOptions policies={policies} />
           </select>
-        </label>
-        <label className="field">
-          <span className="field-label">Suite</span>
-          <select className="select" value={selection.suite ?? ''} disabled={suites.length === 0} onChange={(e) => select({ suite: e.target.value || null })}>
+        </div>
+        <div className="field field-suite">
+          <label className="field-label" htmlFor="compare-suite">
+            Suite
+          </label>
+          <select
+            id="compare-suite"
+            className="select"
+            value={selection.suite ?? ''}
+            disabled={suites.length === 0}
+            onChange={(e) => select({ suite: e.target.value || null })}
+          >
             {suites.length === 0 && <option value="">No suites recorded</option>}
             {suites.map((s) => (
               <option key={s.fingerprint} value={s.fingerprint}>
-                {s.name} · {s.caseCount} cases{s.environment === 'external' ? ' · imported' : ''}
+                {s.name} ({s.caseCount} cases{s.environment === 'external' ? ', imported' : ''})
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field-wide">
-          <span className="field-label">Rules</span>
-          <select className="select" value={selection.rules ?? ''} onChange={(e) => select({ rules: e.target.value || null })}>
+        </div>
+        <div className="field field-wide">
+          <label className="field-label" htmlFor="compare-rules">
+            Rules
+          </label>
+          <select
+            id="compare-rules"
+            className="select"
+            value={selection.rules ?? ''}
+            onChange={(e) => select({ rules: e.target.value || null })}
+          >
             <option value="">None: compare without a verdict</option>
             {usableRules.map((r) => (
-              <option key={r.path} value={r.path} title={r.path}>
-                {rulesOptionLabel(r)}
+              <option key={r.path} value={r.path} title={rulesOptionTitle(r)}>
+                {r.name}
               </option>
             ))}
             {brokenRules.length > 0 && (
@@ -119,7 +138,7 @@ export function CompareControls() {
               </optgroup>
             )}
           </select>
-        </label>
+        </div>
         <div className="field field-action">
           <button type="submit" className="button button-primary" disabled={busy || problem !== null || optionsStatus !== 'ready'}>
             {busy ? 'Running…' : 'Run comparison'}

@@ -11,9 +11,7 @@ export function DeterminismBadge({ badge }: { badge: Badge }) {
   const cases = badge.differing;
   return (
     <span className="determinism" title={badge.note}>
-      <span className={`badge ${CLASS[badge.status]}`}>
-        <span className="visually-hidden">Determinism: </span>
-        {badge.status}
+      <span className={`badge ${CLASS[badge.status]}`}>{badge.status}
       </span>
       {badge.status === 'not frozen' && cases.length > 0 && (
         <span className="det-cases">

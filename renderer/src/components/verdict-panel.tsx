@@ -20,11 +20,24 @@ export function VerdictBanner() {
   const failed = gate.rules.filter((r) => r.pass === false).length;
   const undecided = gate.rules.length - passed - failed;
   const file = gate.rulesFile.slice(gate.rulesFile.lastIndexOf('/') + 1);
+  const ids = (pass: boolean | null): string =>
+    gate.rules
+      .filter((r) => r.pass === pass)
+      .map((r) => r.id)
+      .join(', ');
+  // The summary line names every failure with its numbers; a NO-GO leads with which rules failed.
+  const headline =
+    gate.verdict === 'NO-GO'
+      ? `${failed} of ${gate.rules.length} rules failed: ${ids(false)}`
+      : gate.verdict === 'INCONCLUSIVE'
+        ? `${undecided} of ${gate.rules.length} rules could not be decided: ${ids(null)}`
+        : null;
   return (
     <div className={`verdict-banner verdict-banner-${cls}`} role="status" aria-label="Verdict">
       <span className="verdict-word">{gate.verdict}</span>
       <div className="verdict-body">
-        <p className="verdict-summary">{gate.summary}</p>
+        {headline !== null && <p className="verdict-headline">{headline}</p>}
+        <p className={headline === null ? 'verdict-headline' : 'verdict-summary'}>{gate.summary}</p>
         <p className="verdict-meta">
           {gate.transition.replace('->', ' → ')} · <span title={gate.rulesFile}>{file}</span> · {passed} passed
           {failed > 0 ? `, ${failed} failed` : ''}

@@ -11,7 +11,7 @@ import { SlicesTable } from '../components/slices-table';
 import { RulesTable, VerdictBanner } from '../components/verdict-panel';
 import { formatDateTime } from '../format';
 import { useCompare, useStores } from '../stores/context';
-import { selectResultIsStale } from '../stores/compare-store';
+import { selectBusy, selectResultIsStale } from '../stores/compare-store';
 import { NavigationContext } from './navigation';
 
 export function ComparePage() {
@@ -24,6 +24,7 @@ export function ComparePage() {
   const problem = useCompare((s) => s.problem);
   const notice = useCompare((s) => s.notice);
   const hasResult = useCompare((s) => s.result !== null);
+  const busy = useCompare(selectBusy);
   const { load, dismissProblem } = compare.getState();
 
   // Versions, suites and rules may have changed since the page was last open (a promotion, a new suite).
@@ -68,7 +69,8 @@ export function ComparePage() {
       {hasResult ? (
         <Results />
       ) : (
-        optionsStatus === 'ready' && (
+        optionsStatus === 'ready' &&
+        !busy && (
           <p className="note">
             Choose two versions and press <strong>Run comparison</strong>. Versions without a completed run on the suite are evaluated
             first (a few seconds on the demo suite); the rules then decide GO, NO-GO or INCONCLUSIVE.
@@ -79,20 +81,19 @@ export function ComparePage() {
   );
 }
 
-function RunFacts({ label, side }: { label: string; side: Comparison['candidate'] }) {
+function RunFacts({ side }: { side: Comparison['candidate'] }) {
   return (
-    <div className="run-facts">
-      <span className="run-role">{label}</span>
+    <>
       <span className="run-version">{side.version}</span>
       <span className={`badge stage-${side.stage}`}>{side.stage}</span>
+      <code className="mono muted" title={side.modelVersion}>
+        {side.modelVersion}
+      </code>
       <span className="muted">
-        <code className="mono" title={side.modelVersion}>
-          {side.modelVersion}
-        </code>{' '}
-        · run #{side.runId}
+        run #{side.runId}
         {side.runKind === 'imported' ? ' (imported)' : ''} · {formatDateTime(side.evaluatedAt)}
       </span>
-    </div>
+    </>
   );
 }
 
@@ -114,19 +115,28 @@ function Results() {
       {gateError && <ErrorAlert title="The rules could not be applied" error={gateError} hint="The slices below are still valid; fix the rules file and run the comparison again." />}
       {!hadRules && <p className="note">No rules chosen: the slices are compared, but no verdict is given. Choose rules to get GO / NO-GO.</p>}
       <section className="card run-summary" aria-label="Runs compared">
-        <div className="run-sides">
-          <RunFacts label="Baseline" side={comparison.baseline} />
-          <RunFacts label="Candidate" side={comparison.candidate} />
-        </div>
-        <div className="run-meta">
-          <span className="muted">
-            Suite <strong>{comparison.suite.name}</strong>{' '}
-            <code className="mono" title={comparison.suite.fingerprint}>
+        <dl className="run-facts">
+          <dt>Suite</dt>
+          <dd>
+            <strong>{comparison.suite.name}</strong>
+            <code className="mono muted" title={comparison.suite.fingerprint}>
               {comparison.suite.fingerprint.slice(0, 12)}
             </code>
-          </span>
-          <DeterminismBadge badge={comparison.determinism} />
-        </div>
+            <span className="muted">{Math.round(comparison.confidence * 100)}% confidence</span>
+          </dd>
+          <dt>Baseline</dt>
+          <dd>
+            <RunFacts side={comparison.baseline} />
+          </dd>
+          <dt>Candidate</dt>
+          <dd>
+            <RunFacts side={comparison.candidate} />
+          </dd>
+          <dt>Determinism</dt>
+          <dd>
+            <DeterminismBadge badge={comparison.determinism} />
+          </dd>
+        </dl>
       </section>
       <SlicesTable />
       <RulesTable />

@@ -281,7 +281,13 @@ export function registerLifecycleCommands(program: Command): void {
         // Follow until it ends, printing each change; the exit code says how it ended.
         let last = JSON.stringify([started.state, started.looks.length, started.percent]);
         let s = started;
+        // Bounded: every planned look, each with its interval and read timeout, plus a minute; a pause is not waited out.
+        const c = started.config;
+        const deadline = Date.now() + started.plannedLooks * (c.intervalMs + c.lookTimeoutMs) + 60_000;
         while (s.state === 'ramping' || s.state === 'paused' || s.state === 'monitoring') {
+          if (Date.now() > deadline) {
+            throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, `The canary is still ${s.state} past its planned end; it keeps running on the server. Follow it with \`switchyard canary ${policy} --status\`.`);
+          }
           await new Promise((r) => setTimeout(r, 1000));
           s = (await callServer<{ canary: CanaryStatus | null }>(remote, 'canary.status', {})).canary ?? s;
           const key = JSON.stringify([s.state, s.looks.length, s.percent]);
