@@ -36,6 +36,21 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
   }
 });
 
+describe('switchyard serve on a GPU budget', () => {
+  it('reports the checked VRAM budget in the serving state', async () => {
+    const srv = startCli(['serve', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--json', '--log-level', 'warn', '--gpu-memory-bytes', '16000000000']);
+    try {
+      const [line] = await srv.waitFor(/\{"event":"listening".*\}\n/);
+      const info = JSON.parse(line) as { state: { vram: { totalGpuBytes: number; availableBytes: number; requiredBytes: number; ok: boolean } } };
+      expect(info.state.vram).toMatchObject({ totalGpuBytes: 16e9, availableBytes: 11.2e9, ok: true });
+      expect(info.state.vram.requiredBytes).toBeGreaterThan(0);
+    } finally {
+      srv.child.kill('SIGTERM');
+      await srv.exited;
+    }
+  }, 60_000);
+});
+
 describe('switchyard serve --record', () => {
   it('records requests, and on SIGTERM drains, writes the footer and exits 0; the trace verifies', async () => {
     const traces = join(dir, 'traces');

@@ -68,6 +68,11 @@ export const ServingStateSchema = z.object({
    * warm but not routed, so that a rollback moves traffic at once. Null (or absent) when none.
    */
   standby: z.object({ versionRef: z.string(), modelVersion: z.string(), ready: z.boolean() }).nullable().optional(),
+  /** The two-policy GPU memory budget checked at start; null on the CPU or with one policy. */
+  vram: z
+    .object({ requiredBytes: z.number().nonnegative(), availableBytes: z.number().nonnegative(), totalGpuBytes: z.number().nonnegative(), fraction: z.number(), ok: z.boolean() })
+    .nullable()
+    .optional(),
 });
 export type ServingState = z.infer<typeof ServingStateSchema>;
 

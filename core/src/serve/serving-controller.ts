@@ -193,6 +193,7 @@ export class ServingController {
   private readonly runnerLoad = new Map<SlotRunner, number>();
   private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
+  private vram: ServingState['vram'] = null;
   actUrl: string | null = null;
 
   constructor(private readonly opts: ServingControllerOptions) {
@@ -244,6 +245,12 @@ export class ServingController {
     if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
     this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
     this.opts.metrics.initSlots(['shadow']);
+    this.emitState();
+  }
+
+  /** Records the GPU memory budget checked before two policies were loaded (shown on Traffic). */
+  setVramBudget(budget: NonNullable<ServingState['vram']> | null): void {
+    this.vram = budget;
     this.emitState();
   }
 
@@ -488,6 +495,7 @@ export class ServingController {
   state(): ServingState {
     const sb = this.standby;
     return {
+      vram: this.vram,
       standby: sb === null ? null : { versionRef: sb.ref, modelVersion: sb.runner.export.modelVersion, ready: sb.runner.ready },
       mode: this.mode,
       split: this.router.split,

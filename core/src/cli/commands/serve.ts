@@ -94,8 +94,9 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
     } else if (path) await engine.startServing({ single: path, ...(flags.shadowPolicy ? { shadow: flags.shadowPolicy } : {}) });
     else if (a && b) {
-      await checkVram(engine, a, b, flags);
+      const budget = await checkVram(engine, a, b, flags);
       await engine.startServing({ a, b, split: flags.split });
+      if (budget) engine.serving.setVramBudget({ requiredBytes: budget.requiredBytes, availableBytes: budget.availableBytes, totalGpuBytes: budget.totalGpuBytes, fraction: budget.fraction, ok: budget.ok });
     }
     const watcher = flags.watch ? await startWatch(engine, flags.watch, flags.device) : null;
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
@@ -132,12 +133,12 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
  * Before two policies are loaded on a GPU: refuse when both would not fit in 70% of its memory
  * (spec §5). On a machine without a GPU (or with --device cpu) there is nothing to check.
  */
-async function checkVram(engine: Engine, a: string, b: string, flags: ServeFlags): Promise<void> {
-  if (flags.device === 'cpu') return;
+async function checkVram(engine: Engine, a: string, b: string, flags: ServeFlags): Promise<ReturnType<typeof checkTwoPolicyVram> | null> {
+  if (flags.device === 'cpu') return null;
   const totalGpuBytes = await resolveGpuMemoryBytes(flags.gpuMemoryBytes !== undefined ? { override: flags.gpuMemoryBytes } : {});
-  if (totalGpuBytes === null) return;
+  if (totalGpuBytes === null) return null;
   const [ea, eb] = await Promise.all([engine.resolveExport(a), engine.resolveExport(b)]);
-  checkTwoPolicyVram({ modelBytes: [ea.exp.sizeBytes, eb.exp.sizeBytes], totalGpuBytes });
+  return checkTwoPolicyVram({ modelBytes: [ea.exp.sizeBytes, eb.exp.sizeBytes], totalGpuBytes });
 }
 
 async function startWatch(engine: Engine, dir: string, device: ServeFlags['device']): Promise<WatchFolder> {
