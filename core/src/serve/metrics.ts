@@ -2,6 +2,16 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricSlot = 'prod' | 'a' | 'b' | 'shadow';
 
+/** One slot's labelled series, resolved once: `labels()` hashes its arguments on every call. */
+export interface SlotMetricChildren {
+  latency: { observe(v: number): void };
+  ok: { inc(n?: number): void };
+  cacheHit: { inc(n?: number): void };
+  cacheMiss: { inc(n?: number): void };
+  denoiseSteps: { inc(n?: number): void };
+  inFlight: { inc(n?: number): void; dec(n?: number): void };
+}
+
 /** Latency buckets in seconds, from 100 µs: a policy on a GPU answers in well under a millisecond. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -54,6 +64,24 @@ export class ServingMetrics {
       buckets: [0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers,
     });
+  }
+
+  private readonly children = new Map<MetricSlot, SlotMetricChildren>();
+
+  forSlot(slot: MetricSlot): SlotMetricChildren {
+    let c = this.children.get(slot);
+    if (!c) {
+      c = {
+        latency: this.latency.labels(slot),
+        ok: this.requests.labels(slot, 'ok'),
+        cacheHit: this.cacheHit.labels(slot),
+        cacheMiss: this.cacheMiss.labels(slot),
+        denoiseSteps: this.denoiseSteps.labels(slot),
+        inFlight: this.inFlight.labels(slot),
+      };
+      this.children.set(slot, c);
+    }
+    return c;
   }
 
   /** Creates every labelled series at zero so dashboards see the slots before traffic. */

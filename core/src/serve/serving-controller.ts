@@ -13,7 +13,7 @@ import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
-import type { MetricSlot, ServingMetrics } from './metrics.js';
+import type { MetricSlot, ServingMetrics, SlotMetricChildren } from './metrics.js';
 
 /** What the controller needs of a loaded policy; `PolicyRunner` is the real one. */
 export interface SlotRunner {
@@ -117,6 +117,7 @@ interface SlotRuntime {
   /** Latencies of answered requests, newest kept; never reset (the canary reads it). */
   latency: LatencyRing;
   metricSlot: MetricSlot;
+  metrics: SlotMetricChildren;
 }
 
 /** Cumulative per-slot numbers (never reset by `snapshot()`), for the canary and shadow evidence. */
@@ -332,13 +333,12 @@ export class ServingController {
     const clock = this.opts.clock;
     const t0 = clock.monotonicMs();
     const { s, decision } = this.pick(body.episode_id, requestId);
-    const m = this.opts.metrics;
     const seq = ++this.seq;
     // The runner answering this request, even if the slot's runner is swapped meanwhile.
     const runner = s.spec.runner;
     s.inFlight++;
     this.loadUp(runner);
-    m.inFlight.labels(s.metricSlot).inc();
+    s.metrics.inFlight.inc();
     let out: ActOutput;
     try {
       out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
@@ -355,7 +355,7 @@ export class ServingController {
     } finally {
       s.inFlight--;
       this.loadDown(runner);
-      m.inFlight.labels(s.metricSlot).dec();
+      s.metrics.inFlight.dec();
     }
     s.consecutiveFailures = 0;
     const latencyMs = clock.monotonicMs() - t0;
@@ -377,19 +377,19 @@ export class ServingController {
   }
 
   private countSuccess(s: SlotRuntime, out: ActOutput, latencyMs: number): void {
-    const m = this.opts.metrics;
-    m.latency.labels(s.metricSlot).observe(latencyMs / 1000);
-    m.requests.labels(s.metricSlot, 'ok').inc();
+    const c = s.metrics;
+    c.latency.observe(latencyMs / 1000);
+    c.ok.inc();
     if (out.cache === 'hit') {
       s.windowHits++;
       s.totalHits++;
-      m.cacheHit.labels(s.metricSlot).inc();
+      c.cacheHit.inc();
     } else if (out.cache === 'miss') {
       s.windowMisses++;
       s.totalMisses++;
-      m.cacheMiss.labels(s.metricSlot).inc();
+      c.cacheMiss.inc();
     }
-    if (out.denoiseSteps > 0) m.denoiseSteps.labels(s.metricSlot).inc(out.denoiseSteps);
+    if (out.denoiseSteps > 0) c.denoiseSteps.inc(out.denoiseSteps);
     s.windowRequests++;
     s.totalRequests++;
     s.windowLatencies.push(latencyMs);
@@ -677,6 +677,7 @@ export class ServingController {
       maxDivergence: 0,
       latency: new LatencyRing(),
       metricSlot,
+      metrics: this.opts.metrics.forSlot(metricSlot),
     };
   }
 
