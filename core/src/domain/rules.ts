@@ -7,6 +7,7 @@
  * offending key or value, and whose message says what to change. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import { closest } from '../platform/text.js';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
@@ -67,41 +68,13 @@ const EFFICIENCY_KEYS = ['p99_latency_ms', 'latency_vs_baseline'] as const;
 const sliceLocations = new WeakMap<PromotionRules, Map<string, string>>();
 
 /** sha256 hex of the rules file's bytes (a string is hashed as UTF-8). */
+export { closest };
+
 export function rulesHash(text: string | Uint8Array): string {
   const h = createHash('sha256');
   if (typeof text === 'string') h.update(text, 'utf8');
   else h.update(text);
   return h.digest('hex');
-}
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
-/** The closest candidate, if it is close enough to be a plausible typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(w, c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  if (best === undefined) return undefined;
-  return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 function describeValue(v: unknown): string {

@@ -1,3 +1,4 @@
+import { mulberry32 as seededRng } from '../platform/rng.js';
 import { describe, expect, it } from 'vitest';
 import {
   inverseNormalCdf,
@@ -12,16 +13,9 @@ import {
   zOneSided,
 } from './stats.js';
 
-/** Seeded PRNG (mulberry32) so property tests are reproducible. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = seededRng(seed);
+  return () => rng.next();
 }
 
 /** Independent check of Phi(z) - 1/2 by composite Simpson integration of the density. */

@@ -21,6 +21,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { checkParam, resolveParams, type EnvParams, type EnvironmentFactory } from './environment.js';
 import { ENVIRONMENTS, findEnvironment } from './environments.js';
+import { parseJsonWithPosition } from '../platform/text.js';
 import { closest, IssueListError, MAX_ISSUES, type Issue } from './issues.js';
 
 export interface SuiteCase {
@@ -113,32 +114,6 @@ export function caseParams(suite: SuiteContent, c: SuiteCase): EnvParams {
 }
 
 // ---- parsing ----
-
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lastNl = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lastNl = i;
-    }
-  }
-  return { line, column: offset - lastNl };
-}
-
-/** JSON.parse with the error's line and column (1-based, relative to `text`). */
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; line: number; column: number; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\(line \d+ column \d+\)/, '');
-    const lc = /line (\d+) column (\d+)/.exec(e instanceof Error ? e.message : '');
-    if (lc) return { ok: false, line: Number(lc[1]), column: Number(lc[2]), message: msg };
-    const pos = /position (\d+)/.exec(msg);
-    const { line, column } = lineColumn(text, pos ? Number(pos[1]) : text.length);
-    return { ok: false, line, column, message: msg };
-  }
-}
 
 interface Located {
   value: unknown;
@@ -307,7 +282,7 @@ function detectFormat(file: string, text: string): 'json' | 'jsonl' {
   if (/\.jsonl$/i.test(file)) return 'jsonl';
   if (/\.json$/i.test(file)) return 'json';
   const firstLine = text.split('\n').find((l) => l.trim() !== '') ?? '';
-  const head = parseJson(firstLine);
+  const head = parseJsonWithPosition(firstLine);
   return head.ok && isObject(head.value) && !('cases' in head.value) ? 'jsonl' : 'json';
 }
 
@@ -324,7 +299,7 @@ export function parseSuite(text: string, opts: { file: string; path?: string | n
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   if (format === 'json') {
-    const parsed = parseJson(text);
+    const parsed = parseJsonWithPosition(text);
     if (!parsed.ok) throw new SuiteError(file, [{ where: `${file}:${parsed.line}:${parsed.column}`, message: `not valid JSON (${parsed.message})` }]);
     const root: Located = { value: parsed.value, at: (f) => (f ? `${file}: ${f}` : file) };
     const header = checkHeader(ck, root, 'json');
@@ -354,7 +329,7 @@ export function parseSuite(text: string, opts: { file: string; path?: string | n
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
     const lineNo = i + 1;
-    const parsed = parseJson(raw);
+    const parsed = parseJsonWithPosition(raw);
     const at = (f?: string) => (f ? `${file}:${lineNo}: ${f}` : `${file}:${lineNo}`);
     if (!parsed.ok) {
       ck.add(`${file}:${lineNo}:${parsed.column}`, `line ${lineNo} is not valid JSON (${parsed.message})`);

@@ -15,6 +15,7 @@
  * `registerChecked` runs the doctor and registers only an export that passed, with its report,
  * in one transaction: a broken export is never half-registered.
  */
+import { mulberry32 } from '../platform/rng.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/errors.js';
@@ -97,16 +98,10 @@ function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** mulberry32: deterministic observations in [-1, 1) for a given seed. */
+/** Deterministic observations in [-1, 1) for a given seed. */
 function randomSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const rng = mulberry32(seed);
+  return () => rng.next() * 2 - 1;
 }
 
 function shape(m: Manifest): string {

@@ -1,6 +1,7 @@
 /**
  * Reading and checking a policy export directory (spec §4.1).
  */
+import { lineColumn } from '../platform/text.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -48,19 +49,6 @@ async function hashModelFiles(dir: string): Promise<{ modelHash: string; sizeByt
     sizeBytes += f.bytes;
   }
   return { modelHash: h.digest('hex').slice(0, 16), sizeBytes, files };
-}
-
-/** Line and column (1-based) of a character offset in a text. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lastNl = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lastNl = i;
-    }
-  }
-  return { line, column: offset - lastNl };
 }
 
 function parseManifestText(text: string): unknown {

@@ -1,3 +1,4 @@
+import { mulberry32 as seededRng } from '../platform/rng.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,16 +13,9 @@ let dir: string;
 let cleanup: () => Promise<void>;
 const host = { host: '127.0.0.1:8000' };
 
-/** Seeded generator, so a failure reproduces. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = seededRng(seed);
+  return () => rng.next();
 }
 
 function randomValue(rand: () => number, depth = 0): unknown {
