@@ -48,6 +48,11 @@ export class WorkbenchPage {
     await expect(this.heading('Live')).toBeVisible();
   }
 
+  async promote(): Promise<void> {
+    await this.navLink('Promote').click();
+    await expect(this.heading('Promote / Rollback')).toBeVisible();
+  }
+
   // ---- Versions page ----
 
   versionsTable(): Locator {
@@ -203,6 +208,101 @@ export class WorkbenchPage {
   /** A Live chart, by what it shows (e.g. `Requests per second`) and its window. */
   liveChart(description: string, window: '1 min' | '5 min' | '15 min'): Locator {
     return this.page.getByRole('img', { name: `${description} per slot, last ${window}`, exact: true });
+  }
+
+  // ---- Promote / Rollback page ----
+
+  /** The current production version, since when, and the Rollback button. */
+  productionCard(): Locator {
+    return this.page.getByRole('region', { name: 'Production', exact: true });
+  }
+
+  stagesTable(): Locator {
+    return this.page.getByRole('table', { name: 'Stages', exact: true });
+  }
+
+  stageRow(label: string): Locator {
+    return this.stagesTable()
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('radio', { name: label, exact: true }) });
+  }
+
+  /** Picks the version to promote. */
+  async pickVersion(label: string): Promise<void> {
+    const radio = this.stagesTable().getByRole('radio', { name: label, exact: true });
+    await radio.check();
+    await expect(radio).toBeChecked();
+  }
+
+  targetStage(stage: 'staging' | 'production'): Locator {
+    return this.page.getByRole('radiogroup', { name: 'Target stage' }).getByRole('radio', { name: stage, exact: true });
+  }
+
+  runGateButton(): Locator {
+    return this.page.getByRole('button', { name: 'Run gate', exact: true });
+  }
+
+  promoteButton(): Locator {
+    return this.page.getByRole('button', { name: 'Promote', exact: true });
+  }
+
+  rollbackButton(): Locator {
+    return this.page.getByRole('button', { name: 'Rollback', exact: true });
+  }
+
+  /** The newest verdict for the selected version and transition. */
+  latestVerdict(): Locator {
+    return this.page.getByRole('region', { name: 'Latest verdict', exact: true });
+  }
+
+  /** The verdict word alone inside `scope` (so that `NO-GO` never matches `GO`). */
+  verdictWordIn(scope: Locator, word: 'GO' | 'NO-GO' | 'INCONCLUSIVE'): Locator {
+    return scope.getByText(word, { exact: true });
+  }
+
+  dialog(name: 'Confirm promotion' | 'Confirm rollback' | 'Confirm archive'): Locator {
+    return this.page.getByRole('dialog', { name, exact: true });
+  }
+
+  reasonBox(dialog: Locator): Locator {
+    return dialog.getByRole('textbox', { name: 'Reason', exact: true });
+  }
+
+  /** What the last promotion or rollback did. */
+  lastChange(): Locator {
+    return this.page.getByRole('status', { name: 'Last change', exact: true });
+  }
+
+  stageHistory(): Locator {
+    return this.page.getByRole('list', { name: 'Stage history', exact: true });
+  }
+
+  historyEntries(): Locator {
+    return this.stageHistory().getByRole('listitem');
+  }
+
+  productionAtInput(): Locator {
+    return this.page.getByRole('textbox', { name: 'What was production at', exact: true });
+  }
+
+  productionAtResult(): Locator {
+    return this.page.getByRole('status', { name: 'Production at that time', exact: true });
+  }
+
+  async lookUpProductionAt(when: string): Promise<void> {
+    await this.productionAtInput().fill(when);
+    await this.page.getByRole('button', { name: 'Look up', exact: true }).click();
+    await expect(this.productionAtResult()).toBeVisible();
+  }
+
+  // ---- Traffic page extras ----
+
+  vramMeter(): Locator {
+    return this.page.getByRole('meter', { name: 'VRAM budget', exact: true });
+  }
+
+  standbyLine(): Locator {
+    return this.page.getByRole('status', { name: 'Warm standby', exact: true });
   }
 
   alerts(): Locator {

@@ -14,8 +14,8 @@ export function App() {
   const entered = navigated.current;
 
   useEffect(() => {
-    document.title = `${page.title} · Switchyard`;
-  }, [page.title]);
+    document.title = `${page.heading ?? page.title} · Switchyard`;
+  }, [page.heading, page.title]);
 
   const Page = page.component;
   return (

@@ -79,3 +79,30 @@ export function niceTicks(max: number, count = 4, integer = false): number[] {
   for (let i = 0; ticks.length === 0 || (ticks[ticks.length - 1] as number) < max - step * 1e-9; i += 1) ticks.push(Number((i * step).toPrecision(12)));
   return ticks;
 }
+
+/** `2025-11-21 14:03:07` in the viewer's time zone (the stage history's resolution); the raw value if unparseable. */
+export function formatTimestamp(iso: string | null): string {
+  if (iso === null || iso === '') return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${formatDateTime(iso)}:${pad(d.getSeconds())}`;
+}
+
+/** Decimal gigabytes with one decimal, as the VRAM check words it: `16.0 GB`, `0.0 GB`. */
+export function formatGb(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}
+
+/** How long ago, coarsely: `just now`, `5 min ago`, `3 h ago`, `2 days ago`; '' for no value. */
+export function formatAgo(iso: string | null, nowMs: number): string {
+  if (iso === null) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const s = Math.max(0, (nowMs - t) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  const days = Math.floor(s / 86_400);
+  return `${days} ${days === 1 ? 'day' : 'days'} ago`;
+}

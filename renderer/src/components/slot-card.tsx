@@ -41,6 +41,7 @@ export function SlotCard({ slot, drain, maxConsecutiveCrashes, restoring, onRest
           {slot.modelVersion}
         </code>
       </p>
+      {slot.slot === 'shadow' && <p className="slot-note">Answers every request after the primary response is sent: off the critical path, never routed.</p>}
       <dl className="facts compact">
         <dt>Kind</dt>
         <dd>{slot.kind}</dd>

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import { ComparePage } from './compare-page';
 import { LivePage } from './live-page';
+import { PromotePage } from './promote-page';
 import { TrafficPage } from './traffic-page';
 import { VersionsPage } from './versions-page';
 
@@ -8,6 +9,8 @@ export interface PageEntry {
   id: string;
   /** Link text in the side bar and the page's heading. */
   title: string;
+  /** The page's heading (and window title) when it says more than the side bar's link. */
+  heading?: string;
   path: string;
   icon: string;
   component: ComponentType;
@@ -15,13 +18,14 @@ export interface PageEntry {
 
 /**
  * Every page the side bar offers, in order. A page is listed only once it works; new pages
- * (Promote, Replay) add one entry here.
+ * (Replay) add one entry here.
  */
 export const pages: readonly PageEntry[] = [
   { id: 'versions', title: 'Versions', path: '/versions', icon: '▤', component: VersionsPage },
   { id: 'compare', title: 'Compare', path: '/compare', icon: '◫', component: ComparePage },
   { id: 'traffic', title: 'Traffic', path: '/traffic', icon: '⇄', component: TrafficPage },
   { id: 'live', title: 'Live', path: '/live', icon: '∿', component: LivePage },
+  { id: 'promote', title: 'Promote', heading: 'Promote / Rollback', path: '/promote', icon: '⇪', component: PromotePage },
 ];
 
 export function pageForPath(path: string): PageEntry {

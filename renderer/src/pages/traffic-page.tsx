@@ -6,6 +6,7 @@ import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
+import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
 import { NavigationContext } from './navigation';
@@ -123,6 +124,17 @@ export function TrafficPage() {
           />
         )}
       </div>
+      {state.standby && (
+        <p className="standby-line" role="status" aria-label="Warm standby">
+          <span className={`status-dot ${state.standby.ready ? 'doctor-ok' : 'doctor-unknown'}`} aria-hidden="true" />
+          Warm standby: <strong>{state.standby.versionRef}</strong>{' '}
+          <code className="mono muted" title={state.standby.modelVersion}>
+            {state.standby.modelVersion}
+          </code>{' '}
+          {state.standby.ready ? 'ready' : 'warming up'}
+          <span className="muted"> · loaded but not routed, so a rollback moves traffic to it at once</span>
+        </p>
+      )}
 
       {state.mode === 'ab' ? (
         <SplitControl
@@ -139,6 +151,8 @@ export function TrafficPage() {
           <code>switchyard serve --policy-a ... --policy-b ... --no-rtc</code>.
         </p>
       )}
+
+      <VramBudget vram={state.vram} mode={state.mode} />
 
       <RpsChart samples={samples} />
     </div>

@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
+import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -16,6 +17,7 @@ export interface Stores {
   serving: ServingStore;
   stats: StatsStore;
   compare: CompareStore;
+  lifecycle: LifecycleStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
@@ -28,13 +30,21 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     serving: createServingStore(client),
     stats: createStatsStore(client),
     compare: createCompareStore(client),
+    lifecycle: createLifecycleStore(client),
   };
 }
 
 /** Starts live subscriptions and first loads; returns a function that stops them. */
 export function startStores(stores: Stores): () => void {
-  const stops = [stores.serving.getState().start(), stores.stats.getState().start(), stores.compare.getState().start()];
+  const stops = [
+    stores.serving.getState().start(),
+    stores.stats.getState().start(),
+    stores.compare.getState().start(),
+    stores.lifecycle.getState().start(),
+  ];
   void stores.versions.getState().load();
+  // A promotion, rollback or archive changes stages: the Versions page's badges follow it.
+  stops.push(stores.client.subscribe('lifecycle.changed', () => void stores.versions.getState().load()));
   // A gate stores a verdict: the Versions page's "last verdict" column should show it.
   stops.push(
     stores.compare.subscribe((state, previous) => {
@@ -45,7 +55,10 @@ export function startStores(stores: Stores): () => void {
   let seenOpen = false;
   const stopConnection = stores.connection.onStatus((status) => {
     if (status !== 'open') return;
-    if (seenOpen) void stores.serving.getState().load();
+    if (seenOpen) {
+      void stores.serving.getState().load();
+      void stores.lifecycle.getState().load();
+    }
     seenOpen = true;
   });
   if (stores.connection.getStatus() === 'open') seenOpen = true;
@@ -77,6 +90,10 @@ export function useServing<T>(selector: (state: ServingStoreState) => T): T {
 
 export function useCompare<T>(selector: (state: CompareState) => T): T {
   return useStore(useStores().compare, selector);
+}
+
+export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
+  return useStore(useStores().lifecycle, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {
