@@ -75,6 +75,15 @@ export interface HistogramJson {
   buckets: [number, number][];
 }
 
+export interface HistogramState {
+  layout: HistogramLayout;
+  counts: Float64Array;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
 export class LogHistogram {
   private readonly l: Layout;
   readonly counts: Float64Array;
@@ -153,6 +162,21 @@ export class LogHistogram {
     return h;
   }
 
+  /** Everything, for sending to another thread (typed arrays survive structured cloning). */
+  toState(): HistogramState {
+    return { layout: this.layout, counts: this.counts, count: this.count, sum: this.sum, min: this.min, max: this.max };
+  }
+
+  static fromState(st: HistogramState): LogHistogram {
+    const h = new LogHistogram(st.layout);
+    h.counts.set(st.counts);
+    h.count = st.count;
+    h.sum = st.sum;
+    h.min = st.min;
+    h.max = st.max;
+    return h;
+  }
+
   /** Lower edge of bucket i (for drawing); -Infinity for bucket 0. */
   lowerEdge(i: number): number {
     return this.l.lowerEdge(i);
@@ -182,6 +206,15 @@ export class CompactHistogram {
     for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
     this.count += o.count;
   }
+  static fromCounts(counts: Uint32Array, layout: HistogramLayout = COARSE_LATENCY_LAYOUT): CompactHistogram {
+    const h = new CompactHistogram(layout);
+    h.counts.set(counts);
+    let n = 0;
+    for (let i = 0; i < counts.length; i++) n += counts[i]!;
+    h.count = n;
+    return h;
+  }
+
   quantile(q: number, min: number, max: number): number | null {
     if (this.count === 0) return null;
     const rank = Math.max(1, Math.ceil(q * this.count));

@@ -96,6 +96,19 @@ export async function traceFileInfo(path: string): Promise<TraceFileInfo> {
   }
 }
 
+/**
+ * The file's bytes from `start`, decompressed when it is gzip. `file` is the underlying file
+ * stream (its `bytesRead` is the progress through the file); destroy both when done.
+ */
+export function openTraceStream(path: string, info: TraceFileInfo, start = 0, chunkSize = 1 << 20): { file: ReadStream; stream: Readable } {
+  const file: ReadStream = createReadStream(path, { highWaterMark: chunkSize, start });
+  if (!info.gzip) return { file, stream: file };
+  // Z_SYNC_FLUSH: a gzip file cut short by a crash yields what it holds instead of an error.
+  const gunzip = createGunzip({ finishFlush: zconst.Z_SYNC_FLUSH, chunkSize });
+  file.on('error', (e) => gunzip.destroy(e));
+  return { file, stream: file.pipe(gunzip) };
+}
+
 function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = buf[i];
@@ -114,14 +127,7 @@ export async function streamLines(path: string, opts: LineSourceOptions, onLine:
   if (start > 0 && info.gzip) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path} is gzip-compressed: it can only be read from the start.`, path);
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxLine = opts.maxLineBytes ?? 256 * 1024 * 1024;
-  const file: ReadStream = createReadStream(path, { highWaterMark: chunkSize, start });
-  let stream: Readable = file;
-  if (info.gzip) {
-    // Z_SYNC_FLUSH: a gzip file cut short by a crash yields what it holds instead of an error.
-    const gunzip = createGunzip({ finishFlush: zconst.Z_SYNC_FLUSH, chunkSize });
-    file.on('error', (e) => gunzip.destroy(e));
-    stream = file.pipe(gunzip);
-  }
+  const { file, stream } = openTraceStream(path, info, start, chunkSize);
   const signal = opts.signal;
   let offset = start; // byte offset of the next unconsumed byte of the (decompressed) stream
   let lineNo = (opts.startLine ?? 1) - 1;

@@ -58,22 +58,8 @@ export function skipString(s: string, p: number): number {
 export function skipValue(s: string, p: number): number {
   const c = s.charCodeAt(p);
   if (c === Q) return skipString(s, p);
-  if (c === LBRACE || c === LBRACK) {
-    let depth = 0;
-    const n = s.length;
-    for (let i = p; i < n; i++) {
-      const d = s.charCodeAt(i);
-      if (d === Q) {
-        const e = skipString(s, i);
-        if (e < 0) return -1;
-        i = e - 1;
-      } else if (d === LBRACE || d === LBRACK) depth++;
-      else if (d === RBRACE || d === RBRACK) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return -1;
-  }
+  if (c === LBRACK) return skipArray(s, p);
+  if (c === LBRACE) return skipObject(s, p);
   // number or literal: up to the next delimiter
   let i = p;
   const n = s.length;
@@ -83,6 +69,102 @@ export function skipValue(s: string, p: number): number {
     i++;
   }
   return i > p ? i : -1;
+}
+
+/**
+ * `p` at '['. Arrays of numbers (state vectors, action chunks, nested or not) are the bulk of a
+ * trace: jump from bracket to bracket with `indexOf` (native speed) instead of visiting every
+ * character, then make sure no string or object inside could have hidden a bracket; if one
+ * could, walk the elements one by one.
+ */
+function skipArray(s: string, p: number): number {
+  let depth = 0;
+  let pos = p;
+  let open = p;
+  let close = -1;
+  for (;;) {
+    if (open === -2) open = s.indexOf('[', pos);
+    if (close < pos) {
+      close = s.indexOf(']', pos);
+      if (close < 0) return -1;
+    }
+    if (open >= 0 && open < close) {
+      depth++;
+      pos = open + 1;
+      open = -2;
+    } else {
+      depth--;
+      pos = close + 1;
+      if (depth === 0) break;
+    }
+  }
+  const q = s.indexOf('"', p);
+  if (q < 0 || q >= pos) {
+    const b = s.indexOf('{', p);
+    if (b < 0 || b >= pos) return pos;
+  }
+  return walkArray(s, p);
+}
+
+function walkArray(s: string, p: number): number {
+  p = skipWs(s, p + 1);
+  if (s.charCodeAt(p) === RBRACK) return p + 1;
+  for (;;) {
+    const e = skipValue(s, p);
+    if (e < 0) return -1;
+    p = skipWs(s, e);
+    const c = s.charCodeAt(p);
+    if (c === COMMA) p = skipWs(s, p + 1);
+    else if (c === RBRACK) return p + 1;
+    else return -1;
+  }
+}
+
+/**
+ * `p` at '{'. Matches braces with `indexOf` jumps over the three characters that matter (`"`,
+ * `{`, `}`), so arrays and numbers inside are passed over at native speed.
+ */
+function skipObject(s: string, p: number): number {
+  const n = s.length;
+  let depth = 0;
+  let pos = p;
+  let nq = -1; // next quote at or after pos (stale when < pos)
+  let no = p; // next '{'
+  let nc = -1; // next '}'
+  for (;;) {
+    if (nq < pos) {
+      nq = s.indexOf('"', pos);
+      if (nq < 0) nq = n;
+    }
+    if (no < pos) {
+      no = s.indexOf('{', pos);
+      if (no < 0) no = n;
+    }
+    if (nc < pos) {
+      nc = s.indexOf('}', pos);
+      if (nc < 0) return -1;
+    }
+    if (nq < nc && nq < no) {
+      const e = skipString(s, nq);
+      if (e < 0) return -1;
+      pos = e;
+    } else if (no < nc) {
+      depth++;
+      pos = no + 1;
+    } else {
+      pos = nc + 1;
+      if (--depth === 0) return pos;
+    }
+  }
+}
+
+/**
+ * A copy of `s` that does not keep a larger string alive. V8 makes `slice` of 13 or more
+ * characters a view into its parent: a short id kept in a table would pin the whole 1 MiB block
+ * of lines it was cut from.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 /** The text of a JSON string value at [p, e) (quotes included), decoded. */
@@ -97,21 +179,54 @@ function stringValue(s: string, p: number, e: number): string | null {
   }
 }
 
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * The number at [p, e). Plain decimals of up to 15 significant digits (seq, timestamps,
+ * latencies) are computed without allocating a string: digits / 10^k is exact then (both are
+ * exact doubles and the division rounds once). Anything else goes through `Number()`.
+ */
 function numberValue(s: string, p: number, e: number): number {
+  let i = p;
+  let neg = false;
+  if (s.charCodeAt(i) === 0x2d) {
+    neg = true;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < e; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      if (m !== 0) digits++;
+    } else if (c === 0x2e && frac < 0) frac = i;
+    else break;
+  }
+  if (i === e && digits <= 15 && i > p + (neg ? 1 : 0)) {
+    const k = frac < 0 ? 0 : e - frac - 1;
+    if (k <= 22) {
+      const v = k === 0 ? m : m / POW10[k]!;
+      return neg ? -v : v;
+    }
+  }
   const c = s.charCodeAt(p);
-  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return +s.slice(p, e);
-  if (c === 0x4e /* NaN */ || c === 0x49 /* Infinity */) return +s.slice(p, e);
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x4e /* NaN */ || c === 0x49 /* Infinity */) return +s.slice(p, e);
   return NaN;
 }
 
-const enum Mode {
-  Top,
-  Latency,
-  Cache,
-  Routing,
-  Request,
-  Divergence,
-  Denoise,
+/** Whether the string value at p is exactly the JSON string `quoted` (quotes included). */
+function isString(s: string, p: number, e: number, quoted: string): boolean {
+  return e - p === quoted.length && s.startsWith(quoted, p);
+}
+
+const Mode = { Top: 0, Latency: 1, Cache: 2, Routing: 3, Request: 4, Divergence: 5, Denoise: 6 } as const;
+type Mode = (typeof Mode)[keyof typeof Mode];
+
+/** Whether the key at `k` (its opening quote) with `len` characters between the quotes is `name`. */
+function keyIs(s: string, k: number, len: number, name: string): boolean {
+  return len === name.length && s.startsWith(name, k + 1);
 }
 
 export class RecordScanner {
@@ -122,6 +237,8 @@ export class RecordScanner {
   /** Seconds since the epoch; NaN when absent. */
   timestamp = NaN;
   chunkId = NaN;
+  /** `schema_version`; NaN when absent. */
+  schemaVersion = NaN;
   /** `routing.slot`. */
   slot: string | null = null;
   degraded = false;
@@ -138,16 +255,6 @@ export class RecordScanner {
   divCosine = NaN;
   divMaxAbs = NaN;
   hasDivergence = false;
-  /** The chain fields' values (null when absent or not strings) and their members' spans (-1 when absent). */
-  prevHash: string | null = null;
-  recordHash: string | null = null;
-  prevStart = -1;
-  prevEnd = -1;
-  hashStart = -1;
-  hashEnd = -1;
-  /** Top-level members, and whether any top-level key has an escape or repeats a chain field. */
-  members = 0;
-  oddKeys = false;
   /** Why the last `scan` failed. */
   problem = '';
 
@@ -156,6 +263,7 @@ export class RecordScanner {
     this.seq = NaN;
     this.timestamp = NaN;
     this.chunkId = NaN;
+    this.schemaVersion = NaN;
     this.slot = null;
     this.degraded = false;
     this.episodeId = null;
@@ -167,18 +275,14 @@ export class RecordScanner {
     this.divCosine = NaN;
     this.divMaxAbs = NaN;
     this.hasDivergence = false;
-    this.prevHash = null;
-    this.recordHash = null;
-    this.prevStart = this.prevEnd = this.hashStart = this.hashEnd = -1;
-    this.members = 0;
-    this.oddKeys = false;
     this.problem = '';
+    this.nbs = -1;
   }
 
   /** Scans one line; false (with `problem`) when it is not a JSON object. */
   scan(s: string): boolean {
     this.reset();
-    let p = skipWs(s, 0);
+    const p = skipWs(s, 0);
     if (s.charCodeAt(p) !== LBRACE) return this.fail('a trace line must be a JSON object');
     const e = this.object(s, p, Mode.Top);
     if (e < 0) return false;
@@ -191,61 +295,84 @@ export class RecordScanner {
     return false;
   }
 
+  /** Next backslash at or after the last lookup (the line's length when none): keys with escapes are rare. */
+  private nbs = -1;
+
   /** Walks the members of the object at p; returns the index after it or -1. */
   private object(s: string, p: number, mode: Mode): number {
-    p = skipWs(s, p + 1);
-    if (s.charCodeAt(p) === RBRACE) return p + 1;
+    p++;
+    let c = s.charCodeAt(p);
+    if (c <= 0x20) {
+      p = skipWs(s, p);
+      c = s.charCodeAt(p);
+    }
+    if (c === RBRACE) return p + 1;
     for (;;) {
-      if (s.charCodeAt(p) !== Q) {
+      if (c !== Q) {
         this.fail('expected a property name in double quotes');
         return -1;
       }
-      const keyStart = p;
-      const keyEnd = skipString(s, p);
-      if (keyEnd < 0) {
+      const q = s.indexOf('"', p + 1);
+      if (q < 0) {
         this.fail('unterminated string');
         return -1;
       }
-      let key = s.slice(p + 1, keyEnd - 1);
-      if (key.indexOf('\\') >= 0) {
+      if (this.nbs < p) {
+        this.nbs = s.indexOf('\\', p);
+        if (this.nbs < 0) this.nbs = s.length;
+      }
+      let keyEnd = q + 1;
+      let k = p;
+      let klen = q - p - 1;
+      let ks = s;
+      if (this.nbs < q) {
+        // An escaped key: decode it and match the decoded text.
+        keyEnd = skipString(s, p);
+        if (keyEnd < 0) {
+          this.fail('unterminated string');
+          return -1;
+        }
+        let key: string;
         try {
           key = JSON.parse(s.slice(p, keyEnd)) as string;
         } catch {
           this.fail('invalid escape in a property name');
           return -1;
         }
-        if (mode === Mode.Top) this.oddKeys = true;
+        ks = '"' + key + '"';
+        k = 0;
+        klen = key.length;
       }
-      p = skipWs(s, keyEnd);
-      if (s.charCodeAt(p) !== COLON) {
+      p = keyEnd;
+      c = s.charCodeAt(p);
+      if (c <= 0x20) {
+        p = skipWs(s, p);
+        c = s.charCodeAt(p);
+      }
+      if (c !== COLON) {
         this.fail("expected ':'");
         return -1;
       }
-      p = skipWs(s, p + 1);
-      const vs = p;
-      const ve = this.value(s, vs, mode, key);
+      p++;
+      if (s.charCodeAt(p) <= 0x20) p = skipWs(s, p);
+      const ve = this.value(s, p, mode, ks, k, klen);
       if (ve < 0) {
         if (!this.problem) this.fail('malformed value');
         return -1;
       }
-      if (mode === Mode.Top) {
-        this.members++;
-        if (key === 'prev_record_hash') {
-          if (this.prevStart >= 0) this.oddKeys = true;
-          this.prevStart = keyStart;
-          this.prevEnd = ve;
-          this.prevHash = stringValue(s, vs, ve);
-        } else if (key === 'record_hash') {
-          if (this.hashStart >= 0) this.oddKeys = true;
-          this.hashStart = keyStart;
-          this.hashEnd = ve;
-          this.recordHash = stringValue(s, vs, ve);
-        }
+      p = ve;
+      c = s.charCodeAt(p);
+      if (c <= 0x20) {
+        p = skipWs(s, p);
+        c = s.charCodeAt(p);
       }
-      p = skipWs(s, ve);
-      const c = s.charCodeAt(p);
       if (c === COMMA) {
-        p = skipWs(s, p + 1);
+        p++;
+        c = s.charCodeAt(p);
+        if (c <= 0x20) {
+          p = skipWs(s, p);
+          c = s.charCodeAt(p);
+        }
         continue;
       }
       if (c === RBRACE) return p + 1;
@@ -254,74 +381,90 @@ export class RecordScanner {
     }
   }
 
-  /** Handles one member's value; returns the index after it or -1. */
-  private value(s: string, p: number, mode: Mode, key: string): number {
+  /** Handles one member's value at p (key `ks[k..]`, `klen` long); returns the index after it or -1. */
+  private value(s: string, p: number, mode: Mode, ks: string, k: number, klen: number): number {
     const c = s.charCodeAt(p);
     switch (mode) {
-      case Mode.Top:
-        switch (key) {
-          case 'kind': {
-            const e = skipValue(s, p);
-            if (e > 0) this.kind = stringValue(s, p, e);
-            return e;
-          }
-          case 'seq': {
-            const e = skipValue(s, p);
-            if (e > 0) this.seq = numberValue(s, p, e);
-            return e;
-          }
-          case 'timestamp': {
-            const e = skipValue(s, p);
-            if (e > 0) this.timestamp = numberValue(s, p, e);
-            return e;
-          }
-          case 'chunk_id': {
-            const e = skipValue(s, p);
-            if (e > 0) this.chunkId = numberValue(s, p, e);
-            return e;
-          }
-          case 'error': {
-            const e = skipValue(s, p);
-            this.error = e > 0 && !(c === 0x6e && s.startsWith('null', p));
-            return e;
-          }
-          case 'response': {
-            const e = skipValue(s, p);
-            this.hasResponse = e > 0 && c !== 0x6e;
-            return e;
-          }
-          case 'latency':
-            return c === LBRACE ? this.object(s, p, Mode.Latency) : skipValue(s, p);
-          case 'cache':
-            return c === LBRACE ? this.object(s, p, Mode.Cache) : skipValue(s, p);
-          case 'routing':
-            return c === LBRACE ? this.object(s, p, Mode.Routing) : skipValue(s, p);
-          case 'request':
-            return c === LBRACE ? this.object(s, p, Mode.Request) : skipValue(s, p);
-          case 'divergence':
-            if (c === LBRACE) {
-              this.hasDivergence = true;
-              return this.object(s, p, Mode.Divergence);
+      case Mode.Top: {
+        switch (ks.charCodeAt(k + 1)) {
+          case 0x6b: // k
+            if (keyIs(ks, k, klen, 'kind')) {
+              const e = skipValue(s, p);
+              if (e > 0) this.kind = isString(s, p, e, '"request"') ? 'request' : isString(s, p, e, '"shadow_result"') ? 'shadow_result' : stringValue(s, p, e);
+              return e;
             }
-            return skipValue(s, p);
-          case 'denoise':
-            return c === LBRACE ? this.object(s, p, Mode.Denoise) : skipValue(s, p);
-          default:
-            return skipValue(s, p);
+            break;
+          case 0x73: // s
+            if (keyIs(ks, k, klen, 'seq')) {
+              const e = skipValue(s, p);
+              if (e > 0) this.seq = numberValue(s, p, e);
+              return e;
+            }
+            if (keyIs(ks, k, klen, 'schema_version')) {
+              const e = skipValue(s, p);
+              if (e > 0) this.schemaVersion = numberValue(s, p, e);
+              return e;
+            }
+            break;
+          case 0x74: // t
+            if (keyIs(ks, k, klen, 'timestamp')) {
+              const e = skipValue(s, p);
+              if (e > 0) this.timestamp = numberValue(s, p, e);
+              return e;
+            }
+            break;
+          case 0x63: // c
+            if (keyIs(ks, k, klen, 'cache')) return c === LBRACE ? this.object(s, p, Mode.Cache) : skipValue(s, p);
+            if (keyIs(ks, k, klen, 'chunk_id')) {
+              const e = skipValue(s, p);
+              if (e > 0) this.chunkId = numberValue(s, p, e);
+              return e;
+            }
+            break;
+          case 0x65: // e
+            if (keyIs(ks, k, klen, 'error')) {
+              const e = skipValue(s, p);
+              this.error = e > 0 && c !== 0x6e; // not null
+              return e;
+            }
+            break;
+          case 0x72: // r
+            if (keyIs(ks, k, klen, 'response')) {
+              const e = skipValue(s, p);
+              this.hasResponse = e > 0 && c !== 0x6e;
+              return e;
+            }
+            if (keyIs(ks, k, klen, 'routing')) return c === LBRACE ? this.object(s, p, Mode.Routing) : skipValue(s, p);
+            if (keyIs(ks, k, klen, 'request')) return c === LBRACE ? this.object(s, p, Mode.Request) : skipValue(s, p);
+            break;
+          case 0x6c: // l
+            if (keyIs(ks, k, klen, 'latency')) return c === LBRACE ? this.object(s, p, Mode.Latency) : skipValue(s, p);
+            break;
+          case 0x64: // d
+            if (keyIs(ks, k, klen, 'divergence')) {
+              if (c === LBRACE) {
+                this.hasDivergence = true;
+                return this.object(s, p, Mode.Divergence);
+              }
+              return skipValue(s, p);
+            }
+            if (keyIs(ks, k, klen, 'denoise')) return c === LBRACE ? this.object(s, p, Mode.Denoise) : skipValue(s, p);
+            break;
         }
+        return skipValue(s, p);
+      }
       case Mode.Latency:
-        if (key === 'total_ms') {
+        if (keyIs(ks, k, klen, 'total_ms')) {
           const e = skipValue(s, p);
           if (e > 0) this.latencyMs = numberValue(s, p, e);
           return e;
         }
         return skipValue(s, p);
       case Mode.Cache:
-        if (key === 'status') {
+        if (keyIs(ks, k, klen, 'status')) {
           const e = skipValue(s, p);
           if (e > 0) {
-            const v = stringValue(s, p, e);
-            this.cache = v === 'hit' ? CACHE_HIT : v === 'miss' ? CACHE_MISS : v === null ? CACHE_NONE : CACHE_OTHER;
+            this.cache = isString(s, p, e, '"hit"') ? CACHE_HIT : isString(s, p, e, '"miss"') ? CACHE_MISS : c === 0x6e ? CACHE_NONE : CACHE_OTHER;
           }
           return e;
         }
@@ -329,29 +472,30 @@ export class RecordScanner {
       case Mode.Routing: {
         const e = skipValue(s, p);
         if (e > 0) {
-          if (key === 'slot') this.slot = stringValue(s, p, e);
-          else if (key === 'degraded') this.degraded = c === 0x74; // true
+          if (keyIs(ks, k, klen, 'slot')) this.slot = isString(s, p, e, '"a"') ? 'a' : isString(s, p, e, '"b"') ? 'b' : isString(s, p, e, '"prod"') ? 'prod' : stringValue(s, p, e);
+          else if (keyIs(ks, k, klen, 'degraded')) this.degraded = c === 0x74; // true
         }
         return e;
       }
       case Mode.Request: {
         const e = skipValue(s, p);
-        if (e > 0 && key === 'episode_id') this.episodeId = stringValue(s, p, e);
+        if (e > 0 && keyIs(ks, k, klen, 'episode_id')) this.episodeId = stringValue(s, p, e);
         return e;
       }
       case Mode.Divergence: {
         const e = skipValue(s, p);
         if (e > 0) {
-          if (key === 'cosine') this.divCosine = numberValue(s, p, e);
-          else if (key === 'max_abs') this.divMaxAbs = numberValue(s, p, e);
+          if (keyIs(ks, k, klen, 'cosine')) this.divCosine = numberValue(s, p, e);
+          else if (keyIs(ks, k, klen, 'max_abs')) this.divMaxAbs = numberValue(s, p, e);
         }
         return e;
       }
       case Mode.Denoise: {
         const e = skipValue(s, p);
-        if (e > 0 && key === 'steps_used') this.stepsUsed = numberValue(s, p, e);
+        if (e > 0 && keyIs(ks, k, klen, 'steps_used')) this.stepsUsed = numberValue(s, p, e);
         return e;
       }
     }
+    return skipValue(s, p);
   }
 }

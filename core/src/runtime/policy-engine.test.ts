@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { buildDemoPolicy, type DemoVersion } from '../demo/cartpole-policies.js';
-import { floatTensor, node, serializeModel, type ModelSpec } from '../demo/onnx-writer.js';
+import { floatTensor, int64Tensor, node, serializeModel, type ModelSpec } from '../demo/onnx-writer.js';
 import { PolicyEngine, type EngineOptions } from './policy-engine.js';
 import type { Manifest } from './types.js';
 
@@ -64,6 +64,80 @@ function linear(opts: { outShape?: (number | string)[]; inName?: string; outName
     spec.nodes = [node('Mul', [inName, inName], ['sq']), node('Log', ['sq'], ['lg']), node('MatMul', ['lg', 'W'], [outName])];
   }
   return serializeModel(spec);
+}
+
+/**
+ * An iterative chunk-2 model: x_next = x + (1 + t) · (log(obs²) @ W), finite for random warm-up
+ * observations, -Infinity for a zero one.
+ */
+function iterativeLog(): { bytes: Uint8Array; manifest: Manifest } {
+  const bytes = serializeModel({
+    graphName: 'iter_log',
+    inputs: [{ name: 'obs', shape: ['N', 4] }, { name: 'x', shape: ['N', 2, 1] }, { name: 't', shape: ['N', 1] }],
+    outputs: [{ name: 'x_next', shape: ['N', 2, 1] }],
+    nodes: [
+      node('Mul', ['obs', 'obs'], ['sq']),
+      node('Log', ['sq'], ['lg']),
+      node('MatMul', ['lg', 'W'], ['flat']),
+      node('Reshape', ['flat', 'chunk_shape'], ['target']),
+      node('Reshape', ['t', 't_shape'], ['t3']),
+      node('Add', ['t3', 'one'], ['scale']),
+      node('Mul', ['target', 'scale'], ['update']),
+      node('Add', ['x', 'update'], ['x_next']),
+    ],
+    initializers: [
+      floatTensor('W', [4, 2], [0.5, 0.25, 0.5, 0.25, 0.5, 0.25, 0.5, 0.25]),
+      int64Tensor('chunk_shape', [3], [-1, 2, 1]),
+      int64Tensor('t_shape', [3], [-1, 1, 1]),
+      floatTensor('one', [], [1]),
+    ],
+  });
+  const manifest: Manifest = {
+    policy: 'test',
+    version: '0.0.1',
+    model_id: 'test',
+    kind: 'iterative',
+    observation: { name: 'obs', dim: 4 },
+    action: { name: 'x_next', dim: 1, chunk: 2 },
+    iterative: { steps: 4, warm_steps: 1 },
+  };
+  return { bytes, manifest };
+}
+
+/** Feeds `rounds` of (episode, state) to `seq` one act at a time and to `many` one actMany per round; both must agree. */
+async function expectActManyLikeAct(
+  label: string,
+  seq: PolicyEngine,
+  many: PolicyEngine,
+  states: number[][],
+  rounds: [string | null, number][][],
+): Promise<void> {
+  for (const round of rounds) {
+    const want: (Awaited<ReturnType<PolicyEngine['act']>> | SwitchyardError)[] = [];
+    for (const [ep, si] of round) {
+      want.push(await seq.act(ep, Float32Array.from(states[si]!)).catch((e: SwitchyardError) => e));
+    }
+    const got = await many.actMany(
+      round.map(([ep]) => ep),
+      Float32Array.from(round.flatMap(([, si]) => states[si]!)),
+    );
+    expect(got).toHaveLength(round.length);
+    for (let i = 0; i < round.length; i++) {
+      const g = got[i]!;
+      const w = want[i]!;
+      const where = `${label}: round ${JSON.stringify(round)} row ${i}`;
+      if (w instanceof SwitchyardError) {
+        expect(g, where).toBeInstanceOf(SwitchyardError);
+        expect([(g as SwitchyardError).code, (g as SwitchyardError).message], where).toEqual([w.code, w.message]);
+        continue;
+      }
+      if (g instanceof SwitchyardError) throw new Error(`${where}: ${g.message}`);
+      expect([g.cache, g.denoiseSteps], where).toEqual([w.cache, w.denoiseSteps]);
+      expect(g.actions).toHaveLength(w.actions.length);
+      for (let k = 0; k < w.actions.length; k++) expect(g.actions[k], where).toBeCloseTo(w.actions[k]!, 5);
+    }
+    expect(many.cache.size, `${label}: cache size after ${JSON.stringify(round)}`).toBe(seq.cache.size);
+  }
 }
 
 const directManifest = (over: Partial<Manifest> = {}): Manifest => ({
@@ -242,6 +316,72 @@ describe('PolicyEngine serving', () => {
         for (let i = 0; i < per; i++) expect(out[r * per + i]).toBeCloseTo(single.actions[i]!, 5);
       }
     }
+  });
+
+  it('actMany answers like act called in order: direct, RTC with a repeated episode, iterative hits, misses and repeats', async () => {
+    const states = [
+      [0, 0, 0.05, 0],
+      [0.3, -0.1, -0.02, 0.2],
+      [-1, 0.5, 0.1, -0.3],
+      [0.1, 0.05, 0.048, -0.1],
+      [0.2, 0, -0.05, 0.1],
+    ];
+    // Rounds of (episode, state index); episode e1 repeats inside round 2, null is a degraded request.
+    const rounds: [string | null, number][][] = [
+      [['e1', 0], ['e2', 1], [null, 2]],
+      [['e1', 3], ['e2', 4], ['e1', 0], ['e3', 1], [null, 3], ['e2', 2]],
+      [['e3', 4], ['e1', 1]],
+    ];
+    const configs: [DemoVersion, Partial<EngineOptions>][] = [
+      ['1.0.0', {}],
+      ['1.2.0', { rtc: true }],
+      ['2.0.0-iter', {}],
+      ['2.0.0-iter', { rtc: true }],
+      // A full cache: the same entries must survive as with acts one by one.
+      ['2.0.0-iter', { episodeCacheSize: 2 }],
+    ];
+    for (const [v, opts] of configs) {
+      await expectActManyLikeAct(`${v} ${JSON.stringify(opts)}`, await demo(v, opts), await demo(v, opts), states, rounds);
+    }
+  });
+
+  it('actMany on an iterative policy: a failed row keeps its episode cache as act would (hit stays, miss leaves none)', async () => {
+    const { bytes, manifest } = iterativeLog();
+    const states = [
+      [1, 1, 1, 1],
+      [0, 0, 0, 0], // -Infinity
+      [2, 0.5, 1, 3],
+    ];
+    const rounds: [string | null, number][][] = [
+      [['e1', 0], ['e2', 2]],
+      [['e1', 1], ['e2', 0], ['e3', 1], ['e4', 2]], // e1 hit fails, e3 miss fails
+      [['e1', 2], ['e3', 0], ['e2', 1], ['e4', 0]],
+      [['e2', 2], ['e1', 0], ['e3', 2]],
+    ];
+    // (With a full cache, a failed miss may have evicted the oldest entry before it failed: the
+    // only way actMany's cache can differ from act's. See actMany.)
+    await expectActManyLikeAct('iterative log', await load(bytes, manifest), await load(bytes, manifest), states, rounds);
+  });
+
+  it('actMany fails only the row with a non-finite action, and keeps serving', async () => {
+    const e = await load(linear({ post: 'log' }), directManifest());
+    // log(obs²) @ W: the all-zero observation (row 1) gives -Infinity.
+    const got = await e.actMany(['a', 'b', 'c'], Float32Array.of(1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 2, 2));
+    expect(got[0]).not.toBeInstanceOf(SwitchyardError);
+    expect(got[2]).not.toBeInstanceOf(SwitchyardError);
+    expect((got[0] as { actions: Float32Array }).actions[0]).toBeCloseTo(0, 6);
+    expect((got[2] as { actions: Float32Array }).actions[0]).toBeCloseTo(2 * Math.log(4), 4);
+    const bad = got[1] as SwitchyardError;
+    expect(bad).toBeInstanceOf(SwitchyardError);
+    expect(bad.code).toBe(ErrorCodes.SWY_ERR_INFERENCE);
+    expect(bad.message).toMatch(/non-finite action \(-Infinity/);
+    expect(((await e.act('d', Float32Array.of(1, 1, 1, 1))).actions[0])).toBeCloseTo(0, 6);
+  });
+
+  it('actMany runs row by row for a model with a fixed batch of 1', async () => {
+    const e = await load(linear({ outShape: [1, 1] }), directManifest());
+    const got = await e.actMany([null, 'x'], Float32Array.of(1, 1, 1, 1, 2, 2, 2, 2));
+    expect(got.map((g) => Array.from((g as { actions: Float32Array }).actions))).toEqual([[2], [4]]);
   });
 
   it('runs batches row by row for a model with a fixed batch of 1', async () => {

@@ -59,7 +59,13 @@ export class EpisodeCache {
   has(id: string): boolean {
     return this.map.has(id);
   }
+  /** Removes `id` when it still maps to `e`. */
+  deleteIf(id: string, e: EpisodeEntry): void {
+    if (this.map.get(id) === e) this.map.delete(id);
+  }
 }
+
+const NO_CHUNK = new Float32Array(0);
 
 function loadError(message: string, where?: string): SwitchyardError {
   return new SwitchyardError(ErrorCodes.SWY_ERR_MODEL_LOAD, message, where);
@@ -327,6 +333,185 @@ export class PolicyEngine {
       );
     }
     return out.slice();
+  }
+
+  /**
+   * Several control steps at once, as if `act` had been called for each in order: `obs` is
+   * `[episodes.length * obs_dim]`, row-major. Returns, per request, its result or the
+   * `SwitchyardError` that request alone failed with (a non-finite action for one row fails only
+   * that row). With a dynamic batch axis a direct policy answers them all with one ONNX run; an
+   * iterative one runs the cache hits (warm start) and the misses (cold start) as one batch
+   * each, cutting the batch where an episode repeats so a later step of an episode sees the
+   * chunk of the earlier one. A model with a fixed batch of 1 runs them one by one.
+   *
+   * The episode cache ends up as `act` in order would leave it, with one exception: when the
+   * cache is full and an iterative row fails (a non-finite action), its episode's place was
+   * taken before the failure was known, so the least recently used episode may have been
+   * evicted where `act` would have kept it (that episode's next step is a cold start).
+   */
+  async actMany(episodes: ReadonlyArray<string | null>, obs: Float32Array): Promise<(EngineActResult | SwitchyardError)[]> {
+    const n = episodes.length;
+    const od = this.obsDim;
+    if (obs.length !== n * od) {
+      const e = new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `actMany got ${obs.length} observation values for ${n} requests; expected ${n * od}.`);
+      return episodes.map(() => e);
+    }
+    const out: (EngineActResult | SwitchyardError)[] = new Array(n);
+    if (n === 1 || !this.dynamicBatch) {
+      for (let i = 0; i < n; i++) out[i] = await this.actOne(episodes[i]!, n === 1 ? obs : obs.slice(i * od, (i + 1) * od));
+      return out;
+    }
+    if (this.manifest.kind === 'direct') {
+      const t0 = performance.now();
+      let raw: Float32Array;
+      try {
+        raw = await this.infer(obs, n, 1, 0, null);
+      } catch {
+        // Which row made ONNX Runtime fail (if any one did)? Run them one by one: each gets its own answer.
+        for (let i = 0; i < n; i++) out[i] = await this.actOne(episodes[i]!, obs.slice(i * od, (i + 1) * od));
+        return out;
+      }
+      const inferMs = performance.now() - t0;
+      const keep = this.rtc && this.chunkSize > 1;
+      for (let i = 0; i < n; i++) {
+        const ep = episodes[i]!;
+        // Looked up in order, so a repeated episode blends with the chunk emitted just before.
+        const entry = ep !== null && keep ? this.cache.get(ep) : undefined;
+        const remember = ep !== null && keep ? (e: EpisodeEntry) => this.cache.set(ep, e) : null;
+        out[i] = this.finishRow(raw, i, n, entry, 'none', 0, inferMs, remember);
+      }
+      return out;
+    }
+    // Iterative: segments without a repeated episode, each as (at most) two batched runs.
+    const it = this.manifest.iterative!;
+    let start = 0;
+    while (start < n) {
+      const seen = new Set<string>();
+      let end = start;
+      for (; end < n; end++) {
+        const ep = episodes[end]!;
+        if (ep === null) continue;
+        if (seen.has(ep)) break;
+        seen.add(ep);
+      }
+      // The cache sees the same get, set, get, set... sequence as `act` in order would give it
+      // (so the same entries survive a full cache); a placeholder is filled once its row is run.
+      const entries: (EpisodeEntry | undefined)[] = [];
+      const slots: (EpisodeEntry | null)[] = [];
+      const hits: number[] = [];
+      const misses: number[] = [];
+      for (let i = start; i < end; i++) {
+        const ep = episodes[i]!;
+        const entry = ep !== null ? this.cache.get(ep) : undefined;
+        entries.push(entry);
+        let slot: EpisodeEntry | null = null;
+        if (ep !== null) {
+          slot = { raw: NO_CHUNK, emitted: NO_CHUNK };
+          this.cache.set(ep, slot);
+        }
+        slots.push(slot);
+        (entry !== undefined ? hits : misses).push(i);
+      }
+      // A row that is not answered leaves the cache as `act` would have: the old entry, or none.
+      const undo = (i: number): void => {
+        const slot = slots[i - start]!;
+        const entry = entries[i - start];
+        if (slot === null) return;
+        if (entry !== undefined) {
+          slot.raw = entry.raw;
+          slot.emitted = entry.emitted;
+        } else this.cache.deleteIf(episodes[i]!, slot);
+      };
+      const raws = new Map<number, { raw: Float32Array; row: number; rows: number; inferMs: number }>();
+      for (const group of [hits, misses]) {
+        if (group.length === 0) continue;
+        const g = group.length;
+        const hit = group === hits;
+        const steps = hit ? it.warm_steps : it.steps;
+        const gObs = new Float32Array(g * od);
+        const x0 = hit ? new Float32Array(g * this.perRow) : null;
+        for (let k = 0; k < g; k++) {
+          const i = group[k]!;
+          gObs.set(obs.subarray(i * od, (i + 1) * od), k * od);
+          if (x0 !== null) x0.set(this.shifted(entries[i - start]!.raw), k * this.perRow);
+        }
+        const t0 = performance.now();
+        try {
+          const raw = await this.infer(gObs, g, steps, hit ? it.steps - steps : 0, x0);
+          const inferMs = performance.now() - t0;
+          for (let k = 0; k < g; k++) raws.set(group[k]!, { raw, row: k, rows: g, inferMs });
+        } catch {
+          // left out of `raws`: these run one by one below
+        }
+      }
+      for (let i = start; i < end; i++) {
+        const ep = episodes[i]!;
+        const r = raws.get(i);
+        if (r === undefined) {
+          undo(i);
+          out[i] = await this.actOne(ep, obs.slice(i * od, (i + 1) * od));
+          continue;
+        }
+        const entry = entries[i - start];
+        const slot = slots[i - start]!;
+        const steps = entry !== undefined ? it.warm_steps : it.steps;
+        const remember =
+          slot === null
+            ? null
+            : (e: EpisodeEntry) => {
+                slot.raw = e.raw;
+                slot.emitted = e.emitted;
+              };
+        const res = this.finishRow(r.raw, r.row, r.rows, entry, entry !== undefined ? 'hit' : 'miss', steps, r.inferMs, remember);
+        if (res instanceof SwitchyardError) undo(i);
+        out[i] = res;
+      }
+      start = end;
+    }
+    return out;
+  }
+
+  private async actOne(episodeId: string | null, state: Float32Array): Promise<EngineActResult | SwitchyardError> {
+    try {
+      return await this.act(episodeId, state);
+    } catch (e) {
+      return e instanceof SwitchyardError ? e : new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `Inference failed: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Row `row` of a batched run of `rows` observations, checked and blended like `act` does;
+   * `remember` (when given) gets the episode's new cache entry.
+   */
+  private finishRow(
+    raw: Float32Array,
+    row: number,
+    rows: number,
+    entry: EpisodeEntry | undefined,
+    cache: 'hit' | 'miss' | 'none',
+    steps: number,
+    inferMs: number,
+    remember: ((e: EpisodeEntry) => void) | null,
+  ): EngineActResult | SwitchyardError {
+    const per = this.perRow;
+    if (raw.length !== rows * per) {
+      return new SwitchyardError(
+        ErrorCodes.SWY_ERR_INFERENCE,
+        `The model returned ${raw.length} values for a batch of ${rows}; expected ${rows * per} (chunk × action_dim per observation).`,
+      );
+    }
+    const actions = raw.slice(row * per, (row + 1) * per);
+    const bad = firstNonFinite(actions);
+    if (bad >= 0) {
+      return new SwitchyardError(
+        ErrorCodes.SWY_ERR_INFERENCE,
+        `The model produced a non-finite action (${actions[bad]} at action ${Math.floor(bad / this.actionDim)}) for this observation; no actions were returned.`,
+      );
+    }
+    const rawRow = remember !== null ? actions.slice() : actions;
+    if (this.rtc && entry !== undefined && this.chunkSize > 1) this.blend(actions, entry.emitted);
+    if (remember !== null) remember({ raw: rawRow, emitted: actions.slice() });
+    return { actions, cache, denoiseSteps: steps, inferMs };
   }
 
   /** One control step for one episode. `state` is `[obs_dim]`. */

@@ -8,7 +8,7 @@ import { floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
 import { writeDemoExports } from '../demo/cartpole-policies.js';
 import { readExport } from './export.js';
 import { PolicyRunner, type RunnerStartOptions, type WorkerExitInfo } from './policy-runner.js';
-import type { PolicyExport } from './types.js';
+import type { ActOutput, PolicyExport } from './types.js';
 
 let root: string;
 let demo: PolicyExport[] = [];
@@ -251,5 +251,82 @@ describe('PolicyRunner failures', () => {
     await new Promise((res) => setTimeout(res, 100));
     expect(exits).toEqual([]);
     expect(r.restarts).toBe(0);
+  });
+});
+
+describe('PolicyRunner coalescing', () => {
+  /** log(obs²) @ [0.5, 0.5, 0.5, 0.5]: finite for the random warm-up, -Infinity for an all-zero observation. */
+  const logModel = () =>
+    serializeModel({
+      graphName: 'log_rows',
+      inputs: [{ name: 'obs', shape: ['N', 4] }],
+      outputs: [{ name: 'action', shape: ['N', 1] }],
+      nodes: [node('Mul', ['obs', 'obs'], ['sq']), node('Log', ['sq'], ['lg']), node('MatMul', ['lg', 'W'], ['action'])],
+      initializers: [floatTensor('W', [4, 1], [0.5, 0.5, 0.5, 0.5])],
+    });
+
+  it('sends the acts of one turn as one message and fails only the act whose row is non-finite', async () => {
+    const r = await start(await exportWithModel('log-rows', logModel()));
+    const before = r.actMessages;
+    const settled = await Promise.allSettled([
+      r.act({ episodeId: 'a', state: [1, 1, 1, 1] }),
+      r.act({ episodeId: 'b', state: [0, 0, 0, 0] }),
+      r.act({ episodeId: null, state: [2, 2, 2, 2] }),
+    ]);
+    expect(r.actMessages).toEqual({ messages: before.messages + 1, acts: before.acts + 3 });
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [ok1, bad, ok2] = settled;
+    expect((ok1 as PromiseFulfilledResult<ActOutput>).value.actions[0]![0]).toBeCloseTo(0, 6);
+    expect((ok2 as PromiseFulfilledResult<ActOutput>).value.actions[0]![0]).toBeCloseTo(4 * Math.log(2), 4);
+    const err = (bad as PromiseRejectedResult).reason as SwitchyardError;
+    expect(err).toBeInstanceOf(SwitchyardError);
+    expect(err.code).toBe(ErrorCodes.SWY_ERR_INFERENCE);
+    expect(err.message).toMatch(/non-finite action \(-Infinity/);
+    // The worker did not die and keeps serving.
+    expect([r.ready, r.crashes, r.inFlight]).toEqual([true, 0, 0]);
+    expect((await r.act({ episodeId: 'a', state: [1, 1, 1, 1] })).actions[0]![0]).toBeCloseTo(0, 6);
+  });
+
+  it('answers a coalesced burst like acts sent one at a time (large arrays, chunks, iterative warm starts)', async () => {
+    for (const ex of [demo[2]!, demo[3]!]) {
+      const one = await start(ex);
+      const many = await start(ex);
+      const states = Array.from({ length: 100 }, (_, i) => [0.01 * (i % 7), -0.02 * (i % 3), 0.05 - 0.001 * i, 0.1 * ((i % 5) - 2)]);
+      for (let round = 0; round < 2; round++) {
+        const want = [];
+        for (let i = 0; i < states.length; i++) want.push(await one.act({ episodeId: `ep-${i}`, state: states[i]! }));
+        const before = many.actMessages;
+        // 100 × 4 observations and 100 × chunk 4 actions: above the plain-array size, sent as Float32Array.
+        const got = await Promise.all(states.map((s, i) => many.act({ episodeId: `ep-${i}`, state: s })));
+        expect(many.actMessages.messages - before.messages).toBe(1);
+        for (let i = 0; i < states.length; i++) {
+          expect([got[i]!.cache, got[i]!.denoiseSteps]).toEqual([want[i]!.cache, want[i]!.denoiseSteps]);
+          expect(got[i]!.actions).toHaveLength(want[i]!.actions.length);
+          for (let k = 0; k < want[i]!.actions.length; k++) expect(got[i]!.actions[k]![0]).toBeCloseTo(want[i]!.actions[k]![0]!, 5);
+        }
+        if (ex.manifest.kind === 'iterative') expect(got[0]!.cache).toBe(round === 0 ? 'miss' : 'hit');
+      }
+    }
+  });
+
+  it('rejects every coalesced act at once, naming the slot, when the worker dies', async () => {
+    const r = await start(demo[0]!, { slot: 'b' });
+    const exits: WorkerExitInfo[] = [];
+    r.onExit((i) => exits.push(i));
+    r._debugForTest('block', 5_000);
+    const pending = Array.from({ length: 5 }, (_, i) => r.act({ episodeId: `e${i}`, state: [0, 0, 0.1, 0] }));
+    await new Promise((res) => setImmediate(res)); // the burst has left as one message
+    expect(r.actMessages.messages).toBe(1);
+    const t0 = Date.now();
+    await r._killWorkerForTest();
+    for (const p of pending) {
+      const e = await rejection(p, ErrorCodes.SWY_ERR_WORKER_DIED);
+      expect(e.where).toBe('slot:b');
+      expect(e.message).toMatch(/slot 'b' died/);
+    }
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(exits).toEqual([{ slot: 'b', exitCode: 1, willRestart: true, failedRequests: 5 }]);
+    await r.whenReady();
+    expect((await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] })).actions[0]![0]).toBeCloseTo(3.0856, 3);
   });
 });

@@ -1,6 +1,11 @@
 /**
  * Main-thread handle on one policy slot: starts the worker, validates inputs, matches replies
  * to requests, and restarts the worker when it dies (pending requests fail at once, never hang).
+ *
+ * Acts are coalesced: those that arrive within one event-loop turn (e.g. several connections'
+ * requests read in the same poll phase) leave in one message at the end of the turn
+ * (setImmediate), and come back in one. Alone (one robot) an act waits for nothing but the end
+ * of its own turn.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +16,7 @@ import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Slot } from '../contract/index.js';
 import { PolicyLoadError } from './load-error.js';
 import type { ActInput, ActOutput, PolicyExport, RunnerOptions } from './types.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 export interface RunnerLogger {
   info(o: object, msg?: string): void;
@@ -104,6 +109,17 @@ export class PolicyRunner {
   private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Acts waiting for the end of this event-loop turn to leave as one message. */
+  private outIds: number[] = [];
+  private outEpisodes: (string | null)[] = [];
+  private outStates: number[] = [];
+  private flushScheduled = false;
+  private readonly flushBound = (): void => {
+    this.flushScheduled = false;
+    this.flushActs();
+  };
+  private messagesSent = 0;
+  private actsSent = 0;
   private readonly exitListeners = new Set<(info: WorkerExitInfo) => void>();
   private readonly expectedExits = new WeakSet<Worker>();
   private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -179,6 +195,10 @@ export class PolicyRunner {
   get inFlight(): number {
     return this.pending.size;
   }
+  /** `acts` messages sent to the worker and the acts they carried (their ratio: the coalescing). */
+  get actMessages(): { messages: number; acts: number } {
+    return { messages: this.messagesSent, acts: this.actsSent };
+  }
 
   /** Called whenever the worker dies unexpectedly. Returns an unsubscribe function. */
   onExit(cb: (info: WorkerExitInfo) => void): () => void {
@@ -206,22 +226,26 @@ export class PolicyRunner {
         ),
       );
     }
-    const buf = new Float32Array(dim);
     for (let i = 0; i < dim; i++) {
       const v = s[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
+      // Finite, and still finite as the float32 the model gets.
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) {
         return Promise.reject(this.badState(i, v));
       }
-      buf[i] = v;
-      if (!Number.isFinite(buf[i]!)) return Promise.reject(this.badState(i, v));
     }
     const w = this.worker;
     if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
     const id = this.nextId++;
     return new Promise<ActOutput>((resolve, reject) => {
       this.pending.set(id, { kind: 'act', resolve, reject });
-      const msg: ToWorker = { type: 'act', id, episodeId: input.episodeId, state: buf };
-      w.postMessage(msg, [buf.buffer]);
+      this.outIds.push(id);
+      this.outEpisodes.push(input.episodeId);
+      const out = this.outStates;
+      for (let i = 0; i < dim; i++) out.push(s[i]!);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushBound);
+      }
     });
   }
 
@@ -255,6 +279,7 @@ export class PolicyRunner {
     }
     const w = this.worker;
     if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
+    this.flushActs(); // acts asked for earlier go first
     const copy = obs.slice();
     const id = this.nextId++;
     return new Promise<Float32Array>((resolve, reject) => {
@@ -320,7 +345,41 @@ export class PolicyRunner {
     );
   }
 
+  /** Sends the acts gathered this turn as one message. */
+  private flushActs(): void {
+    const ids = this.outIds;
+    if (ids.length === 0) return;
+    const episodes = this.outEpisodes;
+    const states = this.outStates;
+    this.outIds = [];
+    this.outEpisodes = [];
+    this.outStates = [];
+    const w = this.worker;
+    if (w === null || !this.isReady || this.closed) {
+      for (const id of ids) {
+        const p = this.pending.get(id);
+        if (p === undefined) continue;
+        this.pending.delete(id);
+        p.reject(this.unavailableError());
+      }
+      return;
+    }
+    this.messagesSent++;
+    this.actsSent += ids.length;
+    if (states.length <= SMALL_ARRAY) {
+      const msg: ToWorker = { type: 'acts', ids, episodes, states };
+      w.postMessage(msg);
+    } else {
+      const f = Float32Array.from(states);
+      const msg: ToWorker = { type: 'acts', ids, episodes, states: f };
+      w.postMessage(msg, [f.buffer]);
+    }
+  }
+
   private rejectAll(err: () => SwitchyardError): number {
+    this.outIds = [];
+    this.outEpisodes = [];
+    this.outStates = [];
     const n = this.pending.size;
     if (n === 0) return 0;
     const all = [...this.pending.values()];
@@ -331,20 +390,31 @@ export class PolicyRunner {
 
   private onMessage(m: FromWorker): void {
     switch (m.type) {
-      case 'act-result': {
-        const p = this.pending.get(m.id);
-        if (p === undefined || p.kind !== 'act') return;
-        this.pending.delete(m.id);
-        const a = m.actions;
+      case 'acts-result': {
+        const { ids, actions: a, info, errors } = m;
         const ad = this.actionDim;
         const n = this.chunk;
-        const actions: number[][] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const row: number[] = new Array(ad);
-          for (let d = 0; d < ad; d++) row[d] = a[i * ad + d]!;
-          actions[i] = row;
+        const per = n * ad;
+        for (let k = 0; k < ids.length; k++) {
+          const id = ids[k]!;
+          const p = this.pending.get(id);
+          if (p === undefined || p.kind !== 'act') continue;
+          this.pending.delete(id);
+          const err = errors?.[k];
+          if (err) {
+            p.reject(new SwitchyardError(err.code, err.message, err.where));
+            continue;
+          }
+          const base = k * per;
+          const actions: number[][] = new Array(n);
+          for (let i = 0; i < n; i++) {
+            const row: number[] = new Array(ad);
+            for (let d = 0; d < ad; d++) row[d] = a[base + i * ad + d]!;
+            actions[i] = row;
+          }
+          const cache = CACHE_CODES[info[k * 3]!] ?? 'none';
+          p.resolve({ actions, numActions: n, actionDim: ad, cache, denoiseSteps: info[k * 3 + 1]!, inferMs: info[k * 3 + 2]! });
         }
-        p.resolve({ actions, numActions: n, actionDim: ad, cache: m.cache, denoiseSteps: m.denoiseSteps, inferMs: m.inferMs });
         return;
       }
       case 'batch-result': {

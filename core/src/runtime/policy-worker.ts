@@ -1,12 +1,14 @@
 /**
  * worker_threads entry for one policy slot. Loads and warms up the model (PolicyEngine), reports
- * `ready` (or `fatal` with the reason), then serves `act` and `batch` messages one at a time.
+ * `ready` (or `fatal` with the reason), then serves `acts` and `batch` messages in arrival order.
+ * `acts` messages that arrive while the worker is busy are merged and run together (one batched
+ * ONNX run where the model allows), and answered with one `acts-result`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ErrorCodes, toErrorShape } from '../contract/errors.js';
+import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('policy-worker must run in a worker thread');
@@ -25,20 +27,62 @@ function errorShape(e: unknown): ReturnType<typeof toErrorShape> {
   return shape;
 }
 
+const CACHE_CODE: Record<string, number> = Object.fromEntries(CACHE_CODES.map((c, i) => [c, i]));
+
+/** Runs coalesced acts and answers all of them with one message; each act fails on its own. */
+async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
+  const n = ids.length;
+  const per = init.manifest.action.chunk * init.manifest.action.dim;
+  const info: number[] = new Array(n * 3).fill(0);
+  let errors: (SwitchyardErrorShape | null)[] | undefined;
+  const fail = (i: number, e: unknown): void => {
+    errors ??= new Array<SwitchyardErrorShape | null>(n).fill(null);
+    errors[i] = errorShape(e);
+  };
+  const flat = new Float32Array(n * per);
+  try {
+    const obs = states instanceof Float32Array ? states : Float32Array.from(states);
+    const results = await engine.actMany(episodes, obs);
+    for (let i = 0; i < n; i++) {
+      const r = results[i];
+      if (r === undefined || r instanceof SwitchyardError) {
+        fail(i, r ?? new Error('no result'));
+        continue;
+      }
+      flat.set(r.actions, i * per);
+      info[i * 3] = CACHE_CODE[r.cache] ?? 0;
+      info[i * 3 + 1] = r.denoiseSteps;
+      info[i * 3 + 2] = r.inferMs;
+    }
+  } catch (e) {
+    for (let i = 0; i < n; i++) fail(i, e);
+  }
+  const msg: FromWorker = { type: 'acts-result', ids, actions: flat.length <= SMALL_ARRAY ? Array.from(flat) : flat, info };
+  if (errors !== undefined) msg.errors = errors;
+  post(msg, flat.length <= SMALL_ARRAY ? undefined : [flat.buffer as ArrayBuffer]);
+}
+
+/** Takes the next message off the queue; consecutive `acts` messages become one. */
+function nextWork(queue: ToWorker[]): ToWorker {
+  const first = queue.shift()!;
+  if (first.type !== 'acts' || queue.length === 0 || queue[0]!.type !== 'acts') return first;
+  const ids = [...first.ids];
+  const episodes = [...first.episodes];
+  const states: number[] = Array.from(first.states);
+  while (queue.length > 0 && queue[0]!.type === 'acts') {
+    const m = queue.shift() as Extract<ToWorker, { type: 'acts' }>;
+    for (const id of m.ids) ids.push(id);
+    for (const e of m.episodes) episodes.push(e);
+    for (let i = 0; i < m.states.length; i++) states.push(m.states[i]!);
+  }
+  return { type: 'acts', ids, episodes, states };
+}
+
 async function handle(engine: PolicyEngine, msg: ToWorker): Promise<void> {
   switch (msg.type) {
-    case 'act': {
-      try {
-        const r = await engine.act(msg.episodeId, msg.state);
-        post(
-          { type: 'act-result', id: msg.id, actions: r.actions, cache: r.cache, denoiseSteps: r.denoiseSteps, inferMs: r.inferMs },
-          [r.actions.buffer as ArrayBuffer],
-        );
-      } catch (e) {
-        post({ type: 'error', id: msg.id, error: errorShape(e) });
-      }
+    case 'acts':
+      await handleActs(engine, msg.ids, msg.episodes, msg.states);
       return;
-    }
     case 'batch': {
       try {
         const actions = await engine.batch(msg.obs, msg.n);
@@ -93,14 +137,25 @@ async function main(): Promise<void> {
     return;
   }
   // Requests run strictly in arrival order: the session is single-threaded here anyway, and an
-  // iterative episode's consecutive requests must see each other's cache entries.
-  let chain: Promise<void> = Promise.resolve();
+  // iterative episode's consecutive requests must see each other's cache entries (actMany keeps
+  // that order inside a merged batch).
+  const queue: ToWorker[] = [];
+  let busy = false;
+  const drain = async (): Promise<void> => {
+    busy = true;
+    try {
+      while (queue.length > 0) await handle(engine, nextWork(queue));
+    } finally {
+      busy = false;
+    }
+  };
   port!.on('message', (msg: ToWorker) => {
     if (msg.type === 'debug') {
       void handle(engine, msg);
       return;
     }
-    chain = chain.then(() => handle(engine, msg));
+    queue.push(msg);
+    if (!busy) void drain();
   });
   const ready: FromWorker = {
     type: 'ready',

@@ -273,6 +273,97 @@ describe('TraceWriter', () => {
     expect(readFileSync(w.path, 'latin1').split('\n')).toHaveLength(50_003);
   });
 
+  it('buffers sealed lines: one large write instead of one per record, the rest written on close', async () => {
+    const writes: number[] = [];
+    let file = '';
+    const counting = () =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          const text = chunk.toString('latin1');
+          writes.push(text.split('\n').length - 1);
+          file += text;
+          cb();
+        },
+      });
+    const { w } = writer({ createSink: counting, writeDelayMs: 60_000 });
+    expect(await w.opened).toBe(true);
+    // The header and 99 requests (~97 kB) pass 64 KiB in one pump turn: one write.
+    for (let i = 0; i < 99; i++) w.writeRequest(sampleRequest(i));
+    for (let i = 0; i < 5 && writes.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([100]);
+    // Records trickling in one per turn (one robot) wait for more: no write per request.
+    for (let i = 0; i < 10; i++) {
+      w.writeRequest(sampleRequest(100 + i));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(writes).toEqual([100]);
+    expect(w.stats).toMatchObject({ written: 100, queued: 10 });
+    await w.close();
+    // The 10 requests and the footer went out together.
+    expect(writes).toEqual([100, 11]);
+    expect(w.stats).toMatchObject({ state: 'closed', written: 111, queued: 0 });
+    const lines = file.trimEnd().split('\n').map((l) => JSON.parse(l) as { kind: string; seq?: number });
+    expect(lines.map((l) => l.kind)).toEqual(['header', ...new Array(109).fill('request'), 'footer']);
+    expect(lines.slice(1, -1).map((l) => l.seq)).toEqual(Array.from({ length: 109 }, (_, i) => i + 1));
+  });
+
+  it('writes buffered lines by its timer without flush or close (a crash loses at most the write delay)', async () => {
+    const { w } = writer({ writeDelayMs: 40 });
+    expect(await w.opened).toBe(true);
+    w.writeRequest(sampleRequest(1));
+    w.writeRequest(sampleRequest(2));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // Sealed but not yet written.
+    expect(w.stats).toMatchObject({ written: 0, queued: 3 });
+    expect(readFileSync(w.path, 'latin1')).toBe('');
+    const t0 = performance.now();
+    let text = '';
+    while (performance.now() - t0 < 5_000) {
+      text = readFileSync(w.path, 'latin1');
+      if (text.split('\n').length === 4) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(text.split('\n')).toHaveLength(4); // header, 2 requests, and the final newline
+    expect(w.stats).toMatchObject({ written: 3, queued: 0 });
+    // What a crash now would leave verifies.
+    expect(await verifyTrace(w.path)).toMatchObject({ ok: true, records: 3 });
+    // flush() does not wait for the timer.
+    w.writeRequest(sampleRequest(3));
+    await w.flush();
+    expect(w.stats).toMatchObject({ written: 4, queued: 0 });
+    await w.close();
+    expect(await verifyTrace(w.path)).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('counts written-but-unacknowledged and buffered lines as dropped when the disk fails', async () => {
+    let fail = false;
+    const sink = () =>
+      new Writable({
+        write(_chunk, _enc, cb) {
+          // A slow disk that then reports it is full.
+          if (fail) setTimeout(() => cb(Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC' })), 30);
+          else cb();
+        },
+      });
+    const { w, logger, dropped } = writer({ createSink: sink, writeDelayMs: 60_000 });
+    expect(await w.opened).toBe(true);
+    for (let i = 0; i < 5; i++) w.writeRequest(sampleRequest(i));
+    await w.flush();
+    fail = true;
+    for (let i = 0; i < 4; i++) w.writeRequest(sampleRequest(5 + i));
+    await w.flush(); // the 4 are handed to the disk, which has not answered yet
+    for (let i = 0; i < 3; i++) w.writeRequest(sampleRequest(9 + i));
+    await new Promise((r) => setImmediate(r));
+    expect(w.stats).toMatchObject({ state: 'recording', written: 10, queued: 3, dropped: 0 });
+    for (let i = 0; i < 100 && w.state !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(w.state).toBe('failed');
+    expect(dropped.total).toBe(7);
+    await w.close();
+    expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+    expect(w.stats).toMatchObject({ state: 'failed', queued: 0, dropped: 7 });
+  });
+
   it('computes the divergence of two action chunks', () => {
     expect(actionDivergence([[1, 0]], [[1, 0]])).toEqual({ cosine: 1, maxAbs: 0 });
     expect(actionDivergence([[1, 0]], [[0, 1]])).toEqual({ cosine: 0, maxAbs: 1 });

@@ -3,7 +3,12 @@
  *
  * `write*()` only stamps the record (seq, timestamp) and pushes it onto a bounded in-memory
  * queue; it returns synchronously and never throws. A background pump (setImmediate) builds,
- * serializes, hashes and writes the queued records in batches, honouring stream backpressure.
+ * serializes and hashes the queued records in batches. The sealed lines are handed to the file
+ * in large writes: once `writeBytes` (64 KiB) are pending, or `writeDelayMs` (50 ms, an unref'd
+ * timer) after the first of them, and at `flush()`/`close()`; so at low rates a request costs no
+ * file-system call (one would be a thread-pool round trip per request), and a crash loses at
+ * most the last ~50 ms of records (plus what the OS had not written). Stream backpressure is
+ * honoured.
  * When the queue overflows or the disk fails (open error, EACCES, ENOSPC, the file or its
  * directory removed), recording stops: one error line in the log says why and that serving
  * continues, the dropped-records counter counts what was lost, and later writes are dropped
@@ -135,6 +140,13 @@ export interface TraceWriterOptions {
   batchSize?: number;
   /** How often buffered gzip output is flushed to the file and the file checked for deletion. Default 1000 ms. */
   flushIntervalMs?: number;
+  /** Sealed lines are handed to the file once this many bytes are pending. Default 64 KiB. */
+  writeBytes?: number;
+  /**
+   * ...or at the latest this long after the first of them was sealed (unref'd timer): at most
+   * this much of the trace is lost to a crash. Default 50 ms; 0 writes every batch at once.
+   */
+  writeDelayMs?: number;
   /** Tests: replace the file sink (gets the full path, returns the stream to write the file's bytes to). */
   createSink?: (path: string) => Writable;
 }
@@ -146,6 +158,7 @@ export interface TraceWriterStats {
   /** Records handed to the file stream (header and footer included). */
   written: number;
   dropped: number;
+  /** Records not yet handed to the file stream: queued, or sealed and waiting for the next write. */
   queued: number;
   stopReason: string | null;
 }
@@ -192,6 +205,8 @@ export class TraceWriter {
   private readonly maxQueue: number;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
+  private readonly writeBytes: number;
+  private readonly writeDelayMs: number;
 
   private queue: Queued[] = [];
   private head = 0;
@@ -208,6 +223,12 @@ export class TraceWriter {
   private dropped = 0;
   /** Records handed to the stream whose write callback has not come back yet. */
   private unacked = 0;
+  /** Sealed lines (ASCII) not yet handed to the stream, and how many records they hold. */
+  private pendingText = '';
+  private pendingRecords = 0;
+  private writeTimer: NodeJS.Timeout | null = null;
+  /** The write delay has passed: hand the pending lines over at the next pump. */
+  private writeDue = false;
 
   private sink: Writable | null = null;
   private gz: Gzip | null = null;
@@ -227,6 +248,8 @@ export class TraceWriter {
     this.maxQueue = Math.max(1, opts.maxQueue ?? 10_000);
     this.batchSize = Math.max(1, opts.batchSize ?? 256);
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.writeBytes = Math.max(1, opts.writeBytes ?? 64 * 1024);
+    this.writeDelayMs = Math.max(0, opts.writeDelayMs ?? 50);
     this.redaction = opts.redaction ?? 'hash_only';
     const rnd = opts.randomBytes ?? ((n: number) => cryptoRandomBytes(n));
     this.sessionId = opts.sessionId ?? Buffer.from(rnd(6)).toString('hex');
@@ -261,7 +284,13 @@ export class TraceWriter {
   }
 
   get stats(): TraceWriterStats {
-    return { state: this._state, written: this.written, dropped: this.dropped, queued: this.queue.length - this.head, stopReason: this.stopReason };
+    return {
+      state: this._state,
+      written: this.written,
+      dropped: this.dropped,
+      queued: this.queue.length - this.head + this.pendingRecords,
+      stopReason: this.stopReason,
+    };
   }
 
   /**
@@ -299,7 +328,10 @@ export class TraceWriter {
     this.enqueue({ k: 'shadow', ts: input.at ?? this.opts.clock.now(), input });
   }
 
-  /** Resolves when everything queued so far has been handed to the file stream (or dropped). */
+  /**
+   * Resolves when everything queued so far has been handed to the file stream (or dropped),
+   * without waiting for the write delay.
+   */
   flush(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => {
@@ -353,10 +385,12 @@ export class TraceWriter {
     if (this._state === 'failed' || this._state === 'closed') return;
     const firstStop = this._state !== 'stopped';
     if (mode === 'failed') {
-      const lost = this.queue.length - this.head + this.unacked;
+      const lost = this.queue.length - this.head + this.unacked + this.pendingRecords;
       this.queue = [];
       this.head = 0;
       this.unacked = 0;
+      this.pendingText = '';
+      this.pendingRecords = 0;
       this.countDropped(lost);
       this._state = 'failed';
       this.teardown();
@@ -442,6 +476,7 @@ export class TraceWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.clearWriteTimer();
     const sink = this.sink;
     this.sink = null;
     try {
@@ -462,7 +497,7 @@ export class TraceWriter {
   }
 
   private isIdle(): boolean {
-    return this.head >= this.queue.length || this._state === 'failed' || this._state === 'closed';
+    return (this.head >= this.queue.length && this.pendingRecords === 0) || this._state === 'failed' || this._state === 'closed';
   }
 
   private wakeIdle(): void {
@@ -478,7 +513,7 @@ export class TraceWriter {
     if (!sink || this.waitingDrain) return;
     const end = Math.min(this.queue.length, this.head + this.batchSize);
     if (end > this.head) {
-      let chunk = '';
+      let chunk = this.pendingText;
       let n = 0;
       for (let i = this.head; i < end; i++) {
         const item = this.queue[i]!;
@@ -504,35 +539,74 @@ export class TraceWriter {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      if (n > 0) {
-        this.unacked += n;
-        this.written += n;
-        // Canonical lines are pure ASCII, so latin1 is exact and the cheapest encoding.
-        const ok = sink.write(chunk, 'latin1', (err) => {
-          if (!err && this.unacked >= n) this.unacked -= n;
-        });
-        this.armTimer();
-        if (!ok) {
-          this.waitingDrain = true;
-          sink.once('drain', () => {
-            this.waitingDrain = false;
-            this.schedule();
-          });
-        }
-      }
+      this.pendingText = chunk;
+      this.pendingRecords += n;
     }
-    if (this.head < this.queue.length) {
+    const drained = this.head >= this.queue.length;
+    if (this.pendingRecords > 0) {
+      const due =
+        this.writeDue ||
+        this.writeDelayMs === 0 ||
+        this.pendingText.length >= this.writeBytes ||
+        (drained && (this.closing || this.idleWaiters.length > 0));
+      if (due) this.writeOut(sink);
+      else this.armWriteTimer();
+    }
+    if (!drained) {
       if (!this.waitingDrain) this.schedule();
       return;
     }
     this.wakeIdle();
-    if (this.closing && !this.ended && !this.waitingDrain) {
+    if (this.closing && !this.ended && !this.waitingDrain && this.pendingRecords === 0) {
       this.ended = true;
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = null;
       }
       sink.end();
+    }
+  }
+
+  /** Hands the pending lines to the stream in one write. */
+  private writeOut(sink: Writable): void {
+    const text = this.pendingText;
+    const n = this.pendingRecords;
+    this.pendingText = '';
+    this.pendingRecords = 0;
+    this.writeDue = false;
+    this.clearWriteTimer();
+    this.unacked += n;
+    this.written += n;
+    // Canonical lines are pure ASCII, so latin1 is exact and the cheapest encoding.
+    const ok = sink.write(text, 'latin1', (err) => {
+      if (!err && this.unacked >= n) this.unacked -= n;
+    });
+    this.armTimer();
+    if (!ok) {
+      this.waitingDrain = true;
+      sink.once('drain', () => {
+        this.waitingDrain = false;
+        this.schedule();
+      });
+    }
+  }
+
+  /** At most `writeDelayMs` after a line is sealed, it is handed to the stream. */
+  private armWriteTimer(): void {
+    if (this.writeTimer !== null) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = null;
+      if (this.pendingRecords === 0) return;
+      this.writeDue = true;
+      this.schedule();
+    }, this.writeDelayMs);
+    this.writeTimer.unref();
+  }
+
+  private clearWriteTimer(): void {
+    if (this.writeTimer !== null) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = null;
     }
   }
 
@@ -578,6 +652,7 @@ export class TraceWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.clearWriteTimer();
     if (this._state !== 'failed') this._state = 'closed';
     this.wakeIdle();
   }
