@@ -4,6 +4,7 @@ import { registerEvalCommands } from './commands/eval.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerOpsCommands } from './commands/ops.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerServeCommands } from './commands/serve.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerRuntimeCommands(program);
   registerEvalCommands(program);
   registerLifecycleCommands(program);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -30,10 +30,14 @@ export interface LineSourceOptions {
   signal?: AbortSignal;
   /** Called after each chunk: bytes of the file consumed so far (compressed bytes for gzip) and the file size. */
   onChunk?: (fileBytesRead: number, fileSize: number) => void;
+  /** Awaited after each chunk's lines: reading waits for it (backpressure for a slow consumer). Return false to stop. */
+  afterChunk?: () => Promise<boolean | void>;
   /** Bytes per read (default 1 MiB). */
   chunkSize?: number;
   /** A line longer than this is an error (default 256 MiB). */
   maxLineBytes?: number;
+  /** Pass over this many non-blank lines without decoding them or calling the handler (they still count in line numbers). */
+  skip?: number;
 }
 
 export interface LineSourceResult {
@@ -134,6 +138,7 @@ export async function streamLines(path: string, opts: LineSourceOptions, onLine:
   let carry: Buffer[] = [];
   let carryBytes = 0;
   let stopped = false;
+  let toSkip = Math.max(0, opts.skip ?? 0);
   // An error thrown by the handler passes through unchanged (it is not a read error).
   let handlerError: { e: unknown } | null = null;
 
@@ -143,6 +148,10 @@ export async function streamLines(path: string, opts: LineSourceOptions, onLine:
     let end = e;
     if (end > s && buf[end - 1] === 0x0d) end--;
     if (isBlank(buf, s, end)) return true;
+    if (toSkip > 0) {
+      toSkip--;
+      return true;
+    }
     const isAsc = ascii || isAscii(buf.subarray(s, end));
     const text = isAsc ? buf.toString('latin1', s, end) : buf.toString('utf8', s, end);
     try {
@@ -185,6 +194,19 @@ export async function streamLines(path: string, opts: LineSourceOptions, onLine:
       }
       offset += chunk.length;
       opts.onChunk?.(file.bytesRead, info.fileSize);
+      if (opts.afterChunk) {
+        let go: boolean | void;
+        try {
+          go = await opts.afterChunk();
+        } catch (e) {
+          handlerError = { e };
+          throw e;
+        }
+        if (go === false) {
+          stopped = true;
+          break;
+        }
+      }
     }
     if (!stopped && carryBytes > 0) {
       const whole = Buffer.concat(carry, carryBytes);

@@ -86,7 +86,8 @@ function skipArray(s: string, p: number): number {
     if (open === -2) open = s.indexOf('[', pos);
     if (close < pos) {
       close = s.indexOf(']', pos);
-      if (close < 0) return -1;
+      // Unbalanced, or a bracket inside a string threw the count off: walk it properly.
+      if (close < 0) return walkArray(s, p);
     }
     if (open >= 0 && open < close) {
       depth++;
@@ -120,17 +121,14 @@ function walkArray(s: string, p: number): number {
   }
 }
 
-/**
- * `p` at '{'. Matches braces with `indexOf` jumps over the three characters that matter (`"`,
- * `{`, `}`), so arrays and numbers inside are passed over at native speed.
- */
-function skipObject(s: string, p: number): number {
+/** `p` inside an object (after its `{` or after a member): the index after the object's closing brace, or -1. */
+function skipRest(s: string, p: number): number {
   const n = s.length;
-  let depth = 0;
+  let depth = 1;
   let pos = p;
-  let nq = -1; // next quote at or after pos (stale when < pos)
-  let no = p; // next '{'
-  let nc = -1; // next '}'
+  let nq = -1;
+  let no = -1;
+  let nc = -1;
   for (;;) {
     if (nq < pos) {
       nq = s.indexOf('"', pos);
@@ -156,6 +154,14 @@ function skipObject(s: string, p: number): number {
       if (--depth === 0) return pos;
     }
   }
+}
+
+/**
+ * `p` at '{'. Matches braces with `indexOf` jumps over the three characters that matter (`"`,
+ * `{`, `}`), so arrays and numbers inside are passed over at native speed.
+ */
+function skipObject(s: string, p: number): number {
+  return skipRest(s, p + 1);
 }
 
 /**
@@ -221,12 +227,14 @@ function isString(s: string, p: number, e: number, quoted: string): boolean {
   return e - p === quoted.length && s.startsWith(quoted, p);
 }
 
-const Mode = { Top: 0, Latency: 1, Cache: 2, Routing: 3, Request: 4, Divergence: 5, Denoise: 6 } as const;
+const Mode = { Top: 0, Latency: 1, Cache: 2, Routing: 3, Request: 4, Divergence: 5 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
 /** Whether the key at `k` (its opening quote) with `len` characters between the quotes is `name`. */
 function keyIs(s: string, k: number, len: number, name: string): boolean {
-  return len === name.length && s.startsWith(name, k + 1);
+  if (len !== name.length) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(k + 1 + i) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 export class RecordScanner {
@@ -236,7 +244,6 @@ export class RecordScanner {
   seq = NaN;
   /** Seconds since the epoch; NaN when absent. */
   timestamp = NaN;
-  chunkId = NaN;
   /** `schema_version`; NaN when absent. */
   schemaVersion = NaN;
   /** `routing.slot`. */
@@ -250,19 +257,19 @@ export class RecordScanner {
   error = false;
   /** `response` present and not null. */
   hasResponse = false;
-  stepsUsed = NaN;
   /** A shadow result's `divergence`; NaN when absent or null. */
   divCosine = NaN;
   divMaxAbs = NaN;
   hasDivergence = false;
   /** Why the last `scan` failed. */
   problem = '';
+  /** Set by a member handler when nothing else in the current object is needed. */
+  private restSkippable = false;
 
   private reset(): void {
     this.kind = null;
     this.seq = NaN;
     this.timestamp = NaN;
-    this.chunkId = NaN;
     this.schemaVersion = NaN;
     this.slot = null;
     this.degraded = false;
@@ -271,7 +278,6 @@ export class RecordScanner {
     this.cache = CACHE_NONE;
     this.error = false;
     this.hasResponse = false;
-    this.stepsUsed = NaN;
     this.divCosine = NaN;
     this.divMaxAbs = NaN;
     this.hasDivergence = false;
@@ -361,6 +367,11 @@ export class RecordScanner {
         return -1;
       }
       p = ve;
+      if (this.restSkippable) {
+        // Nothing more to read here: jump to the end of this object.
+        this.restSkippable = false;
+        return skipRest(s, p);
+      }
       c = s.charCodeAt(p);
       if (c <= 0x20) {
         p = skipWs(s, p);
@@ -402,7 +413,7 @@ export class RecordScanner {
             }
             if (keyIs(ks, k, klen, 'schema_version')) {
               const e = skipValue(s, p);
-              if (e > 0) this.schemaVersion = numberValue(s, p, e);
+              if (e > 0) this.schemaVersion = e === p + 1 && c === 0x31 ? 1 : numberValue(s, p, e);
               return e;
             }
             break;
@@ -415,11 +426,6 @@ export class RecordScanner {
             break;
           case 0x63: // c
             if (keyIs(ks, k, klen, 'cache')) return c === LBRACE ? this.object(s, p, Mode.Cache) : skipValue(s, p);
-            if (keyIs(ks, k, klen, 'chunk_id')) {
-              const e = skipValue(s, p);
-              if (e > 0) this.chunkId = numberValue(s, p, e);
-              return e;
-            }
             break;
           case 0x65: // e
             if (keyIs(ks, k, klen, 'error')) {
@@ -448,7 +454,6 @@ export class RecordScanner {
               }
               return skipValue(s, p);
             }
-            if (keyIs(ks, k, klen, 'denoise')) return c === LBRACE ? this.object(s, p, Mode.Denoise) : skipValue(s, p);
             break;
         }
         return skipValue(s, p);
@@ -479,7 +484,10 @@ export class RecordScanner {
       }
       case Mode.Request: {
         const e = skipValue(s, p);
-        if (e > 0 && keyIs(ks, k, klen, 'episode_id')) this.episodeId = stringValue(s, p, e);
+        if (e > 0 && keyIs(ks, k, klen, 'episode_id')) {
+          this.episodeId = stringValue(s, p, e);
+          this.restSkippable = true;
+        }
         return e;
       }
       case Mode.Divergence: {
@@ -488,11 +496,6 @@ export class RecordScanner {
           if (keyIs(ks, k, klen, 'cosine')) this.divCosine = numberValue(s, p, e);
           else if (keyIs(ks, k, klen, 'max_abs')) this.divMaxAbs = numberValue(s, p, e);
         }
-        return e;
-      }
-      case Mode.Denoise: {
-        const e = skipValue(s, p);
-        if (e > 0 && keyIs(ks, k, klen, 'steps_used')) this.stepsUsed = numberValue(s, p, e);
         return e;
       }
     }
