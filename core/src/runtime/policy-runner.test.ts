@@ -309,6 +309,25 @@ describe('PolicyRunner coalescing', () => {
     }
   });
 
+  it('holds acts that arrive while a message is in flight, and sends them together when it is answered', async () => {
+    const r = await start(demo[0]!);
+    const before = r.actMessages;
+    r._debugForTest('block', 300); // the worker is busy
+    const first = r.act({ episodeId: 'first', state: [0, 0, 0.1, 0] });
+    await new Promise((res) => setImmediate(res));
+    expect(r.actMessages.messages - before.messages).toBe(1);
+    const later: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      later.push(r.act({ episodeId: `later-${i}`, state: [0, 0, 0.01 * i, 0] }));
+      await new Promise((res) => setImmediate(res)); // each in its own turn
+    }
+    expect(r.actMessages.messages - before.messages).toBe(1);
+    expect(r.inFlight).toBe(6);
+    await first;
+    await Promise.all(later);
+    expect(r.actMessages).toEqual({ messages: before.messages + 2, acts: before.acts + 6 });
+  });
+
   it('rejects every coalesced act at once, naming the slot, when the worker dies', async () => {
     const r = await start(demo[0]!, { slot: 'b' });
     const exits: WorkerExitInfo[] = [];

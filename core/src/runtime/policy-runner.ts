@@ -2,9 +2,13 @@
  * Main-thread handle on one policy slot: starts the worker, validates inputs, matches replies
  * to requests, and restarts the worker when it dies (pending requests fail at once, never hang).
  *
- * Acts are coalesced: those that arrive within one event-loop turn (e.g. several connections'
- * requests read in the same poll phase) leave in one message at the end of the turn
- * (setImmediate), and come back in one. Alone (one robot) an act waits for nothing but the end
+ * Acts are coalesced. An act that finds the worker idle leaves at the end of the current
+ * event-loop turn (setImmediate), together with any others that arrived in that turn; acts that
+ * arrive while the worker is answering a message wait on this thread and leave together the
+ * moment its answer comes back. So at most one `acts` message is in flight: under load each
+ * message carries every request that queued meanwhile (the worker answers them with one batched
+ * run), and the fixed price of a message (mostly waking the other thread, tens of µs on a VM)
+ * is paid once per batch, not per request. Alone (one robot) an act waits for nothing but the end
  * of its own turn.
  */
 import { readFileSync } from 'node:fs';
@@ -114,6 +118,8 @@ export class PolicyRunner {
   private outEpisodes: (string | null)[] = [];
   private outStates: number[] = [];
   private flushScheduled = false;
+  /** `acts` messages sent and not yet answered (0 or 1; see the class comment). */
+  private actsInFlight = 0;
   private readonly flushBound = (): void => {
     this.flushScheduled = false;
     this.flushActs();
@@ -242,7 +248,8 @@ export class PolicyRunner {
       this.outEpisodes.push(input.episodeId);
       const out = this.outStates;
       for (let i = 0; i < dim; i++) out.push(s[i]!);
-      if (!this.flushScheduled) {
+      // With a message in flight, its answer sends this one.
+      if (!this.flushScheduled && this.actsInFlight === 0) {
         this.flushScheduled = true;
         setImmediate(this.flushBound);
       }
@@ -366,6 +373,7 @@ export class PolicyRunner {
     }
     this.messagesSent++;
     this.actsSent += ids.length;
+    this.actsInFlight++;
     if (states.length <= SMALL_ARRAY) {
       const msg: ToWorker = { type: 'acts', ids, episodes, states };
       w.postMessage(msg);
@@ -380,6 +388,7 @@ export class PolicyRunner {
     this.outIds = [];
     this.outEpisodes = [];
     this.outStates = [];
+    this.actsInFlight = 0;
     const n = this.pending.size;
     if (n === 0) return 0;
     const all = [...this.pending.values()];
@@ -391,6 +400,10 @@ export class PolicyRunner {
   private onMessage(m: FromWorker): void {
     switch (m.type) {
       case 'acts-result': {
+        if (this.actsInFlight > 0) this.actsInFlight--;
+        // The acts that queued meanwhile leave first, so the worker can start on them while
+        // this thread resolves these.
+        if (this.actsInFlight === 0) this.flushActs();
         const { ids, actions: a, info, errors } = m;
         const ad = this.actionDim;
         const n = this.chunk;

@@ -59,7 +59,13 @@ async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string
   }
   const msg: FromWorker = { type: 'acts-result', ids, actions: flat.length <= SMALL_ARRAY ? Array.from(flat) : flat, info };
   if (errors !== undefined) msg.errors = errors;
-  post(msg, flat.length <= SMALL_ARRAY ? undefined : [flat.buffer as ArrayBuffer]);
+  try {
+    post(msg, flat.length <= SMALL_ARRAY ? undefined : [flat.buffer as ArrayBuffer]);
+  } catch (e) {
+    // Every act must be answered (the runner holds later acts until this answer comes).
+    const error = errorShape(e);
+    post({ type: 'acts-result', ids, actions: [], info, errors: ids.map(() => error) });
+  }
 }
 
 /** Takes the next message off the queue; consecutive `acts` messages become one. */
