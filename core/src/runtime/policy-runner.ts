@@ -378,7 +378,7 @@ export class PolicyRunner {
       const msg: ToWorker = { type: 'acts', ids, episodes, states };
       w.postMessage(msg);
     } else {
-      const f = Float32Array.from(states);
+      const f = new Float32Array(states);
       const msg: ToWorker = { type: 'acts', ids, episodes, states: f };
       w.postMessage(msg, [f.buffer]);
     }

@@ -33,7 +33,10 @@ const CACHE_CODE: Record<string, number> = Object.fromEntries(CACHE_CODES.map((c
 async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
   const n = ids.length;
   const per = init.manifest.action.chunk * init.manifest.action.dim;
-  const info: number[] = new Array(n * 3).fill(0);
+  // Arrays built by push stay packed, which structured clone writes densely (a holey one, e.g.
+  // `new Array(n)`, is written key by key).
+  const info: number[] = [];
+  for (let i = 0; i < n * 3; i++) info.push(0);
   let errors: (SwitchyardErrorShape | null)[] | undefined;
   const fail = (i: number, e: unknown): void => {
     errors ??= new Array<SwitchyardErrorShape | null>(n).fill(null);
@@ -41,7 +44,7 @@ async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string
   };
   const flat = new Float32Array(n * per);
   try {
-    const obs = states instanceof Float32Array ? states : Float32Array.from(states);
+    const obs = states instanceof Float32Array ? states : new Float32Array(states);
     const results = await engine.actMany(episodes, obs);
     for (let i = 0; i < n; i++) {
       const r = results[i];
@@ -57,10 +60,17 @@ async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string
   } catch (e) {
     for (let i = 0; i < n; i++) fail(i, e);
   }
-  const msg: FromWorker = { type: 'acts-result', ids, actions: flat.length <= SMALL_ARRAY ? Array.from(flat) : flat, info };
+  const small = flat.length <= SMALL_ARRAY;
+  let actions: number[] | Float32Array = flat;
+  if (small) {
+    const plain: number[] = [];
+    for (let i = 0; i < flat.length; i++) plain.push(flat[i]!);
+    actions = plain;
+  }
+  const msg: FromWorker = { type: 'acts-result', ids, actions, info };
   if (errors !== undefined) msg.errors = errors;
   try {
-    post(msg, flat.length <= SMALL_ARRAY ? undefined : [flat.buffer as ArrayBuffer]);
+    post(msg, small ? undefined : [flat.buffer as ArrayBuffer]);
   } catch (e) {
     // Every act must be answered (the runner holds later acts until this answer comes).
     const error = errorShape(e);
