@@ -8,10 +8,7 @@
  * (vitest, tsx) a tiny eval bootstrap registers tsx inside the worker first (the same way as
  * `PolicyRunner`: Node 20 ignores loader hooks in a worker's execArgv).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { startModuleWorker } from '../platform/worker.js';
 import { Worker } from 'node:worker_threads';
 import type { AccumulatorOptions, AccumulatorState, ChunkResult, ProcessorOptions } from './summary-core.js';
 
@@ -28,27 +25,11 @@ export type FromSummaryWorker =
   | { type: 'state'; state: AccumulatorState }
   | { type: 'error'; message: string };
 
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const WORKER_URL = new URL('./summary-worker' + ext, import.meta.url);
-
-let tsxApiUrlCache: string | undefined;
-function tsxEsmApiUrl(): string {
-  if (tsxApiUrlCache !== undefined) return tsxApiUrlCache;
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-  const rel = pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxApiUrlCache = pathToFileURL(join(dirname(pkgPath), rel)).href;
-  return tsxApiUrlCache;
-}
+/** The worker's entry module, beside this file (see `startModuleWorker` for .ts vs .js). */
+const WORKER_ENTRY = new URL('./summary-worker', import.meta.url).href;
 
 function newWorker(workerData: SummaryWorkerInit, name: string): Worker {
-  if (ext === '.js') return new Worker(WORKER_URL, { workerData, name });
-  const bootstrap =
-    `import(${JSON.stringify(tsxEsmApiUrl())})` +
-    `.then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
-    `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData, name });
+  return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name);
 }
 
 /** A worker thread failed (not the trace): a bug or an exhausted machine, never the file's fault. */

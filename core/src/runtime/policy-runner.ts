@@ -11,10 +11,7 @@
  * is paid once per batch, not per request. Alone (one robot) an act waits for nothing but the end
  * of its own turn.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { startModuleWorker } from '../platform/worker.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Slot } from '../contract/index.js';
@@ -59,36 +56,11 @@ type Pending =
 
 const NOOP_LOGGER: RunnerLogger = { info() {}, warn() {}, error() {} };
 
-/**
- * Where the worker code lives. From compiled JS (dist/) the worker is `policy-worker.js` beside
- * this file. From TypeScript source (vitest, tsx) it is `policy-worker.ts`, which plain Node cannot
- * load: `execArgv: ['--import', 'tsx']` does not work for workers on Node 20 (loader hooks from a
- * worker's execArgv are ignored there: ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval bootstrap
- * registers tsx inside the worker and then imports the .ts entry.
- */
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const WORKER_URL = new URL('./policy-worker' + ext, import.meta.url);
-
-let tsxApiUrlCache: string | undefined;
-/** The ESM build of `tsx/esm/api` (its CJS build cannot register ESM hooks from a worker). */
-function tsxEsmApiUrl(): string {
-  if (tsxApiUrlCache !== undefined) return tsxApiUrlCache;
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-  const rel = pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxApiUrlCache = pathToFileURL(join(dirname(pkgPath), rel)).href;
-  return tsxApiUrlCache;
-}
+/** The worker's entry module, beside this file (see `startModuleWorker` for .ts vs .js). */
+const WORKER_ENTRY = new URL('./policy-worker', import.meta.url).href;
 
 function newWorker(workerData: WorkerInit, name: string): Worker {
-  if (ext === '.js') return new Worker(WORKER_URL, { workerData, name });
-  const tsxApi = tsxEsmApiUrl();
-  const bootstrap =
-    `import(${JSON.stringify(tsxApi)})` +
-    `.then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
-    `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData, name });
+  return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name);
 }
 
 /** How long a worker must stay up before its death no longer counts as "consecutive". */

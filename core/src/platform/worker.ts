@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+let tsxApiUrlCache: string | undefined;
+/** The ESM build of `tsx/esm/api` (its CJS build cannot register ESM hooks from a worker). */
+function tsxEsmApiUrl(): string {
+  if (tsxApiUrlCache !== undefined) return tsxApiUrlCache;
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
+  const rel = pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  tsxApiUrlCache = pathToFileURL(join(dirname(pkgPath), rel)).href;
+  return tsxApiUrlCache;
+}
+
+/**
+ * Starts a worker thread on a module beside the caller: `entry` is the module's URL without its
+ * extension, e.g. `new URL('./policy-worker', import.meta.url).href`, and `callerUrl` the caller's
+ * own `import.meta.url`. From compiled JS (dist/) that is `<entry>.js`. From TypeScript source
+ * (vitest, tsx) it is `<entry>.ts`, which plain Node cannot load: `execArgv: ['--import', 'tsx']`
+ * is ignored for workers on Node 20 (ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval bootstrap
+ * registers tsx inside the worker and then imports the .ts entry.
+ */
+export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string): Worker {
+  const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
+  const url = new URL(entry + ext);
+  if (ext === '.js') return new Worker(url, { workerData, name });
+  const bootstrap =
+    `import(${JSON.stringify(tsxEsmApiUrl())})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` +
+    `.catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(bootstrap, { eval: true, workerData, name });
+}
