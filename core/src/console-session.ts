@@ -27,6 +27,21 @@ export async function startConsoleSession(engine: Engine, opts: ConsoleSessionOp
     builtDemo = demo.registered.some((r) => r.created);
   }
   let { a, b } = opts;
+  // The console serves what it served before a restart (issue 12): the stored configuration names
+  // resolved versions, so a restart never re-resolves `@candidate` to something else.
+  if (!opts.single && !a && !b && !opts.demo) {
+    const saved = engine.journal.loadConsoleConfig();
+    if (saved && (saved.single || (saved.a && saved.b))) {
+      try {
+        if (saved.single) await engine.startServing({ single: saved.single, ...(saved.shadow ? { shadow: saved.shadow } : {}) });
+        else await engine.startServing({ a: saved.a!, b: saved.b!, split: saved.split ?? 50 });
+        keepConsoleConfig(engine);
+        return { builtDemo, serving: describe(engine) };
+      } catch (e) {
+        engine.logger.warn({ saved, err: (e as Error).message }, 'the stored console serving configuration could not be served; serving the default pair');
+      }
+    }
+  }
   if (!opts.single && !a && !b) {
     const policy = engine.registry
       .listPolicies()
@@ -38,8 +53,37 @@ export async function startConsoleSession(engine: Engine, opts: ConsoleSessionOp
   }
   if (opts.single) await engine.startServing({ single: opts.single });
   else if (a && b) await engine.startServing({ a, b, split: opts.split ?? 50 });
+  keepConsoleConfig(engine);
+  return { builtDemo, serving: describe(engine) };
+}
+
+function describe(engine: Engine): string {
   const st = engine.serving.state();
-  return { builtDemo, serving: st.mode === 'off' ? 'nothing' : st.slots.map((s) => `${s.slot}=${s.versionRef}`).join(', ') };
+  return st.mode === 'off' ? 'nothing' : st.slots.map((s) => `${s.slot}=${s.versionRef}`).join(', ');
+}
+
+/** Stores what the console serves now and after every change of a slot's version, the split or the shadow. */
+function keepConsoleConfig(engine: Engine): void {
+  let last = '';
+  const save = (): void => {
+    const st = engine.serving.state();
+    if (st.mode === 'off') return;
+    const ref = (slot: string) => st.slots.find((s) => s.slot === slot)?.versionRef;
+    const shadow = ref('shadow');
+    // `followsProduction` keeps following: store `POLICY@production`, not the label it resolved to.
+    const single = st.followsProduction ? `${st.followsProduction}@production` : ref('prod');
+    const config = st.mode === 'single' ? { single, ...(shadow ? { shadow } : {}) } : { a: ref('a'), b: ref('b'), split: st.split };
+    const json = JSON.stringify(config);
+    if (json === last) return;
+    last = json;
+    try {
+      engine.journal.saveConsoleConfig(config);
+    } catch (e) {
+      engine.logger.warn({ err: (e as Error).message }, 'could not store the console serving configuration');
+    }
+  };
+  save();
+  engine.events.on('serving.state', save);
 }
 
 /**

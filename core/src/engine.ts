@@ -20,6 +20,7 @@ import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
+import { ServingJournal } from './serve/serving-journal.js';
 import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
 import { EvalStore } from './store/eval-store.js';
 import { Registry } from './store/registry.js';
@@ -83,6 +84,8 @@ export interface Engine {
   /** Promote, roll back (moving traffic at once), archive, history, canary, shadow evidence. */
   readonly lifecycle: LifecycleRuntime;
   readonly serving: ServingController;
+  /** Bounded serving history (samples, events) and the console's serving configuration. */
+  readonly journal: ServingJournal;
   readonly metrics: ServingMetrics;
   readonly metricsRegistry: MetricsRegistry;
   readonly logger: Logger;
@@ -115,7 +118,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const interrupted = failInterruptedRuns(evalStore);
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'evaluations left running by a process that stopped were marked failed');
   const bus = new EventBus((event, e) => logger.error({ event, err: String(e) }, 'event handler failed'));
+  const interval = config.statsIntervalMs ?? 500;
+  const journal = new ServingJournal({ db, clock, logger, intervalMs: interval > 0 ? interval : 500 });
   const serving = new ServingController({
+    onEvent: (e) => bus.emit('serving.event', journal.record(e)),
     clock,
     logger,
     metrics,
@@ -184,6 +190,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     return { ref: resolved, runner };
   }
 
+  let lastCanaryKey = '';
   const lifecycle = new LifecycleRuntime({
     db,
     registry,
@@ -194,7 +201,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     logger,
     load,
     gate: (req) => gate(req),
-    onChange: (c) =>
+    onChange: (c) => {
+      if (c.action === 'rollback' || (c.action === 'promote' && c.to === 'production')) {
+        const msg = c.action === 'rollback' ? `rollback: ${c.version} is production again (replacing ${c.replaced ?? 'none'})` : `${c.version} promoted to production${c.forced ? ' (FORCED)' : ''}`;
+        bus.emit('serving.event', journal.record({ kind: c.action, slot: null, message: msg }));
+      }
       bus.emit('lifecycle.changed', {
         policy: c.policy,
         action: c.action,
@@ -207,8 +218,16 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         verdictId: c.verdictId,
         forced: c.forced,
         replaced: c.replaced,
-      }),
-    onCanary: (st) => bus.emit('canary.progress', st),
+      });
+    },
+    onCanary: (st) => {
+      const key = `${st.state}:${st.stepIndex}`;
+      if (key !== lastCanaryKey) {
+        lastCanaryKey = key;
+        bus.emit('serving.event', journal.record({ kind: 'canary', slot: 'b', message: `canary ${st.candidate}: ${st.state}, ${st.percent}% of new episodes` }));
+      }
+      bus.emit('canary.progress', st);
+    },
   });
 
   const handlers: Handlers = {
@@ -225,6 +244,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
     'versions.get': ({ policy, label }) => withVerdicts(registry.getVersion(policy, label), latestVerdictByVersion(db)),
     'serving.getState': () => serving.state(),
+    'serving.history': ({ sinceMs }) => journal.history(sinceMs),
     'serving.setSplit': ({ split }) => serving.setSplit(split),
     'serving.restoreSlot': ({ slot }) => serving.restoreSlot(slot),
     'suites.list': () => ({ suites: evalStore.listSuites() }),
@@ -254,9 +274,12 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   };
   const api = new ApiDispatcher(handlers);
 
-  const interval = config.statsIntervalMs ?? 500;
   const pushStats = () => {
-    if (serving.isServing) bus.emit('serving.stats', serving.snapshot());
+    if (serving.isServing) {
+      const sample = serving.snapshot();
+      journal.addSample(sample);
+      bus.emit('serving.stats', sample);
+    }
     lifecycle.flushShadowEvidence();
   };
   const timer = interval > 0 ? setInterval(pushStats, interval) : null;
@@ -272,6 +295,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     evals,
     lifecycle,
     serving,
+    journal,
     metrics,
     metricsRegistry,
     logger,

@@ -30,6 +30,7 @@ test('method signatures', () => {
     | 'serving.getState'
     | 'serving.setSplit'
     | 'serving.restoreSlot'
+    | 'serving.history'
     | 'suites.list'
     | 'rules.list'
     | 'eval.start'
@@ -102,7 +103,9 @@ test('lifecycle and canary signatures', () => {
 });
 
 test('event payloads', () => {
-  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'canary.progress'>();
+  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'serving.event' | 'canary.progress'>();
+  expectTypeOf<EventPayload<'serving.event'>['kind']>().toEqualTypeOf<'start' | 'deploy' | 'split' | 'drain' | 'restore' | 'rollback' | 'promote' | 'canary'>();
+  expectTypeOf<MethodOutput<'serving.history'>['samples'][number]>().toEqualTypeOf<ServingStats>();
   expectTypeOf<EventPayload<'lifecycle.changed'>>().toEqualTypeOf<LifecycleChanged>();
   expectTypeOf<EventPayload<'lifecycle.changed'>['action']>().toEqualTypeOf<'promote' | 'rollback' | 'archive'>();
   expectTypeOf<EventPayload<'canary.progress'>>().toEqualTypeOf<CanaryStatus>();

@@ -13,6 +13,8 @@ import {
   PromotionResultSchema,
   RollbackResultSchema,
   RulesFileSchema,
+  ServingEventSchema,
+  ServingHistorySchema,
   ServingStateSchema,
   ServingStatsSchema,
   SlotSchema,
@@ -52,6 +54,14 @@ export const methods = {
   'serving.restoreSlot': {
     input: z.object({ slot: SlotSchema }).strict(),
     output: ServingStateSchema,
+  },
+  /**
+   * The server's bounded serving history (samples for at least an hour, events for longer) since
+   * `sinceMs` milliseconds ago (default: everything kept): what the charts backfill from on load.
+   */
+  'serving.history': {
+    input: z.object({ sinceMs: z.number().int().min(0).max(604_800_000).optional() }).strict(),
+    output: ServingHistorySchema,
   },
   /** Every suite recorded in the store (native and imported-only). */
   'suites.list': { input: Empty, output: z.object({ suites: z.array(SuiteSummarySchema) }) },
@@ -169,6 +179,8 @@ export const events = {
   'eval.progress': EvalProgressSchema,
   /** A committed stage change: promote, rollback or archive (from this engine). */
   'lifecycle.changed': LifecycleChangedSchema,
+  /** A serving event (start, slot version change, split change, drain, restore, rollback, promotion, canary step). */
+  'serving.event': ServingEventSchema,
   /** A canary's status at every step, look, pause, promotion, rollback or abort. */
   'canary.progress': CanaryStatusSchema,
 } as const;

@@ -40,6 +40,16 @@ export type PolicySummary = z.infer<typeof PolicySummarySchema>;
 export const DrainStateSchema = z.enum(['none', 'drain-a', 'drain-b', 'degraded']);
 export type DrainState = z.infer<typeof DrainStateSchema>;
 
+/** What an operator needs to tell why a slot drained (optional: older servers lack them). */
+const SlotDiagnosisFields = {
+  /** Failures where the worker died or had to be replaced (crash, timeout). */
+  workerCrashes: z.number().int().nonnegative().optional(),
+  /** Failures where the worker stayed up but the request failed (an error, non-finite output). */
+  requestFailures: z.number().int().nonnegative().optional(),
+  /** The slot's newest failure. */
+  lastError: z.object({ at: z.string(), code: z.string(), message: z.string(), crash: z.boolean() }).nullable().optional(),
+};
+
 export const SlotStateSchema = z.object({
   slot: SlotSchema,
   /** `policy@label` when registered, the export path otherwise. */
@@ -49,10 +59,32 @@ export const SlotStateSchema = z.object({
   ready: z.boolean(),
   drained: z.boolean(),
   consecutiveFailures: z.number().int().nonnegative(),
+  /** Every failed request of the slot (request failures plus worker crashes). */
   crashes: z.number().int().nonnegative(),
   sizeBytes: z.number().int().nonnegative(),
+  ...SlotDiagnosisFields,
 });
 export type SlotState = z.infer<typeof SlotStateSchema>;
+
+/** Why the router's split is what it is (issue 12: a split change is shown with its cause). */
+export const SplitChangeSchema = z.object({
+  at: z.string(),
+  split: z.number().int().min(0).max(100),
+  /** `operator` (the slider or `switchyard split`), `rollback`, `promote`, `canary`, `start`. */
+  cause: z.enum(['start', 'operator', 'rollback', 'promote', 'canary']),
+  /** True when episodes in progress moved too (rollback, promotion): not only new episodes. */
+  allEpisodes: z.boolean(),
+  /** In words, e.g. "rollback of cartpole-balance to 1.0.0". */
+  detail: z.string(),
+});
+export type SplitChange = z.infer<typeof SplitChangeSchema>;
+
+const ServingCauseFields = {
+  /** The newest change of the split, with its cause; null before any. */
+  lastSplitChange: SplitChangeSchema.nullable().optional(),
+  /** Single-policy mode serving `POLICY@production`: the policy whose production this server follows. */
+  followsProduction: z.string().nullable().optional(),
+};
 
 export const ServingStateSchema = z.object({
   mode: z.enum(['off', 'single', 'ab']),
@@ -73,6 +105,7 @@ export const ServingStateSchema = z.object({
     .object({ requiredBytes: z.number().nonnegative(), availableBytes: z.number().nonnegative(), totalGpuBytes: z.number().nonnegative(), fraction: z.number(), ok: z.boolean() })
     .nullable()
     .optional(),
+  ...ServingCauseFields,
 });
 export type ServingState = z.infer<typeof ServingStateSchema>;
 
@@ -479,3 +512,31 @@ export const CanaryStatusSchema = z.object({
   failedCheck: CanaryCheckSchema.nullable(),
 });
 export type CanaryStatus = z.infer<typeof CanaryStatusSchema>;
+
+// ---------------------------------------------------------------- serving journal (issue 12)
+
+/** Something that happened to serving, drawn as a marker on every time chart. */
+export const ServingEventKindSchema = z.enum(['start', 'deploy', 'split', 'drain', 'restore', 'rollback', 'promote', 'canary']);
+export type ServingEventKind = z.infer<typeof ServingEventKindSchema>;
+
+export const ServingEventSchema = z.object({
+  id: z.number().int().positive(),
+  at: z.string(),
+  kind: ServingEventKindSchema,
+  /** The slot it concerns, when one. */
+  slot: SlotSchema.nullable(),
+  /** In words, e.g. "slot b now serves cartpole-balance@1.2.0 (was …@2.0.0-iter)". */
+  message: z.string(),
+});
+export type ServingEvent = z.infer<typeof ServingEventSchema>;
+
+export const ServingHistorySchema = z.object({
+  /** The newest samples since the asked time, oldest first (the server keeps at least an hour). */
+  samples: z.array(ServingStatsSchema),
+  events: z.array(ServingEventSchema),
+  /** Milliseconds between samples. */
+  intervalMs: z.number().int().positive(),
+  /** How far back the server keeps samples, milliseconds. */
+  retentionMs: z.number().int().positive(),
+});
+export type ServingHistory = z.infer<typeof ServingHistorySchema>;

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Handlers } from '../api/dispatcher.js';
-import { ErrorCodes, SwitchyardError, type CanaryStatus, type Slot, type TrafficMove } from '../contract/index.js';
+import { ErrorCodes, SwitchyardError, stageChangeTrafficEffect, type CanaryStatus, type Slot, type TrafficMove } from '../contract/index.js';
 import { canaryConfig, type CanaryConfig } from '../domain/canary.js';
 import { parseTimeArg } from '../domain/lifecycle.js';
 import type { GateResult } from '../eval/gate.js';
@@ -91,6 +91,7 @@ export class LifecycleRuntime {
     if (t.shadow) this.shadowSession = { id: `${iso(this.o.clock.now())}-${randomUUID().slice(0, 8)}`, startedAt: iso(this.o.clock.now()) };
     if (t.single && /@production$/.test(t.single) && !t.single.includes('/')) {
       this.follow = { policy: t.single.slice(0, t.single.lastIndexOf('@')) };
+      this.o.serving.followsProduction = this.follow.policy;
       this.standbyLoading = this.refreshStandby();
     }
   }
@@ -162,21 +163,25 @@ export class LifecycleRuntime {
     const st = this.o.serving.state();
     const restored = `${r.policy}@${r.restored.label}`;
     const replaced = `${r.policy}@${r.replaced.label}`;
-    if (st.mode === 'ab') {
-      const a = this.o.serving.slotSpec('a')?.ref;
-      const b = this.o.serving.slotSpec('b')?.ref;
-      if ((a === restored && b === replaced) || (b === restored && a === replaced)) {
-        const slot = a === restored ? 'a' : 'b';
-        this.o.serving.routeAll(slot);
-        return { moved: true, ms: this.o.clock.monotonicMs() - t0, how: `split: every request to slot ${slot}` };
-      }
-      return NOT_MOVED(`the two slots do not serve ${restored} and ${replaced}`);
-    }
+    if (st.mode === 'ab') return this.routeToNewProduction(r.policy, restored, replaced, 'rollback', t0);
     if (!this.followsSingle(r.policy)) return NOT_MOVED(st.mode === 'off' ? 'not serving' : `this server does not serve ${r.policy}@production`);
     return this.coldSwap(restored, r.restored.kind === 'external', t0, 'rollback');
   }
 
+  /** Two-policy mode, the one rule (`stageChangeTrafficEffect`): the new production's slot gets every request. */
+  private routeToNewProduction(policy: string, version: string, replaced: string | null, cause: 'rollback' | 'promote', t0: number): TrafficMove {
+    const effect = stageChangeTrafficEffect(this.o.serving.state(), { policy, to: 'production', version, replaced });
+    if (!effect.moves || (effect.slot !== 'a' && effect.slot !== 'b')) return NOT_MOVED(effect.text);
+    const label = version.slice(version.lastIndexOf('@') + 1);
+    const detail = cause === 'rollback' ? `rollback of ${policy} to ${label}` : `promotion of ${version} to production`;
+    this.o.serving.routeAll(effect.slot, { cause, detail });
+    return { moved: true, ms: this.o.clock.monotonicMs() - t0, how: `split: every request to slot ${effect.slot}` };
+  }
+
   private async followPromotion(r: PromoteResult, t0: number): Promise<TrafficMove> {
+    if (this.o.serving.state().mode === 'ab') {
+      return this.routeToNewProduction(r.policy, `${r.policy}@${r.version.label}`, r.replaced ? `${r.policy}@${r.replaced.label}` : null, 'promote', t0);
+    }
     if (!this.followsSingle(r.policy)) return NOT_MOVED(this.o.serving.isServing ? `this server does not serve ${r.policy}@production in single-policy mode` : 'not serving');
     const ref = `${r.policy}@${r.version.label}`;
     const sb = this.o.serving.standbySpec;
@@ -307,8 +312,8 @@ export class LifecycleRuntime {
       logger: this.o.logger,
       ...(this.o.onCanary ? { onProgress: this.o.onCanary } : {}),
       traffic: {
-        setCanaryPercent: (p) => void serving.setSplit(100 - p),
-        allToProduction: () => void serving.routeAll('a'),
+        setCanaryPercent: (p) => void serving.setSplit(100 - p, { cause: 'canary', detail: `canary ${candRef} at ${p}%` }),
+        allToProduction: () => void serving.routeAll('a', { cause: 'canary', detail: `canary of ${candRef} ended: every request back to production` }),
       },
       lifecycle: {
         promote: async () => {

@@ -4,8 +4,10 @@ import {
   type DrainState,
   type ServingState,
   type ServingStats,
+  type ServingEventKind,
   type Slot,
   type SlotStats,
+  type SplitChange,
 } from '../contract/index.js';
 import { actionDivergence } from '../domain/divergence.js';
 import { Router, type RouteDecision } from '../domain/routing.js';
@@ -114,6 +116,9 @@ interface SlotRuntime {
   totalMisses: number;
   /** Largest max-abs divergence from the primary seen so far (shadow slot only). */
   maxDivergence: number;
+  workerCrashes: number;
+  requestFailures: number;
+  lastError: { at: string; code: string; message: string; crash: boolean } | null;
   /** Latencies of answered requests, newest kept; never reset (the canary reads it). */
   latency: LatencyRing;
   metricSlot: MetricSlot;
@@ -172,6 +177,21 @@ export interface ServingControllerOptions {
   onStateChange?: (state: ServingState) => void;
   /** Most shadow requests waiting at once; beyond it shadow answers are skipped and counted. */
   maxShadowInFlight?: number;
+  /** Called for each serving event (slot version change, split change, drain, restore): the journal records them. */
+  onEvent?: (e: ServingEventInput) => void;
+}
+
+/** A serving event before the journal gives it an id and a time. */
+export interface ServingEventInput {
+  kind: ServingEventKind;
+  slot: Slot | null;
+  message: string;
+}
+
+/** Why a split changed, as the caller says it (the controller adds the time and the split). */
+export interface SplitCause {
+  cause: SplitChange['cause'];
+  detail: string;
 }
 
 /**
@@ -195,6 +215,9 @@ export class ServingController {
   private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
   private vram: ServingState['vram'] = null;
+  private lastSplitChange: SplitChange | null = null;
+  /** The policy whose production a single-policy server follows (set by the lifecycle runtime). */
+  followsProduction: string | null = null;
   actUrl: string | null = null;
 
   constructor(private readonly opts: ServingControllerOptions) {
@@ -213,6 +236,7 @@ export class ServingController {
     this.assertOff();
     this.mode = 'single';
     this.addSlot({ ...spec, slot: 'prod' });
+    this.event('start', null, `serving started: slot Prod ${spec.ref}`);
     this.emitState();
   }
 
@@ -231,6 +255,8 @@ export class ServingController {
     this.mode = 'ab';
     this.addSlot({ ...a, slot: 'a' });
     this.addSlot({ ...b, slot: 'b' });
+    this.lastSplitChange = { at: iso(this.opts.clock.now()), split, cause: 'start', allEpisodes: false, detail: `serving started with ${split}% to slot A` };
+    this.event('start', null, `serving started: slot A ${a.ref}, slot B ${b.ref}, ${split}% of new episodes to A`);
     this.emitState();
   }
 
@@ -246,6 +272,7 @@ export class ServingController {
     if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
     this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
     this.opts.metrics.initSlots(['shadow']);
+    this.event('deploy', 'shadow', `slot Shadow serves ${spec.ref}`);
     this.emitState();
   }
 
@@ -274,23 +301,40 @@ export class ServingController {
     return !this.shadow || this.shadow.spec.runner.ready;
   }
 
-  setSplit(split: number): ServingState {
+  setSplit(split: number, why: SplitCause = { cause: 'operator', detail: 'set by an operator' }): ServingState {
     if (this.mode !== 'ab') {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'The split applies to two-policy mode; start serving with --policy-a and --policy-b first.', 'split');
     }
+    const before = this.router.split;
     this.router.split = split;
     this.opts.metrics.split.set(split);
-    this.opts.logger.info({ split }, 'split changed');
+    this.opts.logger.info({ split, cause: why.cause }, 'split changed');
+    if (before !== split || this.lastSplitChange?.cause !== why.cause) this.noteSplit(split, why, false);
     return this.emitState();
+  }
+
+  private noteSplit(split: number, why: SplitCause, allEpisodes: boolean): void {
+    this.lastSplitChange = { at: iso(this.opts.clock.now()), split, cause: why.cause, allEpisodes, detail: why.detail };
+    this.event('split', null, `split ${split}/${100 - split} (${why.cause}: ${why.detail})${allEpisodes ? ', episodes in progress moved too' : ''}`);
+  }
+
+  private event(kind: ServingEventKind, slot: Slot | null, message: string): void {
+    try {
+      this.opts.onEvent?.({ kind, slot, message });
+    } catch (e) {
+      this.opts.logger.warn({ err: String(e) }, 'recording a serving event failed');
+    }
   }
 
   restoreSlot(slot: Slot): ServingState {
     const s = slot === 'shadow' ? this.shadow : this.slots.get(slot);
     if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No slot "${slot}" is being served.`, 'slot');
+    const wasDrained = s.drained;
     s.drained = false;
     s.consecutiveFailures = 0;
     this.opts.metrics.drained.labels(s.metricSlot).set(0);
     this.opts.logger.info({ slot }, 'slot restored by operator');
+    if (wasDrained) this.event('restore', slot, `slot ${slot} restored by an operator`);
     return this.emitState();
   }
 
@@ -469,6 +513,12 @@ export class ServingController {
   private recordFailure(s: SlotRuntime, e: unknown): void {
     s.consecutiveFailures++;
     s.failures++;
+    // A dead worker is a crash; an error the live worker answered with is a failed request.
+    const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
+    const crash = code === ErrorCodes.SWY_ERR_WORKER_DIED;
+    if (crash) s.workerCrashes++;
+    else s.requestFailures++;
+    s.lastError = { at: iso(this.opts.clock.now()), code, message: e instanceof Error ? e.message : String(e), crash };
     s.windowErrors++;
     s.totalErrors++;
     s.windowRequests++;
@@ -479,6 +529,7 @@ export class ServingController {
     if (!s.drained && s.consecutiveFailures >= this.maxCrashes) {
       s.drained = true;
       this.opts.metrics.drained.labels(s.metricSlot).set(1);
+      this.event('drain', s.spec.slot, `slot ${s.spec.slot} drained after ${s.consecutiveFailures} consecutive failures; last: ${s.lastError.code} ${s.lastError.message}`);
       const state = this.emitState();
       this.opts.logger.error({ slot: s.spec.slot, drain: state.drain }, `slot ${s.spec.slot} drained after ${s.consecutiveFailures} consecutive failures`);
     }
@@ -503,6 +554,8 @@ export class ServingController {
       rtc: this.rtc,
       maxConsecutiveCrashes: this.maxCrashes,
       actUrl: this.actUrl,
+      lastSplitChange: this.mode === 'ab' ? this.lastSplitChange : null,
+      followsProduction: this.mode === 'single' ? this.followsProduction : null,
       slots: this.allSlots().map((s) => ({
         slot: s.spec.slot,
         versionRef: s.spec.ref,
@@ -513,6 +566,9 @@ export class ServingController {
         consecutiveFailures: s.consecutiveFailures,
         crashes: s.failures,
         sizeBytes: s.spec.runner.export.sizeBytes,
+        workerCrashes: s.workerCrashes,
+        requestFailures: s.requestFailures,
+        lastError: s.lastError,
       })),
     };
   }
@@ -607,6 +663,9 @@ export class ServingController {
       this.opts.metrics.drained.labels(s.metricSlot).set(0);
     }
     this.opts.logger.info({ slot, from: previous.ref, to: spec.ref }, 'slot runner swapped');
+    if (previous.ref !== spec.ref || previous.runner.export.modelVersion !== spec.runner.export.modelVersion) {
+      this.event('deploy', slot, `slot ${slotLabel(slot)} now serves ${spec.ref} (was ${previous.ref})`);
+    }
     this.emitState();
     return { previous, idle: this.whenIdle(previous.runner) };
   }
@@ -624,7 +683,7 @@ export class ServingController {
    * Two-policy mode: send every request to `slot`, new episodes and episodes in progress alike
    * (the sticky table is cleared): what a rollback of a canary does.
    */
-  routeAll(slot: 'a' | 'b'): ServingState {
+  routeAll(slot: 'a' | 'b', why: SplitCause = { cause: 'operator', detail: `every request to slot ${slot.toUpperCase()}` }): ServingState {
     if (this.mode !== 'ab') {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Routing all traffic to one slot applies to two-policy mode.', 'slot');
     }
@@ -632,6 +691,7 @@ export class ServingController {
     this.router.split = split;
     this.router.clearSticky();
     this.opts.metrics.split.set(split);
+    this.noteSplit(split, why, true);
     this.opts.logger.warn({ slot, split }, `all traffic routed to slot ${slot}, episodes in progress included`);
     return this.emitState();
   }
@@ -675,6 +735,9 @@ export class ServingController {
       totalHits: 0,
       totalMisses: 0,
       maxDivergence: 0,
+      workerCrashes: 0,
+      requestFailures: 0,
+      lastError: null,
       latency: new LatencyRing(),
       metricSlot,
       metrics: this.opts.metrics.forSlot(metricSlot),
@@ -690,6 +753,10 @@ export class ServingController {
     this.opts.onStateChange?.(st);
     return st;
   }
+}
+
+function slotLabel(slot: Slot): string {
+  return slot === 'prod' ? 'Prod' : slot === 'shadow' ? 'Shadow' : slot.toUpperCase();
 }
 
 function configuredSteps(runner: SlotRunner): number {

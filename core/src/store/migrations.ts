@@ -150,6 +150,29 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'serving journal: serving events and the console serving configuration',
+    sql: `
+      -- Serving events (start, slot version change, split change, drain, restore, rollback,
+      -- promotion, canary step) drawn on the workbench's charts; bounded, so not append-only.
+      CREATE TABLE serving_events (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        slot     TEXT,
+        message  TEXT NOT NULL
+      );
+      CREATE INDEX serving_events_at ON serving_events(at);
+      -- What the console serves (slots as resolved version labels, split, shadow), so that a
+      -- restart serves the same versions instead of re-resolving "newest candidate".
+      CREATE TABLE console_serving (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        config_json TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
