@@ -1,5 +1,7 @@
 import { useEffect, useRef } from 'react';
+import { OfflineBanner } from './components/offline-banner';
 import { Sidebar } from './components/sidebar';
+import { useOffline } from './stores/context';
 import { NavigationContext } from './pages/navigation';
 import { pageForPath, pages } from './pages/registry';
 import { usePath } from './router';
@@ -17,15 +19,29 @@ export function App() {
     document.title = `${page.heading ?? page.title} · Switchyard`;
   }, [page.heading, page.title]);
 
+  const offline = useOffline((s) => s.offline);
   const Page = page.component;
   return (
     <div className="app">
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        Skip to content
+      </a>
       <Sidebar pages={pages} activeId={page.id} />
-      <main className="content" id="main">
-        <NavigationContext.Provider value={{ entered }}>
-          <Page key={page.id} />
-        </NavigationContext.Provider>
+      <main className={offline ? 'content is-offline' : 'content'} id="main" tabIndex={-1}>
+        <OfflineBanner />
+        {/* While offline every control of the page is disabled at once; what it shows is greyed as stale. */}
+        <fieldset className="page-fieldset" disabled={offline} aria-busy={offline}>
+          <NavigationContext.Provider value={{ entered }}>
+            <Page key={page.id} />
+          </NavigationContext.Provider>
+        </fieldset>
       </main>
     </div>
   );
+}
+
+/** Hash routing owns the fragment: move focus to the content instead of navigating to `#main`. */
+function skipToMain(e: { preventDefault(): void }): void {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
 }

@@ -85,13 +85,18 @@ describe('HttpTransport.invoke', () => {
     expect(await t.invoke('versions.get', { policy: 'cartpole-balance', label: '9.9.9' })).toEqual({ ok: false, error });
   });
 
-  it('says the server cannot be reached when fetch fails', async () => {
+  it('a refused connection is SWY_ERR_UNAVAILABLE with what to do, not an internal error', async () => {
     const { fetch } = fakeFetch(() => Promise.reject(new TypeError('fetch failed')));
     const t = new HttpTransport({ baseUrl: 'http://127.0.0.1:9000/', fetch });
     const result = await t.invoke('app.info', {});
     expect(result).toEqual({
       ok: false,
-      error: { code: 'SWY_ERR_INTERNAL', message: 'Cannot reach the Switchyard server at http://127.0.0.1:9000; is it running?' },
+      error: {
+        code: 'SWY_ERR_UNAVAILABLE',
+        message:
+          'Cannot reach the Switchyard server at http://127.0.0.1:9000 (connection refused or dropped): nothing was done there. Start it again (`switchyard console`, or the desktop app); the workbench reconnects by itself and reloads every page.',
+        where: 'http://127.0.0.1:9000',
+      },
     });
   });
 

@@ -67,7 +67,8 @@ export class HttpTransport implements ContractClient, ConnectionSource {
     this.token = options.token ?? null;
     this.doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
-    this.backoff = options.backoff ?? { initialMs: 500, maxMs: 10_000 };
+    // A restarted console is found within a few seconds: the longest wait between tries is 4 s.
+    this.backoff = options.backoff ?? { initialMs: 500, maxMs: 4_000 };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.onEventError =
       options.onEventError ?? ((error) => console.warn(`[switchyard] ${error.message} (${error.code})`));
@@ -103,7 +104,14 @@ export class HttpTransport implements ContractClient, ConnectionSource {
           `The Switchyard server at ${this.base.origin} did not answer ${method} within ${Math.round(this.requestTimeoutMs / 1000)} s; is it overloaded or stuck?`,
         );
       }
-      return internalError(`Cannot reach the Switchyard server at ${this.base.origin}; is it running?`);
+      return {
+        ok: false,
+        error: {
+          code: ErrorCodes.SWY_ERR_UNAVAILABLE,
+          message: `Cannot reach the Switchyard server at ${this.base.origin} (connection refused or dropped): nothing was done there. Start it again (\`switchyard console\`, or the desktop app); the workbench reconnects by itself and reloads every page.`,
+          where: this.base.origin,
+        },
+      };
     }
 
     let text: string;

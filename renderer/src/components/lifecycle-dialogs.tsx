@@ -7,6 +7,7 @@ import { StageBadge } from './badges';
 import { ConfirmDialog } from './confirm-dialog';
 import { ErrorAlert } from './error-alert';
 import { LifecycleVerdict } from './lifecycle-verdict';
+import { TrafficEffectNote } from './traffic-effect-note';
 
 function ReasonField({ required, value, onChange, help }: { required: boolean; value: string; onChange: (v: string) => void; help: string }) {
   const id = useId();
@@ -75,10 +76,10 @@ export function PromoteDialog({ view, target, refusal, problem, busy, onConfirm,
     >
       {target === 'production' && (
         <p className="dialog-note">
-          {production === null ? 'The policy has no production version now.' : `${production} leaves production (back to staging) and becomes the rollback target.`} Where this server serves{' '}
-          {v.policy}@production, traffic moves to {v.label} at once.
+          {production === null ? 'The policy has no production version now.' : `${production} leaves production (back to staging) and becomes the rollback target.`}
         </p>
       )}
+      <TrafficEffectNote change={{ policy: v.policy, to: target, version: `${v.policy}@${v.label}`, replaced: production === null ? null : `${v.policy}@${production}` }} />
       {view.verdict ? (
         <LifecycleVerdict verdict={view.verdict} stale={view.stale} label="Verdict for this promotion" />
       ) : (
@@ -157,7 +158,8 @@ export function RollbackDialog({ policy, target, problem, busy, onConfirm, onCan
           </>
         )}
       </dl>
-      <p className="dialog-note">No verdict is needed: a rollback returns to a version that was production. Where this server serves it, traffic moves at once.</p>
+      <p className="dialog-note">No verdict is needed: a rollback returns to a version that was production.</p>
+      <TrafficEffectNote change={{ policy, to: 'production', version: `${policy}@${target.label}`, replaced: `${policy}@${target.current}` }} />
       <Problem problem={problem} />
       <ReasonField required={false} value={reason} onChange={setReason} help="Optional: recorded in the stage history (default: “rollback from the current version”)." />
     </ConfirmDialog>

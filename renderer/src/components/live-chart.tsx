@@ -1,8 +1,9 @@
 import { memo, useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Slot } from '@contract';
 import { formatClock, niceTicks, timeTicks } from '../format';
 import type { ChartRow } from '../stores/live-series';
+import { EVENT_STYLE, type EventMarker } from '../serving-view';
 import { SLOT_COLORS, SLOT_NAMES, slotDash } from './slot-style';
 import { useStaggered } from './stagger';
 
@@ -13,6 +14,8 @@ export interface LiveChartData {
   /** The x-axis, epoch ms: the whole time window, even before it has filled up. */
   domain: readonly [number, number];
   windowLabel: string;
+  /** Serving events inside the window, drawn as vertical markers. */
+  markers?: readonly EventMarker[];
 }
 
 export interface LiveChartProps {
@@ -38,7 +41,7 @@ const formatTime = (t: number): string => formatClock(new Date(t).toISOString())
  */
 export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
   const { title, unit, description, formatValue, yDomain, yTicks, integer } = props;
-  const { rows, slots, domain, windowLabel } = useStaggered(props.data);
+  const { rows, slots, domain, windowLabel, markers = [] } = useStaggered(props.data);
   const ticks = useMemo(() => timeTicks(domain[0], domain[1]), [domain]);
   // Round y ticks from 0 to the largest value shown (recharts' own can be 0, 0.55, 1.1, ...).
   const valueTicks = useMemo(() => {
@@ -88,6 +91,9 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
               labelFormatter={(t) => formatTime(Number(t))}
               formatter={(v) => (typeof v === 'number' ? `${formatValue(v)} ${unit}` : '—')}
             />
+            {markers.map((m) => (
+              <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
+            ))}
             {slots.map((slot) => (
               <Line
                 key={slot}

@@ -1,36 +1,48 @@
 import { useDeferredValue, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ServingStats, Slot } from '@contract';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ServingEvent, ServingStats, Slot } from '@contract';
+import { EVENT_STYLE, markersIn } from '../serving-view';
 import { formatClock, timeTicks } from '../format';
 import { SLOT_COLORS as COLORS, SLOT_NAMES as NAMES, slotDash } from './slot-style';
 
-type Row = { t: number } & Partial<Record<Slot, number>>;
+type Row = { t: number } & Partial<Record<Slot, number | null>>;
+
+/** Samples further apart than this are not joined by a line: the server was away in between. */
+const GAP_MS = 2_000;
 
 /** Requests per second per slot over the stats window. */
-export function RpsChart({ samples }: { samples: ServingStats[] }) {
+export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; events?: readonly ServingEvent[] }) {
   // Charts render after input: a burst of samples never delays the slider.
   const deferred = useDeferredValue(samples);
   const { rows, slots, ticks } = useMemo(() => {
     const seen = new Set<Slot>();
-    const rows: Row[] = deferred.map((sample) => {
+    const rows: Row[] = [];
+    let previousT: number | null = null;
+    for (const sample of deferred) {
       const row: Row = { t: Date.parse(sample.at) };
+      // A row without values between two distant samples breaks the line (connectNulls is off).
+      if (previousT !== null && row.t - previousT > GAP_MS) rows.push({ t: (previousT + row.t) / 2, prod: null, a: null, b: null, shadow: null });
       for (const s of sample.slots) {
         row[s.slot] = s.rps;
         seen.add(s.slot);
       }
-      return row;
-    });
+      rows.push(row);
+      previousT = row.t;
+    }
     const order: Slot[] = ['prod', 'a', 'b', 'shadow'];
     const first = rows[0]?.t ?? 0;
     const last = rows[rows.length - 1]?.t ?? 0;
     return { rows, slots: order.filter((s) => seen.has(s)), ticks: timeTicks(first, last) };
   }, [deferred]);
+  const first = rows[0]?.t ?? 0;
+  const last = rows[rows.length - 1]?.t ?? 0;
+  const markers = useMemo(() => markersIn(events, first, last), [events, first, last]);
 
   return (
     <section className="card chart-card" aria-labelledby="rps-heading">
       <header className="card-header">
         <h2 id="rps-heading">Requests per second</h2>
-        <span className="muted">last {rows.length} samples</span>
+        <span className="muted">last {deferred.length} samples</span>
       </header>
       {rows.length === 0 ? (
         <p className="chart-empty muted">Waiting for serving statistics…</p>
@@ -57,11 +69,15 @@ export function RpsChart({ samples }: { samples: ServingStats[] }) {
                 formatter={(v) => `${Number(v).toFixed(1)} req/s`}
               />
               <Legend wrapperStyle={{ fontSize: 12 }} />
+              {markers.map((m) => (
+                <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
+              ))}
               {slots.map((slot) => (
                 <Line
                   key={slot}
-                  type="monotone"
+                  type="linear"
                   dataKey={slot}
+                  connectNulls={false}
                   name={NAMES[slot]}
                   stroke={COLORS[slot]}
                   strokeWidth={2}

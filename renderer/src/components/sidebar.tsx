@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { AppInfo } from '@contract';
-import { useStores } from '../stores/context';
+import { useServing, useStores } from '../stores/context';
 import type { ConnectionStatus } from '../api/connection';
 import { hrefFor } from '../router';
 import type { PageEntry } from '../pages/registry';
@@ -18,6 +18,7 @@ export function Sidebar({ pages, activeId }: { pages: readonly PageEntry[]; acti
   const getStatus = useCallback(() => connection.getStatus(), [connection]);
   const status = useSyncExternalStore(subscribe, getStatus);
   const [info, setInfo] = useState<AppInfo | null>(null);
+  const drain = useServing((s) => s.state?.drain ?? 'none');
   useEffect(() => {
     let live = true;
     void client.invoke('app.info', {}).then((r) => {
@@ -42,11 +43,18 @@ export function Sidebar({ pages, activeId }: { pages: readonly PageEntry[]; acti
                 className="nav-link"
                 href={hrefFor(page.path)}
                 aria-current={page.id === activeId ? 'page' : undefined}
+                aria-describedby={drain !== 'none' && (page.id === 'traffic' || page.id === 'live') ? `nav-drain-${page.id}` : undefined}
               >
                 <span className="nav-icon" aria-hidden="true">
                   {page.icon}
                 </span>
                 {page.title}
+                {drain !== 'none' && (page.id === 'traffic' || page.id === 'live') && (
+                  // Hidden from the link's name (which stays the page's name) and given as its description.
+                  <span className="nav-alert" id={`nav-drain-${page.id}`} aria-hidden="true" title={drain === 'degraded' ? 'every slot is drained' : `slot ${drain.slice(-1).toUpperCase()} is drained`}>
+                    {drain === 'degraded' ? 'degraded' : `${drain.slice(-1).toUpperCase()} drained`}
+                  </span>
+                )}
               </a>
             </li>
           ))}

@@ -1,5 +1,6 @@
 import type { DrainState, SlotState } from '@contract';
 import { formatBytes } from '../format';
+import { formatClockZone } from '../serving-view';
 
 export function slotName(slot: SlotState['slot']): string {
   return slot === 'prod' ? 'Prod' : slot === 'shadow' ? 'Shadow' : slot.toUpperCase();
@@ -11,9 +12,11 @@ interface Props {
   maxConsecutiveCrashes: number;
   restoring: boolean;
   onRestore: () => void;
+  /** Two-policy mode: the configured share of new episodes and the share the slot really gets. */
+  share?: { configured: number; effective: number } | null;
 }
 
-export function SlotCard({ slot, drain, maxConsecutiveCrashes, restoring, onRestore }: Props) {
+export function SlotCard({ slot, drain, maxConsecutiveCrashes, restoring, onRestore, share = null }: Props) {
   const name = slotName(slot.slot);
   const headingId = `slot-${slot.slot}-heading`;
   const other = slot.slot === 'a' ? 'B' : slot.slot === 'b' ? 'A' : null;
@@ -54,11 +57,36 @@ export function SlotCard({ slot, drain, maxConsecutiveCrashes, restoring, onRest
           </span>
           {slot.consecutiveFailures} / {maxConsecutiveCrashes}
         </dd>
-        <dt>Crashes</dt>
-        <dd>{slot.crashes}</dd>
+        {share && (
+          <>
+            <dt>Share of new episodes</dt>
+            <dd>
+              {share.configured}% configured · <strong className={share.effective !== share.configured ? 'effective-differs' : undefined}>{share.effective}% effective</strong>
+            </dd>
+          </>
+        )}
+        {slot.workerCrashes !== undefined && slot.requestFailures !== undefined ? (
+          <>
+            <dt>Worker crashes</dt>
+            <dd>{slot.workerCrashes}</dd>
+            <dt>Request failures</dt>
+            <dd>{slot.requestFailures}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Failures</dt>
+            <dd>{slot.crashes}</dd>
+          </>
+        )}
         <dt>Drain</dt>
         <dd>{slot.drained ? (drain === 'degraded' ? 'drained (both slots: degraded)' : 'drained') : 'serving'}</dd>
       </dl>
+      {slot.lastError && (
+        <p className="slot-last-error" aria-label={`Last error of slot ${name}`}>
+          Last error at <time dateTime={slot.lastError.at}>{formatClockZone(slot.lastError.at)}</time> ({slot.lastError.crash ? 'worker crash' : 'request failure'}):{' '}
+          <code>{slot.lastError.code}</code> {slot.lastError.message}
+        </p>
+      )}
       {slot.drained && (
         <div className="slot-drained">
           <p>

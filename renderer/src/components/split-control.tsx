@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { SlotState } from '@contract';
 import { formatSplit } from '../format';
 
@@ -8,10 +9,12 @@ interface Props {
   slotA: SlotState | undefined;
   slotB: SlotState | undefined;
   onChange: (split: number) => void;
+  /** What the split means now and why it is what it is (effective share, cause of the last change). */
+  children?: ReactNode;
 }
 
 /** The A/B split slider. Every change goes to the router at once (the store throttles). */
-export function SplitControl({ split, routerSplit, pending, slotA, slotB, onChange }: Props) {
+export function SplitControl({ split, routerSplit, pending, slotA, slotB, onChange, children }: Props) {
   const text = formatSplit(split);
   return (
     <section className="card split-card" aria-labelledby="split-heading">
@@ -50,8 +53,9 @@ export function SplitControl({ split, routerSplit, pending, slotA, slotB, onChan
       <p className="split-status" role="status">
         {pending
           ? 'Applying to the router…'
-          : `The router sends ${routerSplit}% of new episodes to A. Episodes already running keep their slot.`}
+          : `The router sends ${routerSplit}% of new episodes to A.`}
       </p>
+      {children}
     </section>
   );
 }

@@ -1,5 +1,9 @@
 import { memo, useCallback, useContext, useDeferredValue, useMemo, useState, useSyncExternalStore } from 'react';
-import type { Slot } from '@contract';
+import type { ServingEvent, Slot } from '@contract';
+import { DrainBanner } from '../components/drain-banner';
+import { EventList } from '../components/event-markers';
+import { SplitCause } from '../components/split-cause';
+import { markersIn } from '../serving-view';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
@@ -8,7 +12,7 @@ import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
 import { WindowChooser } from '../components/window-chooser';
 import { formatClock } from '../format';
-import { useServing, useStatsThrottled, useStores } from '../stores/context';
+import { useServing, useStats, useStatsThrottled, useStores } from '../stores/context';
 import {
   chartRows,
   createWindowSelector,
@@ -71,6 +75,7 @@ export function LivePage() {
 
   // At most four updates a second, however fast samples arrive.
   const points = useStatsThrottled((s) => s.points, UPDATE_INTERVAL_MS);
+  const events = useStats((s) => s.events);
   const [windowId, setWindowId] = useState<WindowId>('1m');
 
   // Tiles: cheap, urgent. Charts: the deferred value, so React draws them after any input and
@@ -132,6 +137,12 @@ export function LivePage() {
           charts resume when it is back.
         </div>
       )}
+      <DrainBanner state={state} />
+      {state.mode === 'ab' && (
+        <section className="card live-split" aria-label="Split">
+          <SplitCause state={state} />
+        </section>
+      )}
 
       {last === undefined ? (
         <p className="note" role="status">
@@ -152,7 +163,7 @@ export function LivePage() {
               ))}
             </div>
           </section>
-          <LiveCharts series={series} switching={switching} />
+          <LiveCharts series={series} switching={switching} events={events} />
         </>
       )}
     </div>
@@ -160,12 +171,14 @@ export function LivePage() {
 }
 
 /** The six charts of one window; renders only when the series (points or window) changes. */
-const LiveCharts = memo(function LiveCharts({ series, switching }: { series: WindowSeries; switching: boolean }) {
+const LiveCharts = memo(function LiveCharts({ series, switching, events }: { series: WindowSeries; switching: boolean; events: readonly ServingEvent[] }) {
   const { window, slots, domain } = series;
+  const markers = useMemo(() => markersIn(events, domain[0], domain[1]), [events, domain]);
   const data = useMemo(
-    () => CHARTS.map((c): LiveChartData => ({ rows: chartRows(series, c.metric), slots, domain, windowLabel: window.label })),
-    [series, slots, domain, window.label],
+    () => CHARTS.map((c): LiveChartData => ({ rows: chartRows(series, c.metric), slots, domain, windowLabel: window.label, markers })),
+    [series, slots, domain, window.label, markers],
   );
+  const windowEvents = useMemo(() => events.filter((e) => markers.some((m) => m.id === e.id)), [events, markers]);
   const bucketNote = window.bucketMs > 0 ? ` · ${window.bucketMs / 1000} s buckets` : '';
   return (
     <section className={switching ? 'live-charts is-switching' : 'live-charts'} aria-labelledby="live-charts-heading" aria-busy={switching}>
@@ -198,6 +211,7 @@ const LiveCharts = memo(function LiveCharts({ series, switching }: { series: Win
           />
         ))}
       </div>
+      <EventList events={windowEvents} label={`Serving events in the last ${window.label}`} />
     </section>
   );
 });

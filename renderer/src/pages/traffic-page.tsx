@@ -1,14 +1,17 @@
 import { useContext, useMemo } from 'react';
-import type { DrainState } from '@contract';
+import type { DrainState, ServingState } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
+import { SplitCause } from '../components/split-cause';
+import { EventList } from '../components/event-markers';
 import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
+import { effectiveShare } from '../serving-view';
 import { NavigationContext } from './navigation';
 
 const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
@@ -33,6 +36,7 @@ export function TrafficPage() {
   const pending = useServing((s) => s.splitPending);
   const restoring = useServing((s) => s.restoring);
   const allSamples = useStats((s) => s.samples);
+  const events = useStats((s) => s.events);
   // The store keeps 15 minutes for the Live page; this chart shows the last minute.
   const samples = useMemo(() => allSamples.slice(-TRAFFIC_CHART_SAMPLES), [allSamples]);
   const { load, setSplit, restoreSlot, dismissActionError } = serving.getState();
@@ -110,6 +114,7 @@ export function TrafficPage() {
             slot={slot}
             drain={state.drain}
             maxConsecutiveCrashes={state.maxConsecutiveCrashes}
+            share={state.mode === 'ab' && slot.slot !== 'prod' ? shareOf(state, slot.slot) : null}
             restoring={restoring === slot.slot}
             onRestore={() => void restoreSlot(slot.slot)}
           />
@@ -144,7 +149,9 @@ export function TrafficPage() {
           slotA={slotA}
           slotB={slotB}
           onChange={setSplit}
-        />
+        >
+          <SplitCause state={state} />
+        </SplitControl>
       ) : (
         <p className="note">
           Single-policy mode: every request goes to slot Prod. To split traffic, serve two versions with{' '}
@@ -154,7 +161,14 @@ export function TrafficPage() {
 
       <VramBudget vram={state.vram} mode={state.mode} />
 
-      <RpsChart samples={samples} />
+      <RpsChart samples={samples} events={events} />
+      <EventList events={events} />
     </div>
   );
+}
+
+function shareOf(state: ServingState, slot: 'a' | 'b' | 'shadow'): { configured: number; effective: number } | null {
+  if (slot === 'shadow') return null;
+  const eff = effectiveShare(state);
+  return { configured: slot === 'a' ? state.split : 100 - state.split, effective: eff[slot] };
 }

@@ -4,6 +4,8 @@ import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
+import { createOfflineStore, type OfflineState } from './offline-store';
+import { reloadAfterReconnect } from './reconnect';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -18,6 +20,8 @@ export interface Stores {
   stats: StatsStore;
   compare: CompareStore;
   lifecycle: LifecycleStore;
+  /** Whether the server is reachable now; every page greys out and disables actions while it is not. */
+  offline: ReturnType<typeof createOfflineStore>;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
@@ -31,6 +35,7 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     stats: createStatsStore(client),
     compare: createCompareStore(client),
     lifecycle: createLifecycleStore(client),
+    offline: createOfflineStore(connection),
   };
 }
 
@@ -51,17 +56,8 @@ export function startStores(stores: Stores): () => void {
       if (state.result?.gate && state.result.gate !== previous.result?.gate) void stores.versions.getState().load();
     }),
   );
-  // After the event channel comes back, re-read what we may have missed while it was down.
-  let seenOpen = false;
-  const stopConnection = stores.connection.onStatus((status) => {
-    if (status !== 'open') return;
-    if (seenOpen) {
-      void stores.serving.getState().load();
-      void stores.lifecycle.getState().load();
-    }
-    seenOpen = true;
-  });
-  if (stores.connection.getStatus() === 'open') seenOpen = true;
+  // After the server comes back, every store re-reads what it may have missed and drops the alerts the outage caused.
+  const stopConnection = stores.offline.onReconnect(() => reloadAfterReconnect(stores));
   return () => {
     stopConnection();
     for (const stop of stops) stop();
@@ -94,6 +90,10 @@ export function useCompare<T>(selector: (state: CompareState) => T): T {
 
 export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
   return useStore(useStores().lifecycle, selector);
+}
+
+export function useOffline<T>(selector: (state: OfflineState) => T): T {
+  return useStore(useStores().offline, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {
