@@ -29,7 +29,7 @@ export async function startConsoleSession(engine: Engine, opts: ConsoleSessionOp
   let { a, b } = opts;
   // The console serves what it served before a restart (issue 12): the stored configuration names
   // resolved versions, so a restart never re-resolves `@candidate` to something else.
-  if (!opts.single && !a && !b && !opts.demo) {
+  if (!opts.single && !a && !b) {
     const saved = engine.journal.loadConsoleConfig();
     if (saved && (saved.single || (saved.a && saved.b))) {
       try {
