@@ -30,7 +30,7 @@ test.describe.serial('a workbench that never misleads', () => {
   });
 
   test('a promotion of the version in a slot moves traffic like a rollback; both say so before confirming and are annotated on Traffic and Live', async ({ page, pageErrors }) => {
-    test.setTimeout(180_000);
+    test.setTimeout(480_000);
     void pageErrors;
     const wb = new WorkbenchPage(page, own.url);
     // Setup through the API: 2.0.0-iter (slot B) to staging, forced (this spec is about traffic, not verdicts).
@@ -65,7 +65,8 @@ test.describe.serial('a workbench that never misleads', () => {
     await screenshotAtSizes(page, 'traffic-after-promote');
     await wb.live();
     await expect(page.getByRole('status', { name: 'Split in effect', exact: true })).toContainText('Split set by a promotion');
-    await expect(page.getByRole('region', { name: 'Serving events in the last 1 min', exact: true })).toContainText('promote');
+    await wb.timeWindowOption('15 min').click();
+    await expect(page.getByRole('region', { name: 'Serving events in the last 15 min', exact: true })).toContainText('promote');
     await screenshotAtSizes(page, 'live-after-promote');
 
     // ---- Rollback: the confirmation says traffic moves back to slot A; Traffic and Live say a rollback set it.
@@ -96,6 +97,7 @@ test.describe.serial('a workbench that never misleads', () => {
   });
 
   test('a reload keeps the chart history and the event markers (server-side history)', async ({ page, pageErrors }) => {
+    test.setTimeout(240_000);
     void pageErrors;
     const wb = new WorkbenchPage(page, own.url);
     await wb.open();
@@ -107,12 +109,13 @@ test.describe.serial('a workbench that never misleads', () => {
     // At once after the reload, not two samples later: the page backfilled from the server.
     const text = await count.innerText();
     expect(Number(/(\d+) samples/.exec(text)?.[1]), `after a reload the Live page shows "${text}"`).toBeGreaterThan(20);
-    await expect(page.getByRole('region', { name: 'Serving events in the last 1 min', exact: true })).toContainText('rollback');
+    await wb.timeWindowOption('15 min').click();
+    await expect(page.getByRole('region', { name: 'Serving events in the last 15 min', exact: true })).toContainText('rollback');
     await screenshotAtSizes(page, 'live-after-reload');
   });
 
   test('a stop and restart of the console under an open page: offline banner, greyed values, actions off, then everything reloaded and the same versions served', async ({ page, pageErrors }) => {
-    test.setTimeout(240_000);
+    test.setTimeout(480_000);
     const wb = new WorkbenchPage(page, own.url);
     await wb.open();
     await wb.traffic();

@@ -173,7 +173,8 @@ export function LivePage() {
 /** The six charts of one window; renders only when the series (points or window) changes. */
 const LiveCharts = memo(function LiveCharts({ series, switching, events }: { series: WindowSeries; switching: boolean; events: readonly ServingEvent[] }) {
   const { window, slots, domain } = series;
-  const markers = useMemo(() => markersIn(events, domain[0], domain[1]), [events, domain]);
+  // An event newer than the newest sample (a promotion a moment ago) still belongs to this window.
+  const markers = useMemo(() => markersIn(events, domain[0], Number.POSITIVE_INFINITY), [events, domain]);
   const data = useMemo(
     () => CHARTS.map((c): LiveChartData => ({ rows: chartRows(series, c.metric), slots, domain, windowLabel: window.label, markers })),
     [series, slots, domain, window.label, markers],
