@@ -27,3 +27,21 @@ describe('markers', () => {
     expect(m.map((x) => x.id)).toEqual([2]);
   });
 });
+
+describe('grouped markers', () => {
+  it('merges events closer than the gap into one marker labelled with every kind', async () => {
+    const { groupMarkers } = await import('./serving-view');
+    const g = groupMarkers(
+      [
+        { t: 0, kind: 'split', message: '', id: 1 },
+        { t: 10, kind: 'rollback', message: '', id: 2 },
+        { t: 1000, kind: 'start', message: '', id: 3 },
+      ],
+      100,
+    );
+    expect(g.map((m) => [m.label, m.kind])).toEqual([
+      ['split·rollback', 'rollback'],
+      ['start', 'start'],
+    ]);
+  });
+});

@@ -70,6 +70,24 @@ export interface EventMarker {
   kind: ServingEventKind;
   message: string;
   id: number;
+  /** The label drawn: the kind, or several kinds when events fall on the same spot (`split·promote`). */
+  label?: string;
+}
+
+/** Markers closer than `minGapMs` become one (labelled with every kind), so labels never overlap. */
+export function groupMarkers(markers: readonly EventMarker[], minGapMs: number): EventMarker[] {
+  const out: EventMarker[] = [];
+  for (const m of markers) {
+    const last = out[out.length - 1];
+    if (last !== undefined && m.t - last.t < minGapMs) {
+      const kinds = new Set((last.label ?? EVENT_STYLE[last.kind].short).split('·'));
+      kinds.add(EVENT_STYLE[m.kind].short);
+      // The most telling kind keeps the colour: a rollback or drain over the split it caused.
+      const rank = (k: ServingEventKind) => ['split', 'start', 'deploy', 'canary', 'restore', 'promote', 'rollback', 'drain'].indexOf(k);
+      out[out.length - 1] = { ...last, kind: rank(m.kind) > rank(last.kind) ? m.kind : last.kind, label: [...kinds].join('·') };
+    } else out.push({ ...m, label: EVENT_STYLE[m.kind].short });
+  }
+  return out;
 }
 
 /** The events inside [from, to] as chart markers, oldest first. */

@@ -3,7 +3,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import type { Slot } from '@contract';
 import { formatClock, niceTicks, timeTicks } from '../format';
 import type { ChartRow } from '../stores/live-series';
-import { EVENT_STYLE, type EventMarker } from '../serving-view';
+import { EVENT_STYLE, groupMarkers, type EventMarker } from '../serving-view';
 import { SLOT_COLORS, SLOT_NAMES, slotDash } from './slot-style';
 import { useStaggered } from './stagger';
 
@@ -41,7 +41,8 @@ const formatTime = (t: number): string => formatClock(new Date(t).toISOString())
  */
 export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
   const { title, unit, description, formatValue, yDomain, yTicks, integer } = props;
-  const { rows, slots, domain, windowLabel, markers = [] } = useStaggered(props.data);
+  const { rows, slots, domain, windowLabel, markers: rawMarkers } = useStaggered(props.data);
+  const markers = useMemo(() => groupMarkers(rawMarkers ?? [], (domain[1] - domain[0]) / 30), [rawMarkers, domain]);
   const ticks = useMemo(() => timeTicks(domain[0], domain[1]), [domain]);
   // Round y ticks from 0 to the largest value shown (recharts' own can be 0, 0.55, 1.1, ...).
   const valueTicks = useMemo(() => {
@@ -92,7 +93,7 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
               formatter={(v) => (typeof v === 'number' ? `${formatValue(v)} ${unit}` : '—')}
             />
             {markers.map((m) => (
-              <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
+              <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: m.label ?? EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
             ))}
             {slots.map((slot) => (
               <Line

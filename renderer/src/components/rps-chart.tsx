@@ -1,7 +1,7 @@
 import { useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingEvent, ServingStats, Slot } from '@contract';
-import { EVENT_STYLE, markersIn } from '../serving-view';
+import { EVENT_STYLE, groupMarkers, markersIn } from '../serving-view';
 import { formatClock, timeTicks } from '../format';
 import { SLOT_COLORS as COLORS, SLOT_NAMES as NAMES, slotDash } from './slot-style';
 
@@ -36,7 +36,7 @@ export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; ev
   }, [deferred]);
   const first = rows[0]?.t ?? 0;
   const last = rows[rows.length - 1]?.t ?? 0;
-  const markers = useMemo(() => markersIn(events, first, last), [events, first, last]);
+  const markers = useMemo(() => groupMarkers(markersIn(events, first, last), (last - first) / 30), [events, first, last]);
 
   return (
     <section className="card chart-card" aria-labelledby="rps-heading">
@@ -70,7 +70,7 @@ export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; ev
               />
               <Legend wrapperStyle={{ fontSize: 12 }} />
               {markers.map((m) => (
-                <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
+                <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: m.label ?? EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
               ))}
               {slots.map((slot) => (
                 <Line

@@ -11,7 +11,8 @@ import { SlicesTable } from '../components/slices-table';
 import { RulesTable, VerdictBanner } from '../components/verdict-panel';
 import { formatDateTime } from '../format';
 import { useCompare, useStores } from '../stores/context';
-import { selectBusy, selectResultIsStale } from '../stores/compare-store';
+import { selectBusy, selectResultIsStale, type CompareSelection } from '../stores/compare-store';
+import { currentQuery, replaceQuery } from '../router';
 import { NavigationContext } from './navigation';
 
 export function ComparePage() {
@@ -28,8 +29,27 @@ export function ComparePage() {
   const { load, dismissProblem } = compare.getState();
 
   // Versions, suites and rules may have changed since the page was last open (a promotion, a new suite).
+  // Then the URL's selection (a shared link) applies, and from then on the URL follows the selection.
   useEffect(() => {
-    void compare.getState().load();
+    let live = true;
+    let stop = (): void => undefined;
+    void compare
+      .getState()
+      .load()
+      .then(() => {
+        if (!live) return;
+        const patch = selectionFromQuery(currentQuery());
+        if (Object.keys(patch).length > 0) compare.getState().select(patch);
+        const write = (sel: CompareSelection) => replaceQuery({ baseline: sel.baseline, candidate: sel.candidate, suite: sel.suite, rules: sel.rules });
+        write(compare.getState().selection);
+        stop = compare.subscribe((st, prev) => {
+          if (st.selection !== prev.selection) write(st.selection);
+        });
+      });
+    return () => {
+      live = false;
+      stop();
+    };
   }, [compare]);
 
   const header = (
@@ -97,7 +117,19 @@ function RunFacts({ side }: { side: Comparison['candidate'] }) {
   );
 }
 
+/** The selection a shared URL names; `rules` only when present (its presence means "chosen"). */
+function selectionFromQuery(q: URLSearchParams): Partial<CompareSelection> {
+  const patch: Partial<CompareSelection> = {};
+  for (const key of ['baseline', 'candidate', 'suite'] as const) {
+    const v = q.get(key);
+    if (v) patch[key] = v;
+  }
+  if (q.has('rules')) patch.rules = q.get('rules') || null;
+  return patch;
+}
+
 function Results() {
+  const restoredAt = useCompare((s) => s.restoredAt);
   const stale = useCompare(selectResultIsStale);
   const comparison = useCompare((s) => s.result?.comparison ?? null);
   const gateError = useCompare((s) => s.result?.gateError ?? null);
@@ -105,6 +137,11 @@ function Results() {
   if (comparison === null) return null;
   return (
     <div className={stale ? 'results is-stale' : 'results'}>
+      {restoredAt && (
+        <p className="note" role="note" aria-label="Restored comparison">
+          The comparison from your last visit ({formatDateTime(restoredAt)}), kept across the reload. Run it again to recompute it from the store.
+        </p>
+      )}
       {stale && (
         <p className="stale-note">
           These results are for {comparison.candidate.version} against {comparison.baseline.version}

@@ -6,7 +6,8 @@ import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { formatBytes, formatDateTime } from '../format';
 import { useStores, useVersions } from '../stores/context';
-import { selectSelectedVersion, type VersionRef } from '../stores/versions-store';
+import { selectSelectedVersion, type VersionRef, type VersionsStore } from '../stores/versions-store';
+import { currentQuery, replaceQuery } from '../router';
 import { NavigationContext } from './navigation';
 
 export function VersionsPage() {
@@ -18,6 +19,7 @@ export function VersionsPage() {
   const selected = useVersions((s) => s.selected);
   const detail = useVersions(selectSelectedVersion);
   const { load, select } = versions.getState();
+  useVersionInUrl(versions);
 
   const count = policies.reduce((n, p) => n + p.versions.length, 0);
   const isSelected = (v: VersionSummary): boolean => selected?.policy === v.policy && selected.label === v.label;
@@ -127,9 +129,30 @@ export function VersionsPage() {
   );
 }
 
+/** `#/versions?version=policy@label` opens that version's details: a link to a version is a link to its detail. */
+function useVersionInUrl(store: VersionsStore): void {
+  useEffect(() => {
+    const ref = currentQuery().get('version');
+    const at = ref ? ref.lastIndexOf('@') : -1;
+    if (ref && at > 0) store.getState().select({ policy: ref.slice(0, at), label: ref.slice(at + 1) });
+    const write = (sel: VersionRef | null) => replaceQuery({ version: sel ? `${sel.policy}@${sel.label}` : null });
+    write(store.getState().selected);
+    return store.subscribe((st, prev) => {
+      if (st.selected !== prev.selected) write(st.selected);
+    });
+  }, [store]);
+}
+
 function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClose: () => void }) {
   const ref = useRef<HTMLElement>(null);
   const key = `${v.policy}@${v.label}`;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape' && !e.defaultPrevented) onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onClose]);
   useEffect(() => {
     // Where the pane sits below the table, bring it into view when another version is picked.
     ref.current?.scrollIntoView?.({ block: 'nearest' });

@@ -84,6 +84,8 @@ export interface CompareState {
   problem: CompareProblem | null;
   /** A short, non-error message about the last run (cancelled, abandoned). */
   notice: string | null;
+  /** When the result shown was computed on an earlier visit (restored after a reload); null for this visit's. */
+  restoredAt: string | null;
   /** Loads versions, suites and rules files, and fills in the defaults. */
   load(): Promise<void>;
   select(patch: Partial<CompareSelection>): void;
@@ -463,6 +465,7 @@ export function createCompareStore(client: ContractClient, options: CompareStore
       result: null,
       problem: null,
       notice: null,
+      restoredAt: null,
 
       async load() {
         const seq = ++loadSeq;

@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useSyncExternalStore, type Reac
 import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
+import { keepLastComparison } from './compare-persist';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
 import { createOfflineStore, type OfflineState } from './offline-store';
@@ -48,6 +49,7 @@ export function startStores(stores: Stores): () => void {
     stores.lifecycle.getState().start(),
   ];
   void stores.versions.getState().load();
+  stops.push(keepLastComparison(stores.compare, browserStorage()));
   // A promotion, rollback or archive changes stages: the Versions page's badges follow it.
   stops.push(stores.client.subscribe('lifecycle.changed', () => void stores.versions.getState().load()));
   // A gate stores a verdict: the Versions page's "last verdict" column should show it.
@@ -62,6 +64,14 @@ export function startStores(stores: Stores): () => void {
     stopConnection();
     for (const stop of stops) stop();
   };
+}
+
+function browserStorage(): Storage | null {
+  try {
+    return typeof window !== 'undefined' ? window.localStorage : null;
+  } catch {
+    return null;
+  }
 }
 
 const StoresContext = createContext<Stores | null>(null);
