@@ -13,6 +13,13 @@ const ACTION_TEXT: Record<HistoryEntry['action'], string> = {
   stage: 'stage set',
 };
 
+/** A production version sent back by someone else's promotion was demoted, not promoted. */
+export function actionText(e: Pick<HistoryEntry, 'from' | 'to' | 'action'>): string {
+  if (e.from === null) return 'registered';
+  if (e.action === 'promote' && e.from === 'production' && e.to !== 'production') return 'demoted';
+  return ACTION_TEXT[e.action];
+}
+
 /** How many entries show before "Show all". */
 const INITIAL_ENTRIES = 40;
 
@@ -33,7 +40,7 @@ function TimelineItem({ entry: e }: { entry: HistoryEntry }) {
           <span className="visually-hidden">to</span>
           <StageBadge stage={e.to} />
         </span>
-        <span className="timeline-action">{e.from === null ? 'registered' : ACTION_TEXT[e.action]}</span>
+        <span className="timeline-action">{actionText(e)}</span>
         {e.forced && (
           <span className="badge badge-forced" title="Promoted without a GO verdict that held: an override, with the reason recorded">
             forced

@@ -118,6 +118,24 @@ describe('lifecycle store', () => {
     expect(store.getState().outcome?.kind).toBe('promote');
   });
 
+  it('after promoting to staging the panel aims at production, not at staging again (issue 12)', async () => {
+    const { w, client } = world();
+    w.verdicts = [verdict()];
+    client.on('lifecycle.promote', () => {
+      w.versions = w.versions.map((v) => (v.label === '2.0.0' ? { ...v, stage: 'staging' } : v));
+      return { ok: true, value: promotion('2.0.0') };
+    });
+    const store = createLifecycleStore(client);
+    await store.getState().load();
+    expect(store.getState().target).toBe('staging');
+    store.getState().openDialog('promote');
+    expect(await store.getState().promote('')).toBe(true);
+    await flush();
+    await store.getState().load();
+    expect(store.getState().selected).toBe('2.0.0');
+    expect(store.getState().target).toBe('production');
+  });
+
   it('requires a reason to override a NO-GO, and sends force with it', async () => {
     const { w, client } = world();
     w.verdicts = [verdict({ candidate: `${P}@1.1.0`, verdict: 'NO-GO', summary: 'NO-GO: slices.safety.max_fail_rate failed' })];

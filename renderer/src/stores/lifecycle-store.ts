@@ -159,7 +159,11 @@ export function createLifecycleStore(client: ContractClient): LifecycleStore {
         return;
       }
       const current = p.versions.find((v) => v.label === selected);
-      if (current) return;
+      if (current) {
+        // After the version reached the stage the panel aimed at, it aims at the next one (not "To: staging" again).
+        if (current.stage === target) set({ target: defaultTarget(current.stage) });
+        return;
+      }
       const pick = defaultVersion(p.versions);
       set({ selected: pick?.label ?? null, target: pick ? defaultTarget(pick.stage) : target });
     };
