@@ -63,3 +63,12 @@ describe('timeTicks', () => {
     expect(timeTicks(start, start)).toEqual([start]);
   });
 });
+
+describe('timestamps name their time zone (issue 12)', () => {
+  it('ends a timestamp with the zone it is in', async () => {
+    const { formatTimestamp, zoneName } = await import('./format');
+    const d = '2025-01-02T03:04:05.000Z';
+    expect(formatTimestamp(d)).toMatch(/^2025-01-0[12] \d\d:\d\d:05 \S+/);
+    expect(formatTimestamp(d).endsWith(zoneName(new Date(d)))).toBe(true);
+  });
+});

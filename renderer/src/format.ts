@@ -85,7 +85,17 @@ export function formatTimestamp(iso: string | null): string {
   if (iso === null || iso === '') return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${formatDateTime(iso)}:${pad(d.getSeconds())}`;
+  return `${formatDateTime(iso)}:${pad(d.getSeconds())} ${zoneName(d)}`;
+}
+
+/** The viewer's time zone as it names itself at `d` (`UTC`, `CET`, `GMT+2`): timestamps say which clock they are on. */
+export function zoneName(d: Date = new Date()): string {
+  try {
+    const part = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
+    return part?.value ?? 'local time';
+  } catch {
+    return 'local time';
+  }
 }
 
 /** Decimal gigabytes with one decimal, as the VRAM check words it: `16.0 GB`, `0.0 GB`. */

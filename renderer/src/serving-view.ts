@@ -1,5 +1,5 @@
 import type { ServingEvent, ServingEventKind, ServingState, SplitChange } from '@contract';
-import { formatClock } from './format';
+import { formatClock, zoneName } from './format';
 
 /** The share of new episodes each slot really gets now: the configured split, corrected for drains. */
 export interface EffectiveShare {
@@ -43,15 +43,6 @@ export function splitCauseText(change: SplitChange): string {
 /** `14:03:07 UTC`: a clock time with the viewer's time zone named. */
 export function formatClockZone(iso: string): string {
   return `${formatClock(iso)} ${zoneName(new Date(iso))}`;
-}
-
-export function zoneName(d: Date = new Date()): string {
-  try {
-    const part = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
-    return part?.value ?? 'local time';
-  } catch {
-    return 'local time';
-  }
 }
 
 export const EVENT_STYLE: Record<ServingEventKind, { color: string; short: string; label: string }> = {
