@@ -7,6 +7,7 @@ import { RpsChart } from '../components/rps-chart';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
 import { SplitCause } from '../components/split-cause';
+import { SplitUndo } from '../components/split-undo';
 import { EventList } from '../components/event-markers';
 import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
@@ -150,6 +151,7 @@ export function TrafficPage() {
           slotB={slotB}
           onChange={setSplit}
         >
+          <SplitUndo />
           <SplitCause state={state} />
         </SplitControl>
       ) : (
