@@ -33,7 +33,8 @@ const CAUSE_WORD: Record<SplitChange['cause'], string> = {
 /** "Set by a rollback at 14:03:07 UTC (rollback of cartpole-balance to 1.0.0): every request …" */
 export function splitCauseText(change: SplitChange): string {
   const when = formatClockZone(change.at);
-  const head = change.cause === 'start' ? `Split as served at start (${when})` : `Split set by ${CAUSE_WORD[change.cause]} at ${when}: ${change.detail}`;
+  const detail = change.cause === 'operator' && /^set by an operator$/.test(change.detail) ? '' : `: ${change.detail}`;
+  const head = change.cause === 'start' ? `Split as served at start (${when})` : `Split set by ${CAUSE_WORD[change.cause]} at ${when}${detail}`;
   const tail = change.allEpisodes
     ? 'Every request goes by this split now, episodes that were already running included.'
     : 'It applies to new episodes; episodes already running keep their slot.';
