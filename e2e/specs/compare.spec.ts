@@ -67,6 +67,20 @@ test('Compare evaluates what is missing, then shows slices, the verdict and its 
   await expect(workbench.alerts()).toHaveCount(0);
 
   await page.screenshot({ path: path.join(resultsDir, 'compare-nogo.png'), fullPage: true });
+
+  // Issue 12: the selection is in the URL (shareable), and the last comparison survives a reload.
+  expect(decodeURIComponent(page.url())).toContain(`#/compare?baseline=${P}@1.0.0&candidate=${P}@1.1.0`);
+  await page.reload();
+  await expect(workbench.heading('Compare')).toBeVisible();
+  await expect(workbench.compareSelect('Candidate')).toHaveValue(`${P}@1.1.0`);
+  await expect(page.getByRole('note', { name: 'Restored comparison', exact: true })).toBeVisible();
+  await expect(workbench.verdictWord('NO-GO')).toBeVisible();
+  await expect(page.getByText(/the selection has changed since/)).toHaveCount(0);
+  const shared = await page.context().newPage();
+  await shared.goto(page.url());
+  await expect(shared.getByRole('combobox', { name: 'Baseline', exact: true })).toHaveValue(`${P}@1.0.0`);
+  await expect(shared.getByRole('combobox', { name: 'Candidate', exact: true })).toHaveValue(`${P}@1.1.0`);
+  await shared.close();
 });
 
 test('Compare refuses a version compared with itself, and marks results of another selection stale', async ({ workbench, page }) => {

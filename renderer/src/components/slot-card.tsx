@@ -1,6 +1,7 @@
 import type { DrainState, SlotState } from '@contract';
 import { formatBytes } from '../format';
 import { formatClockZone } from '../serving-view';
+import { VersionLink } from './version-link';
 
 export function slotName(slot: SlotState['slot']): string {
   return slot === 'prod' ? 'Prod' : slot === 'shadow' ? 'Shadow' : slot.toUpperCase();
@@ -38,7 +39,9 @@ export function SlotCard({ slot, drain, maxConsecutiveCrashes, restoring, onRest
           <span className="badge state-warming">warming up</span>
         )}
       </header>
-      <p className="slot-version">{slot.versionRef}</p>
+      <p className="slot-version">
+        <VersionLink reference={slot.versionRef} />
+      </p>
       <p>
         <code className="mono" title={slot.modelVersion}>
           {slot.modelVersion}

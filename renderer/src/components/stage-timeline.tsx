@@ -4,6 +4,7 @@ import { formatTimestamp } from '../format';
 import { timelineOrder } from '../stores/lifecycle-logic';
 import type { AtLookup } from '../stores/lifecycle-store';
 import { StageBadge } from './badges';
+import { versionHref } from './version-link';
 import { ErrorAlert } from './error-alert';
 
 const ACTION_TEXT: Record<HistoryEntry['action'], string> = {
@@ -31,7 +32,11 @@ function TimelineItem({ entry: e }: { entry: HistoryEntry }) {
         <time dateTime={e.at} title={e.at} className="timeline-time">
           {formatTimestamp(e.at)}
         </time>
-        <strong className="timeline-version">{e.label}</strong>
+        <strong className="timeline-version">
+          <a href={versionHref(e.policy, e.label)} title={`Details of ${e.policy}@${e.label}`}>
+            {e.label}
+          </a>
+        </strong>
         <span className="timeline-move">
           {e.from === null ? <span className="muted">new</span> : <StageBadge stage={e.from} />}
           <span className="timeline-arrow" aria-hidden="true">
