@@ -179,6 +179,8 @@ export interface ServingControllerOptions {
   maxShadowInFlight?: number;
   /** Called for each serving event (slot version change, split change, drain, restore): the journal records them. */
   onEvent?: (e: ServingEventInput) => void;
+  /** An operator's split changes become one event once the split has rested this long (default 1 s; 0: every change). */
+  operatorSplitQuietMs?: number;
 }
 
 /** A serving event before the journal gives it an id and a time. */
@@ -216,6 +218,7 @@ export class ServingController {
   shadowSkipped = 0;
   private vram: ServingState['vram'] = null;
   private lastSplitChange: SplitChange | null = null;
+  private pendingSplitEvent: ReturnType<typeof setTimeout> | null = null;
   /** The policy whose production a single-policy server follows (set by the lifecycle runtime). */
   followsProduction: string | null = null;
   actUrl: string | null = null;
@@ -315,7 +318,17 @@ export class ServingController {
 
   private noteSplit(split: number, why: SplitCause, allEpisodes: boolean): void {
     this.lastSplitChange = { at: iso(this.opts.clock.now()), split, cause: why.cause, allEpisodes, detail: why.detail };
-    this.event('split', null, `split ${split}/${100 - split} (${why.cause}: ${why.detail})${allEpisodes ? ', episodes in progress moved too' : ''}`);
+    const message = `split ${split}/${100 - split} (${why.cause}: ${why.detail})${allEpisodes ? ', episodes in progress moved too' : ''}`;
+    if (this.pendingSplitEvent !== null) clearTimeout(this.pendingSplitEvent);
+    this.pendingSplitEvent = null;
+    const quietMs = this.opts.operatorSplitQuietMs ?? 1_000;
+    if (why.cause !== 'operator' || quietMs <= 0) return this.event('split', null, message);
+    // A slider drag is many splits: one event, for where it came to rest.
+    this.pendingSplitEvent = setTimeout(() => {
+      this.pendingSplitEvent = null;
+      this.event('split', null, message);
+    }, quietMs);
+    this.pendingSplitEvent.unref?.();
   }
 
   private event(kind: ServingEventKind, slot: Slot | null, message: string): void {
@@ -697,6 +710,8 @@ export class ServingController {
   }
 
   async close(): Promise<void> {
+    if (this.pendingSplitEvent !== null) clearTimeout(this.pendingSplitEvent);
+    this.pendingSplitEvent = null;
     const runners = this.allSlots().map((s) => s.spec.runner);
     if (this.standby) runners.push(this.standby.runner);
     this.standby = null;

@@ -36,7 +36,8 @@ export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; ev
   }, [deferred]);
   const first = rows[0]?.t ?? 0;
   const last = rows[rows.length - 1]?.t ?? 0;
-  const markers = useMemo(() => groupMarkers(markersIn(events, first, last), (last - first) / 30), [events, first, last]);
+  const deferredEvents = useDeferredValue(events);
+  const markers = useMemo(() => groupMarkers(markersIn(deferredEvents, first, last), (last - first) / 30), [deferredEvents, first, last]);
 
   return (
     <section className="card chart-card" aria-labelledby="rps-heading">
