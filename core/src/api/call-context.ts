@@ -7,7 +7,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface CallContext {
   /** `desktop` (the app's own window over IPC), `cli`, or `token:<label>` (an HTTP caller). */
   caller: string;
-  /** The `actor` the caller put in its input, if any: a claim, recorded as `claimed_by`. */
+  /**
+   * The `actor` the caller put in its input (null: none), recorded as `claimed_by`. Undefined:
+   * the actor the code passes is the claim (the CLI passes $USER).
+   */
   claimedBy?: string | null;
 }
 
@@ -28,5 +31,6 @@ export function currentCaller(): CallContext | undefined {
 export function auditIdentity(actor: string): { actor: string; claimedBy: string | null } {
   const ctx = storage.getStore();
   if (!ctx) return { actor, claimedBy: null };
-  return { actor: ctx.caller, claimedBy: ctx.claimedBy ?? null };
+  if (ctx.claimedBy !== undefined) return { actor: ctx.caller, claimedBy: ctx.claimedBy };
+  return { actor: ctx.caller, claimedBy: actor === ctx.caller ? null : actor };
 }
