@@ -17,14 +17,14 @@ interface RemoteFlags {
  * the server's runtime file, so that a user on the same account never types it.
  */
 export function serverTarget(flags: RemoteFlags, dataDir: string = defaultDataDir()): { base: string; token: string | undefined } {
-  let server = flags.server ?? process.env.SWITCHYARD_SERVER;
-  if (server === undefined) {
+  let server = flags.server || process.env.SWITCHYARD_SERVER;
+  if (!server) {
     const live = listRuntimeFiles(dataDir);
     server = live.length === 1 ? live[0]!.url : 'http://127.0.0.1:8000';
   }
   const base = server.replace(/\/+$/, '');
-  const token = flags.token ?? process.env.SWITCHYARD_TOKEN ?? findRuntimeInfo(dataDir, base)?.token;
-  return { base, token: token === '' ? undefined : token };
+  const token = flags.token || process.env.SWITCHYARD_TOKEN || findRuntimeInfo(dataDir, base)?.token;
+  return { base, token: token || undefined };
 }
 
 /** Calls one contract method on a running server (`POST /api/<method>`), as the workbench does. */

@@ -75,7 +75,7 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
     throw config("Two-policy mode needs --no-rtc: real-time chunking would blend one policy's actions into the other's chunks. Add --no-rtc, or serve one policy.", '--no-rtc');
   }
   if (!flags.token && !flags.tokenFile && !process.env.SWITCHYARD_TOKEN && !isLoopbackHost(flags.host)) {
-    throw config(`Refusing --host ${flags.host} without a token of your choosing: add --token-file FILE (or SWITCHYARD_TOKEN), or keep the default 127.0.0.1.`, '--host');
+    throw config(`Refusing --host ${flags.host} without --token-file FILE (or SWITCHYARD_TOKEN): a network needs a token you chose and handed out. Add one, or keep the default 127.0.0.1.`, '--host');
   }
   if (flags.recordImages !== 'hash_only' && !flags.record) throw config('--record-images only applies with --record DIR.', '--record-images');
 }
