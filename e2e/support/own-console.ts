@@ -43,7 +43,7 @@ export class OwnConsole {
     const args = ['bin/switchyard.js', 'console', '--store', path.join(this.dir, 'store.db'), '--port', String(this.port), '--no-open', '--token', this.token, ...this.extraArgs];
     const log = createWriteStream(path.join(resultsDir, `e2e-${this.name}-${this.starts}.log`));
     log.write(`$ node ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: this.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {

@@ -152,6 +152,15 @@ export const migrations: Migration[] = [
   },
   {
     version: 4,
+    name: 'audit log: the authenticated caller and the name it claimed',
+    sql: `
+      -- actor is who authenticated (desktop, cli, token:<label>); claimed_by is the actor field an
+      -- API caller put in its request, which nothing verifies. NULL for rows written before.
+      ALTER TABLE audit_log ADD COLUMN claimed_by TEXT;
+    `,
+  },
+  {
+    version: 5,
     name: 'serving journal: serving events and the console serving configuration',
     sql: `
       -- Serving events (start, slot version change, split change, drain, restore, rollback,
