@@ -6,6 +6,7 @@ const P = 'cartpole-balance';
 const SLICES = ['nominal', 'large_angle', 'heavy_pole', 'noisy_sensors', 'safety'];
 
 test('Compare evaluates what is missing, then shows slices, the verdict and its evidence', async ({ workbench, page }) => {
+  test.setTimeout(240_000);
   await workbench.open();
   await workbench.compare();
 
@@ -76,8 +77,9 @@ test('Compare evaluates what is missing, then shows slices, the verdict and its 
   await expect(page.getByRole('note', { name: 'Restored comparison', exact: true })).toBeVisible();
   await expect(workbench.verdictWord('NO-GO')).toBeVisible();
   await expect(page.getByText(/the selection has changed since/)).toHaveCount(0);
+  // A shared link is the page state (the hash); the token reaches the other person as the console printed it.
   const shared = await page.context().newPage();
-  await shared.goto(page.url());
+  await shared.goto(`${workbench.url.split('#')[0]}${new URL(page.url()).hash}`);
   await expect(shared.getByRole('combobox', { name: 'Baseline', exact: true })).toHaveValue(`${P}@1.0.0`);
   await expect(shared.getByRole('combobox', { name: 'Candidate', exact: true })).toHaveValue(`${P}@1.1.0`);
   await shared.close();

@@ -1,4 +1,4 @@
-import { useDeferredValue, useMemo } from 'react';
+import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingEvent, ServingStats, Slot } from '@contract';
 import { EVENT_STYLE, groupMarkers, markersIn } from '../serving-view';
@@ -11,7 +11,10 @@ type Row = { t: number } & Partial<Record<Slot, number | null>>;
 const GAP_MS = 2_000;
 
 /** Requests per second per slot over the stats window. */
-export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; events?: readonly ServingEvent[] }) {
+const NO_EVENTS: readonly ServingEvent[] = [];
+
+/** Memoized: the Traffic page re-renders on every split change; the chart only when its data change. */
+export const RpsChart = memo(function RpsChart({ samples, events = NO_EVENTS }: { samples: ServingStats[]; events?: readonly ServingEvent[] }) {
   // Charts render after input: a burst of samples never delays the slider.
   const deferred = useDeferredValue(samples);
   const { rows, slots, ticks } = useMemo(() => {
@@ -93,4 +96,4 @@ export function RpsChart({ samples, events = [] }: { samples: ServingStats[]; ev
       )}
     </section>
   );
-}
+});
