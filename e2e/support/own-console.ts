@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ const START_TIMEOUT_MS = 180_000;
 /**
  * A `switchyard console` of the spec's own (its own temp store, port 0 the first time), for specs
  * that stop and restart the server under an open page. `restart()` starts it again on the same
- * port and store, so the page's URL stays right. The token is given explicitly so that the same
+ * port and store, so the page's URL stays right. The token is given (SWITCHYARD_TOKEN) so that the same
  * URL (with `?token=`) is valid before and after the restart.
  */
 export class OwnConsole {
@@ -26,7 +27,8 @@ export class OwnConsole {
     private readonly extraArgs: readonly string[] = [],
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), `switchyard-e2e-${name}-`));
-    this.token = `e2e-${name}-${process.pid}`;
+    // At least 16 characters (the server refuses shorter ones); given by environment, not in `ps`.
+    this.token = randomBytes(16).toString('hex');
   }
 
   get server(): ServerInfo {
@@ -40,10 +42,10 @@ export class OwnConsole {
 
   async start(): Promise<string> {
     this.starts += 1;
-    const args = ['bin/switchyard.js', 'console', '--store', path.join(this.dir, 'store.db'), '--port', String(this.port), '--no-open', '--token', this.token, ...this.extraArgs];
+    const args = ['bin/switchyard.js', 'console', '--store', path.join(this.dir, 'store.db'), '--port', String(this.port), '--no-open', ...this.extraArgs];
     const log = createWriteStream(path.join(resultsDir, `e2e-${this.name}-${this.starts}.log`));
     log.write(`$ node ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: this.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: this.dir, SWITCHYARD_TOKEN: this.token }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
