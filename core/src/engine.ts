@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
-import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
+import { buildDemoWorkspace, type DemoOptions, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
 import { failInterruptedRuns } from './eval/interrupted-runs.js';
@@ -94,7 +94,7 @@ export interface Engine {
   startServing(targets: ServeTargets): Promise<void>;
   /** Records every answered request to a JSONL trace in `dir` (spec §4.3) until close. */
   startRecording(opts: RecordingOptions): Promise<TraceWriter>;
-  buildDemo(): Promise<DemoResult>;
+  buildDemo(opts?: Pick<DemoOptions, 'onProgress'>): Promise<DemoResult>;
   /** Run a rules file's promotion gate, evaluating what is missing; the verdict is stored. */
   gate(req: GateRequest): Promise<GateResult>;
   pushStats(): void;
@@ -328,7 +328,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },
-    buildDemo: () => buildDemoWorkspace({ registry, evalStore, dir: demoDir }),
+    buildDemo: (opts) => buildDemoWorkspace({ registry, evalStore, dir: demoDir, ...(opts?.onProgress ? { onProgress: opts.onProgress } : {}) }),
     gate,
     pushStats,
     async close() {

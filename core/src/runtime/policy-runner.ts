@@ -56,6 +56,10 @@ type Pending =
 
 const NOOP_LOGGER: RunnerLogger = { info() {}, warn() {}, error() {} };
 
+/** What a GPU machine needs when the CUDA provider fails (spec §3: the CUDA build is opt-in). */
+export const CUDA_FIX =
+  'install the CUDA build of ONNX Runtime (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci) with a matching NVIDIA driver and CUDA 12 / cuDNN 9 libraries, or pass --device cpu';
+
 /** The worker's entry module, beside this file (see `startModuleWorker` for .ts vs .js). */
 const WORKER_ENTRY = new URL('./policy-worker', import.meta.url).href;
 
@@ -478,7 +482,9 @@ export class PolicyRunner {
             startMs: Math.round(performance.now() - started),
           };
           if (m.fallbackReason !== undefined) {
-            this.log.warn({ ...info, device: this.opts.device, reason: m.fallbackReason }, 'policy_runner.cuda_fallback');
+            // Callers resolve `auto` to `cpu` where no GPU exists (resolveDevice), so reaching here
+            // means a GPU is present and its provider failed: say what to install.
+            this.log.warn({ ...info, device: this.opts.device, reason: m.fallbackReason, fix: CUDA_FIX }, 'policy_runner.cuda_fallback');
           }
           this.log.info(info, 'policy_runner.ready');
           for (const r of this.readyWaiters.splice(0)) r.resolve();

@@ -34,7 +34,7 @@ function sliceRows(slices: SliceComparison[]): string[][] {
 }
 
 /** Progress lines for every evaluation a command waits on (one line per run), on stderr. */
-function progressDisplay(json: boolean | undefined): { onProgress: (p: EvalProgressEvent) => void; finish: () => void } {
+export function progressDisplay(json: boolean | undefined): { onProgress: (p: EvalProgressEvent) => void; finish: () => void } {
   const lines = new Map<number, ProgressLine>();
   const finished = new Set<number>();
   return {

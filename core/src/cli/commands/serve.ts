@@ -4,7 +4,8 @@ import { startConsoleSession } from '../../console-session.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
-import { createLogger } from '../../platform/logger.js';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
+import { logDeviceChoice, resolveDevice } from '../../runtime/gpu.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { intIn, reportFailure } from '../common.js';
 import { defaultStorePath, workbenchDir } from '../paths.js';
@@ -30,6 +31,7 @@ interface ServeFlags {
   open?: boolean;
   json?: boolean;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 function serveOptions(cmd: Command): Command {
@@ -51,6 +53,7 @@ function serveOptions(cmd: Command): Command {
     .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
+    .addOption(new Option('--log-format <format>', 'log lines as sentences (pretty) or pino JSON; auto picks pretty on a terminal').choices([...LOG_FORMATS]).default('auto'))
     .option('--json', 'print machine-readable lines');
 }
 
@@ -72,10 +75,21 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
 
 async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
   checkServeFlags(path, flags, mode);
-  const logger = createLogger({ level: flags.logLevel });
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
-  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  const choice = await resolveDevice(flags.device);
+  const engine = await createEngine({ storePath: flags.store, logger, device: choice.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  if (mode === 'serve' && !path && !flags.policyA && !flags.watch) {
+    try {
+      path = chooseDefaultPolicy(engine);
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+    process.stdout.write(`No policy given: serving ${path}, the only policy with a production version.\n`);
+  }
+  logDeviceChoice(logger, choice);
   let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
@@ -104,10 +118,12 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const state = engine.serving.state();
     if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
     else {
-      if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
-      process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
+      const serving = state.mode === 'off' ? (flags.watch ? `nothing yet (watching ${flags.watch} for exports)` : 'nothing (no policy loaded)') : slots;
+      process.stdout.write(`Serving ${serving}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
+      // Last, so it is the line a person sees once start-up logging has settled.
+      if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
     }
     const server = app;
     let stopping = false;
@@ -127,6 +143,28 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     await engine.close();
     throw e;
   }
+}
+
+/**
+ * `switchyard serve` without PATH, --policy-a or --watch would listen and answer nothing useful:
+ * serve the production version when exactly one policy has one (the caller says so), otherwise
+ * refuse with what to pass instead.
+ */
+export function chooseDefaultPolicy(engine: Pick<Engine, 'registry'>): string {
+  const policies = engine.registry.listPolicies();
+  const inProduction = policies.filter((p) => p.productionLabel);
+  if (inProduction.length === 1) return `${inProduction[0]!.name}@production`;
+  const hint =
+    inProduction.length > 1
+      ? `${inProduction.length} policies have a production version (${inProduction.map((p) => p.name).join(', ')}): name one, e.g. \`switchyard serve ${inProduction[0]!.name}@production\`.`
+      : policies.length > 0
+        ? `No policy has a production version: name a version, e.g. \`switchyard serve ${policies[0]!.name}@${policies[0]!.versions[0]?.label ?? 'LABEL'}\`, or promote one first.`
+        : 'The store has no policies: give an export directory (`switchyard serve path/to/export`), or run `switchyard demo` first.';
+  throw new SwitchyardError(
+    'SWY_ERR_CONFIG',
+    `Nothing to serve: give PATH (an export directory or POLICY@LABEL) or --policy-a and --policy-b. ${hint} \`switchyard policies\` lists what is registered.`,
+    'PATH',
+  );
 }
 
 /**
