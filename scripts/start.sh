@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-npm run --silent build
+bash scripts/build-if-stale.sh
 store=${SWITCHYARD_STORE:-$PWD/.switchyard/store.db}
 electron_bin=$(node -e "try{const p=require('path');const f=p.join(p.dirname(require.resolve('electron/package.json')),'path.txt');const fs=require('fs');if(fs.existsSync(f)){const b=p.join(p.dirname(f),'dist',fs.readFileSync(f,'utf8').trim());if(fs.existsSync(b))console.log(b)}}catch{}" 2>/dev/null || true)
 reason=""

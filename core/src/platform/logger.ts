@@ -111,3 +111,10 @@ export function createMemoryLogger(): Logger & { lines: RecordedLine[] } {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Waits until what the logger buffered is written (pino's JSON destination is asynchronous). */
+export function flushLogger(logger: Logger): Promise<void> {
+  const flush = (logger as { flush?: (cb?: (err?: Error) => void) => void }).flush;
+  if (typeof flush !== 'function') return Promise.resolve();
+  return new Promise((resolve) => flush.call(logger, () => resolve()));
+}

@@ -4,7 +4,7 @@ import { startConsoleSession } from '../../console-session.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
-import { createLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
+import { createLogger, flushLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
 import { logDeviceChoice, resolveDevice } from '../../runtime/gpu.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { intIn, reportFailure } from '../common.js';
@@ -116,6 +116,8 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
 
     const state = engine.serving.state();
+    // Start-up log lines first, so the URL below is the last line a person sees.
+    await flushLogger(logger);
     if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
     else {
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
