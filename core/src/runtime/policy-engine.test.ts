@@ -224,7 +224,7 @@ describe('PolicyEngine load checks', () => {
       // A machine with a working CUDA provider.
       engines.push(cuda);
       expect(cuda.provider).toBe('cuda');
-      ctx.skip('the CUDA provider works on this machine, so the no-CUDA error and the auto fallback cannot happen here');
+      return ctx.skip('the CUDA provider works on this machine, so the no-CUDA error and the auto fallback cannot happen here');
     }
     expect(cuda.code).toBe(ErrorCodes.SWY_ERR_MODEL_LOAD);
     expect(cuda.message).toMatch(/--device cuda was requested but the CUDA execution provider could not start/);
