@@ -17,6 +17,20 @@ function tsxEsmApiUrl(): string {
 }
 
 /**
+ * The file a worker starts from: `<entry>.ts` beside a TypeScript caller, `<entry>.js` beside a
+ * compiled one. In the packaged desktop app the caller sits inside `resources/app.asar`, which
+ * only Electron's patched fs can read; the worker is started from the copy electron-builder puts
+ * in `app.asar.unpacked` (asarUnpack in electron-builder.yml), so it and everything it imports
+ * load through plain file reads and do not depend on asar support inside worker threads.
+ */
+export function workerScriptUrl(entry: string, callerUrl: string): URL {
+  const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
+  const url = new URL(entry + ext);
+  if (ext === '.js') url.pathname = url.pathname.replace(/\/app\.asar\//, '/app.asar.unpacked/');
+  return url;
+}
+
+/**
  * Starts a worker thread on a module beside the caller: `entry` is the module's URL without its
  * extension, e.g. `new URL('./policy-worker', import.meta.url).href`, and `callerUrl` the caller's
  * own `import.meta.url`. From compiled JS (dist/) that is `<entry>.js`. From TypeScript source
@@ -25,9 +39,8 @@ function tsxEsmApiUrl(): string {
  * registers tsx inside the worker and then imports the .ts entry.
  */
 export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string): Worker {
-  const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
-  const url = new URL(entry + ext);
-  if (ext === '.js') return new Worker(url, { workerData, name });
+  const url = workerScriptUrl(entry, callerUrl);
+  if (url.pathname.endsWith('.js')) return new Worker(url, { workerData, name });
   const bootstrap =
     `import(${JSON.stringify(tsxEsmApiUrl())})` +
     `.then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` +
