@@ -10,12 +10,11 @@ mkdir -p test-results
 # A report left by an earlier run must not stand in for one this run failed to write.
 rm -f test-results/vitest-results.json test-results/vitest-node24-results.json test-results/e2e-results.json
 ci_start=$SECONDS
+# Wall time and CPU time per stage: on a shared machine the wall time says little on its own.
 timed() {
-  local name=$1 t0=$SECONDS rc=0
+  local TIMEFORMAT="[time] $1: %0R s wall, %0U s user + %0S s sys CPU"
   shift
-  "$@" || rc=$?
-  echo "[time] $name: $((SECONDS - t0)) s"
-  return $rc
+  time "$@"
 }
 
 bash scripts/ensure-deps.sh --system || { echo "setup failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
