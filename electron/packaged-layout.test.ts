@@ -64,7 +64,7 @@ interface Probe {
   page: string;
   preload: string | null;
   info: { storePath: string; demoWorkspace: boolean };
-  serving: { mode: string; slots: { slot: string; ready: boolean }[] };
+  serving: { mode: string; actUrl: string | null; slots: { slot: string; ready: boolean }[] };
   act: { status: number; body: { actions: number[][]; slot: string } };
   evalRun: { status: string; casesTotal: number; casesDone: number; passed: number };
   native: string[];
@@ -121,14 +121,25 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
     expect(listing.packed.filter((f) => f.endsWith('.node'))).toEqual([]);
   });
 
-  it('starts main.js from the archive: demo loaded, /act answered, one evaluation run, addons from app.asar.unpacked', async () => {
+  it('starts main.js from the archive with --serve-port: demo loaded, /act answered, one evaluation run, addons from app.asar.unpacked', async () => {
     const userData = path.join(tmp, 'user-data');
     mkdirSync(userData);
     const port = await freePort();
     const main = path.join(resources, 'app.asar', 'dist', 'electron', 'main', 'main.js');
     const r = run24(
-      ['--preserve-symlinks', '--preserve-symlinks-main', '--import', path.join(ROOT, 'scripts', 'packaged', 'hooks.mjs'), main, '--store', path.join(userData, 'switchyard.db')],
-      { cwd: tmp, env: { SWITCHYARD_ACT_PORT: String(port), SWITCHYARD_PROBE_USERDATA: userData } },
+      [
+        '--preserve-symlinks',
+        '--preserve-symlinks-main',
+        '--import',
+        path.join(ROOT, 'scripts', 'packaged', 'hooks.mjs'),
+        main,
+        '--store',
+        path.join(userData, 'switchyard.db'),
+        '--serve-port',
+        String(port),
+      ],
+      // SWITCHYARD_HOME: the runtime file main writes for its port lands in the test's folder.
+      { cwd: tmp, env: { SWITCHYARD_HOME: userData, SWITCHYARD_PROBE_USERDATA: userData } },
     );
     const line = r.stdout.split('\n').find((l) => l.startsWith('PROBE '));
     expect(line, `no PROBE line; exit ${r.status}\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-4000)}`).toBeDefined();
@@ -141,6 +152,7 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
     expect(p.preload).toBe(path.join(resources, 'app.asar', 'dist', 'electron', 'preload', 'preload.cjs'));
     expect(p.info).toMatchObject({ storePath: path.join(userData, 'switchyard.db'), demoWorkspace: true });
     expect(p.serving.mode).toBe('ab');
+    expect(p.serving.actUrl).toBe(`http://127.0.0.1:${port}/act`);
     expect(p.serving.slots.every((s) => s.ready)).toBe(true);
     expect(p.act.status).toBe(200);
     expect(p.act.body.actions[0]?.every((x) => Number.isFinite(x))).toBe(true);

@@ -108,7 +108,9 @@ async function probe(win, page) {
     out.info = await invoke('app.info', {});
     out.serving = await invoke('serving.getState', {});
 
-    const act = await fetch(`http://127.0.0.1:${process.env.SWITCHYARD_ACT_PORT}/act`, {
+    // main opened /act because the probe started it with --serve-port.
+    if (!out.serving.actUrl) throw new Error('main opened no /act port (start it with --serve-port N)');
+    const act = await fetch(out.serving.actUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ episode_id: 'packaged-probe', state: [0, 0, 0.01, 0] }),
