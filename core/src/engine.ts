@@ -16,6 +16,7 @@ import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { systemTimers, type Timers } from './platform/timers.js';
 import { PolicyRunner } from './runtime/policy-runner.js';
+import { AbandonedWorkers } from './runtime/abandoned-workers.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
@@ -47,6 +48,12 @@ export interface EngineConfig {
   startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
+  /** `--act-timeout-ms`: deadline of one `/act` inference (default 10,000; 0 = none). */
+  actTimeoutMs?: number;
+  /** Abandoned (stuck) workers alive at once before `onAbandonedLimit` (default 4). */
+  maxAbandonedWorkers?: number;
+  /** Called when more abandoned workers are alive than allowed; the serve command exits. */
+  onAbandonedLimit?: (alive: number, max: number) => void;
 }
 
 export interface GateRequest {
@@ -123,8 +130,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     rtc: config.rtc ?? false,
     onStateChange: (s) => bus.emit('serving.state', s),
   });
+  const abandoned = new AbandonedWorkers({
+    ...(config.maxAbandonedWorkers !== undefined ? { max: config.maxAbandonedWorkers } : {}),
+    onAbandon: (slot) => metrics.workerAbandoned.labels(slot).inc(),
+    onLimit: (alive, max) => {
+      logger.error({ alive, max }, `${alive} policy workers are stuck past --act-timeout-ms (more than ${max}); exiting so a supervisor can restart the server`);
+      config.onAbandonedLimit?.(alive, max);
+    },
+  });
   const startRunner =
-    config.startRunner ?? ((opts: RunnerOptions) => PolicyRunner.start({ ...opts, logger }) as Promise<SlotRunner>);
+    config.startRunner ??
+    ((opts: RunnerOptions) =>
+      PolicyRunner.start({ ...opts, logger, abandoned, ...(config.actTimeoutMs !== undefined ? { actTimeoutMs: config.actTimeoutMs } : {}) }) as Promise<SlotRunner>);
   const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
   const demoDir = join(dataDir, 'demo');
   const rulesDirs = [join(demoDir, 'rules'), join(dataDir, 'rules'), ...(config.rulesDir ? [config.rulesDir] : [])];
