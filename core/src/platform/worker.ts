@@ -16,6 +16,25 @@ function tsxEsmApiUrl(): string {
   return tsxApiUrlCache;
 }
 
+let liveThreads = 0;
+
+/**
+ * Worker threads started here that have not exited. A thread stuck in native code (ONNX Runtime
+ * inside a long `Loop`) ignores `terminate()`, and `process.exit()` joins every worker thread, so
+ * a process with such a thread cannot exit normally: callers check this first.
+ */
+export function liveWorkerThreads(): number {
+  return liveThreads;
+}
+
+function track(w: Worker): Worker {
+  liveThreads++;
+  w.once('exit', () => {
+    liveThreads--;
+  });
+  return w;
+}
+
 /**
  * Starts a worker thread on a module beside the caller: `entry` is the module's URL without its
  * extension, e.g. `new URL('./policy-worker', import.meta.url).href`, and `callerUrl` the caller's
@@ -27,10 +46,10 @@ function tsxEsmApiUrl(): string {
 export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string, extra: { resourceLimits?: ResourceLimits } = {}): Worker {
   const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
   const url = new URL(entry + ext);
-  if (ext === '.js') return new Worker(url, { workerData, name, ...extra });
+  if (ext === '.js') return track(new Worker(url, { workerData, name, ...extra }));
   const bootstrap =
     `import(${JSON.stringify(tsxEsmApiUrl())})` +
     `.then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` +
     `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData, name, ...extra });
+  return track(new Worker(bootstrap, { eval: true, workerData, name, ...extra }));
 }

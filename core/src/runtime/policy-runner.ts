@@ -77,6 +77,9 @@ function newWorker(workerData: WorkerInit, name: string, resourceLimits: Resourc
   return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name, { resourceLimits });
 }
 
+/** How long `close()` waits for the worker thread to stop before leaving it to end on its own. */
+const CLOSE_WAIT_MS = 2000;
+
 /** How long a worker must stay up before its death no longer counts as "consecutive". */
 const STABLE_MS = 30_000;
 
@@ -314,7 +317,10 @@ export class PolicyRunner {
     this.worker = null;
     if (w !== null) {
       this.expectedExits.add(w);
-      await w.terminate();
+      // A worker stuck in native code stops only when the runtime returns: do not wait on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([w.terminate().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
     }
   }
 
