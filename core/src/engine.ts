@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
@@ -184,15 +184,27 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
 
   async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
     const asPath = resolve(ref);
-    if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
-    if (!ref.includes('@')) {
+    // A path is a path when it says so (a separator), or when it exists and is no version
+    // reference: a folder named `policy@label` in the working directory never shadows the
+    // registered version.
+    if (!parsesAsVersionRef(ref)) {
+      if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
       throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `"${ref}" is neither an export directory nor a version reference like cartpole-balance@production.`, ref);
     }
     const v = registry.resolve(ref);
     if (v.kind === 'external' || !v.exportPath) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `${v.policy}@${v.label} is an external version with no model to serve.`, ref);
     }
-    return { ref: `${v.policy}@${v.label}`, exp: await readExport(v.exportPath) };
+    const exp = await readExport(v.exportPath);
+    // Serve exactly the registered bytes: files changed after registration are refused.
+    if (exp.modelHash !== v.modelHash) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_MODEL_MISMATCH,
+        `${v.policy}@${v.label} was registered with model_hash ${v.modelHash}, but the files in ${v.exportPath} now hash to ${exp.modelHash}. Restore the registered files, or register the changed export as a new version.`,
+        ref,
+      );
+    }
+    return { ref: `${v.policy}@${v.label}`, exp };
   }
 
   async function load(ref: string, slot: Slot) {
@@ -362,4 +374,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
   };
   return engine;
+}
+
+/** `policy@label` with both parts non-empty and no path separator: what `registry.resolve` takes. */
+function parsesAsVersionRef(ref: string): boolean {
+  const at = ref.lastIndexOf('@');
+  return at > 0 && at < ref.length - 1 && !ref.includes('/') && !ref.includes(sep);
 }
