@@ -104,8 +104,9 @@ describe('kill -9 and a gzip trace', () => {
     const { srv, act, trace } = await start([fine, '--store', join(dir, 'gz.db'), '--record', traces, '--record-gzip']);
     expect(trace).toMatch(/\.jsonl\.gz$/);
     for (let i = 0; i < 200; i++) expect((await post(act, [1, 0, 0, i / 100], `settled-${i}`)).status).toBe(200);
-    // Idle for longer than the flush interval (250 ms) plus the write delay (50 ms).
-    await new Promise((r) => setTimeout(r, 1000));
+    // Idle for longer than the flush interval (250 ms) plus the write delay (50 ms), with room
+    // for a loaded machine, yet shorter than the old 1 s interval, which this would catch.
+    await new Promise((r) => setTimeout(r, 800));
     let burst = 0;
     for (let i = 0; i < 20; i++) if ((await post(act, [1, 0, 0, 0], `burst-${i}`)).status === 200) burst++;
     srv.child.kill('SIGKILL');
