@@ -228,14 +228,14 @@ describe('PolicyRunner failures', () => {
     const moved = ex.modelPath + '.away';
     await rename(ex.modelPath, moved);
     await r._killWorkerForTest();
-    await waitFor(() => log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length >= 2, 10_000);
+    await waitFor(() => log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length >= 2, 60_000);
     expect(r.ready).toBe(false);
     expect(r.restarts).toBe(0);
     await rename(moved, ex.modelPath);
     await r.whenReady();
     expect(r.restarts).toBe(1);
     expect((await r.act({ episodeId: null, state: [0, 0, 0.1, 0] })).actions).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('close() rejects pending and later requests and does not restart', async () => {
     const r = await start(demo[0]!);
@@ -306,7 +306,7 @@ describe('PolicyRunner coalescing', () => {
         if (ex.manifest.kind === 'iterative') expect(got[0]!.cache).toBe(round === 0 ? 'miss' : 'hit');
       }
     }
-  });
+  }, 120_000);
 
   it('holds acts that arrive while a message is in flight, and sends them together when it is answered', async () => {
     const r = await start(demo[0]!);
