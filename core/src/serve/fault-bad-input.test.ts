@@ -121,6 +121,13 @@ describe('the edge of /act', () => {
     expect(refused.headers.get('x-request-id')).toBe('bad-one');
   });
 
+  it('sets socket timeouts and a connection cap on the server', () => {
+    expect(app.server.headersTimeout).toBe(10_000);
+    expect(app.server.requestTimeout).toBe(30_000);
+    expect(app.server.keepAliveTimeout).toBe(65_000);
+    expect(app.server.maxConnections).toBe(1024);
+  });
+
   it('answers unknown paths with a JSON 404', async () => {
     for (const path of ['/v1/act', '/predict', '/model.onnx', '/favicon.ico']) {
       const res = await fetch(`${base}${path}`);
