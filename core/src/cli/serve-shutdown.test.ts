@@ -98,6 +98,20 @@ describe('SIGTERM with a request stuck in native code', () => {
   }, 180_000);
 });
 
+describe('stuck workers piling up', () => {
+  it('past --max-abandoned-workers the server says why and ends itself for a supervisor', async () => {
+    const { srv, act } = await start([hang, '--store', join(dir, 'pile.db'), '--act-timeout-ms', '300', '--max-abandoned-workers', '1']);
+    const readyz = act.replace(/\/act$/, '/readyz');
+    for (let k = 0; k < 2; k++) {
+      // Each hang (≈3 minutes of Loop) is abandoned after 300 ms and its thread stays alive.
+      for (let i = 0; i < 600 && (await fetch(readyz)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await post(act, [3e7, 0, 0, 0])).status).toBe(504);
+    }
+    expect(await srv.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(srv.output()).toMatch(/exiting \(SIGKILL\): 2 policy workers are stuck past --act-timeout-ms, more than --max-abandoned-workers 1/);
+  }, 180_000);
+});
+
 describe('kill -9 and a gzip trace', () => {
   it('loses nothing answered before the last periodic flush (250 ms), and reports what the last burst lost', async () => {
     const traces = join(dir, 'traces-gz');
