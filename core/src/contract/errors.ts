@@ -33,6 +33,8 @@ export const ErrorCodes = {
   SWY_ERR_MODEL_MISMATCH: 'SWY_ERR_MODEL_MISMATCH',
   /** A request body larger than the route's limit (`--max-body-bytes` for `/act`). */
   SWY_ERR_BODY_TOO_LARGE: 'SWY_ERR_BODY_TOO_LARGE',
+  /** An API caller named a file outside the folders the server reads from (README "Security model"). */
+  SWY_ERR_PATH_NOT_ALLOWED: 'SWY_ERR_PATH_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
