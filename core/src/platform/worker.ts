@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 let tsxApiUrlCache: string | undefined;
 /** The ESM build of `tsx/esm/api` (its CJS build cannot register ESM hooks from a worker). */
@@ -14,6 +14,25 @@ function tsxEsmApiUrl(): string {
   const rel = pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
   tsxApiUrlCache = pathToFileURL(join(dirname(pkgPath), rel)).href;
   return tsxApiUrlCache;
+}
+
+let liveThreads = 0;
+
+/**
+ * Worker threads started here that have not exited. A thread stuck in native code (ONNX Runtime
+ * inside a long `Loop`) ignores `terminate()`, and `process.exit()` joins every worker thread, so
+ * a process with such a thread cannot exit normally: callers check this first.
+ */
+export function liveWorkerThreads(): number {
+  return liveThreads;
+}
+
+function track(w: Worker): Worker {
+  liveThreads++;
+  w.once('exit', () => {
+    liveThreads--;
+  });
+  return w;
 }
 
 /**
@@ -38,12 +57,12 @@ export function workerScriptUrl(entry: string, callerUrl: string): URL {
  * is ignored for workers on Node 20 (ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval bootstrap
  * registers tsx inside the worker and then imports the .ts entry.
  */
-export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string): Worker {
+export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string, extra: { resourceLimits?: ResourceLimits } = {}): Worker {
   const url = workerScriptUrl(entry, callerUrl);
-  if (url.pathname.endsWith('.js')) return new Worker(url, { workerData, name });
+  if (url.pathname.endsWith('.js')) return track(new Worker(url, { workerData, name, ...extra }));
   const bootstrap =
     `import(${JSON.stringify(tsxEsmApiUrl())})` +
     `.then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` +
     `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData, name });
+  return track(new Worker(bootstrap, { eval: true, workerData, name, ...extra }));
 }
