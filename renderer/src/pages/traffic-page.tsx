@@ -1,5 +1,6 @@
 import { useContext, useMemo } from 'react';
 import type { DrainState } from '@contract';
+import { CanaryPanel } from '../components/canary-panel';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
@@ -155,6 +156,8 @@ export function TrafficPage() {
       <VramBudget vram={state.vram} mode={state.mode} />
 
       <RpsChart samples={samples} />
+
+      <CanaryPanel serving={state} />
     </div>
   );
 }
