@@ -19,6 +19,7 @@ import {
   type WindowId,
   type WindowSeries,
 } from '../stores/live-series';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 /** Charts and tiles hear of new samples at most four times a second. */
@@ -92,7 +93,7 @@ export function LivePage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -125,7 +126,7 @@ export function LivePage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
       {connectionStatus !== 'open' && (
         <div className="banner banner-warning" role="status">
           Live updates are paused while the connection to the server is {connectionStatus === 'idle' ? 'off' : 're-established'}; the

@@ -11,6 +11,7 @@ import { formatAgo, formatDateTime, formatMs, formatTimestamp } from '../format'
 import { useLifecycle, useStores } from '../stores/context';
 import { fileName, labelOf, productionSpans, TARGET_STAGES, type RollbackTarget } from '../stores/lifecycle-logic';
 import { selectPromotionView, selectRollbackTarget, type GateRun, type LifecycleOutcome, type PromotionView } from '../stores/lifecycle-store';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function PromotePage() {
@@ -85,7 +86,7 @@ export function PromotePage() {
   return (
     <div className="page">
       {header}
-      {loadError && <ErrorAlert title="Could not load the policies" error={loadError} onRetry={() => void actions.load()} />}
+      {loadError && <ErrorAlert title="Could not load the policies" error={loadError} hint={errorHint(loadError)} onRetry={() => void actions.load()} />}
       {status === 'loading' && policy === null && <p className="muted">Loading the policies…</p>}
 
       {policy && (

@@ -10,6 +10,7 @@ import { SplitControl } from '../components/split-control';
 import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
@@ -58,7 +59,7 @@ export function TrafficPage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -94,9 +95,9 @@ export function TrafficPage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
       {actionError && (
-        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={dismissActionError} />
+        <ErrorAlert title="The router did not accept the change" error={actionError} hint={errorHint(actionError, 'split')} onDismiss={dismissActionError} />
       )}
       {state.drain !== 'none' && (
         <div className="banner banner-warning" role="status">
