@@ -38,8 +38,6 @@ export class PageErrorBoundary extends Component<Props, State> {
     if (error === null) return <PageFrame key={generation} page={this.props.page}>
           {this.props.children}
         </PageFrame>;
-    // The innermost component named in React's stack is where it broke.
-    const where = componentStack?.split('\n').map((l) => l.trim()).find((l) => l.startsWith('at '))?.slice(3).split(' ')[0] ?? null;
     return (
       <div className="page">
         <div role="alert" className="alert alert-error page-error" aria-label="Page error">
@@ -48,11 +46,6 @@ export class PageErrorBoundary extends Component<Props, State> {
             <p className="alert-message">
               {error.name}: {error.message}
             </p>
-            {where && (
-              <p className="alert-meta">
-                in <code>{where}</code>
-              </p>
-            )}
             <p className="alert-hint">
               The rest of the console keeps running: serving, the other pages and their live data are not affected. Reload this page to try again; if it keeps failing,
               copy the details below into a bug report.
