@@ -12,6 +12,7 @@ import { RulesTable, VerdictBanner } from '../components/verdict-panel';
 import { formatDateTime } from '../format';
 import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale } from '../stores/compare-store';
+import { RunDownloads } from '../components/run-downloads';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
@@ -142,6 +143,7 @@ function Results() {
       <SlicesTable />
       <RulesTable />
       <FailingCases />
+      <RunDownloads candidate={comparison.candidate} baseline={comparison.baseline} />
     </div>
   );
 }
