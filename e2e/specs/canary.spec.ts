@@ -92,7 +92,7 @@ test.describe('Canary', () => {
       expect(st.split).toBe(100);
 
       // ---- The ramp to completion: 50% then 100%, each look passing on live traffic, promoted.
-      await canary.fill({ 'Interval (s)': '2' });
+      await canary.fill({ 'Interval (s)': '2', Reason: 'e2e: ramp on simulated traffic' });
       await canary.startButton().click();
       await expect(canary.looks().first()).toContainText('pass', { timeout: 30_000 });
       await page.screenshot({ path: path.join(resultsDir, 'canary-ramping.png'), fullPage: true });
@@ -109,7 +109,8 @@ test.describe('Canary', () => {
       await expect(workbench.productionCard()).toContainText('1.1.0');
       const newest = workbench.historyEntries().first();
       await expect(newest).toContainText('1.1.0');
-      await expect(newest).toContainText('canary');
+      await expect(newest).toContainText('every look passed');
+      await expect(newest).toContainText('e2e: ramp on simulated traffic');
       await page.screenshot({ path: path.join(resultsDir, 'canary-timeline.png'), fullPage: true });
     } finally {
       const sent = await traffic.stop();

@@ -5,6 +5,7 @@ import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
+import { ShadowCard } from '../components/shadow-card';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
 import { VramBudget } from '../components/vram-budget';
@@ -153,6 +154,8 @@ export function TrafficPage() {
           <code>switchyard serve --policy-a ... --policy-b ... --no-rtc</code>.
         </p>
       )}
+
+      {shadow && <ShadowCard />}
 
       <VramBudget vram={state.vram} mode={state.mode} />
 

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry, PromotionResult, RollbackResult, VerdictSummary, VersionSummary } from '@contract';
+import type { GateResult, HistoryEntry, PromotionResult, Result, RollbackResult, VerdictSummary, VersionSummary } from '@contract';
 import { FakeClient, flush } from '../testing/fake-client';
 import { gateResult, policy, rulesFile, suiteSummary, version } from '../testing/fixtures';
 import { createLifecycleStore, selectPromotionView, selectRollbackTarget } from './lifecycle-store';
@@ -256,8 +256,8 @@ describe('lifecycle store', () => {
 
   it('cancels the gate: every evaluation it started is cancelled and it ends without a verdict or an error', async () => {
     const { client } = world();
-    let finish: (r: unknown) => void = () => undefined;
-    client.on('gate.run', () => new Promise((r) => (finish = r)));
+    let finish: (r: Result<GateResult>) => void = () => undefined;
+    client.on('gate.run', () => new Promise<Result<GateResult>>((r) => (finish = r)));
     client.on('eval.cancel', (input) => ({ ok: true, value: { runId: input.runId, cancelled: true } }));
     const store = createLifecycleStore(client);
     const stop = store.getState().start();
