@@ -24,7 +24,7 @@ export async function startOwnConsole(name: string, args: string[], opts: { dir?
   const argv = ['bin/switchyard.js', 'console', '--store', path.join(dir, 'store.db'), '--port', '0', '--no-open', ...args];
   const log = createWriteStream(path.join(resultsDir, `e2e-server-${name}.log`));
   log.write(`$ node ${argv.join(' ')}\n`);
-  const child = spawn(process.execPath, argv, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
