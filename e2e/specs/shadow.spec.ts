@@ -39,6 +39,13 @@ test.describe('Shadow divergence', () => {
       await expect(facts).toContainText(/Max abs p50 \/ p99\s*0\.\d*[1-9]/, { timeout: 30_000 });
       await expect(facts).toContainText(/Over threshold\s*\d+\.\d%/);
       await page.screenshot({ path: path.join(resultsDir, 'shadow-card.png'), fullPage: true });
+
+      // The Live page charts the same numbers over time.
+      await workbench.live();
+      const chart = page.getByRole('region', { name: 'Shadow divergence' });
+      await expect(chart.getByRole('img', { name: /Shadow divergence/ })).toBeVisible({ timeout: 30_000 });
+      await expect(chart.locator('.recharts-line path').first()).toBeVisible({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(resultsDir, 'shadow-live-chart.png'), fullPage: true });
     } finally {
       await traffic.stop();
     }

@@ -3,6 +3,7 @@ import type { Slot } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
+import { ShadowDivergenceChart } from '../components/shadow-divergence-chart';
 import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
@@ -154,6 +155,7 @@ export function LivePage() {
             </div>
           </section>
           <LiveCharts series={series} switching={switching} />
+          <ShadowDivergenceChart />
         </>
       )}
     </div>
