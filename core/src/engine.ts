@@ -9,7 +9,8 @@ import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
 import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
-import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
+import { exportRun, formatRows, type CaseExportFormat } from './eval/case-export.js';
+import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries, versionRefs } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -245,6 +246,22 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     onCanary: (st) => bus.emit('canary.progress', st),
   });
 
+  function runResults(runId: number, format: CaseExportFormat) {
+    const out = exportRun(evalStore, runId);
+    const run = evalStore.getRun(runId);
+    const version = versionRefs(db).get(run?.versionId ?? -1) ?? `#${run?.versionId}`;
+    const ext = format === 'json' ? 'json' : format;
+    return {
+      runId,
+      version,
+      status: out.status,
+      format,
+      cases: out.rows.length,
+      fileName: `run-${runId}-${version.replace(/[^A-Za-z0-9._-]+/g, '-')}.${ext}`,
+      text: formatRows(out.rows, format),
+    };
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -278,6 +295,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         ...(limit !== undefined ? { limit } : {}),
       }),
     }),
+    'eval.results': ({ runId, format }) => runResults(runId, format ?? 'jsonl'),
     'compare.get': ({ candidate, baseline, suite }) => compareVersions({ registry, evalStore, candidate, baseline, suite }),
     'gate.run': ({ rulesPath, candidate, baseline, reeval }) => gate({ rulesPath, candidate, ...(baseline !== undefined ? { baseline } : {}), ...(reeval !== undefined ? { reeval } : {}) }),
     'verdicts.list': ({ policy, candidate, limit }) => {

@@ -121,6 +121,12 @@ describe('shadow slot', () => {
     expect(sh.divergence!.maxAbs).toBeCloseTo(Math.abs(sh.result!.actions[0]![0]! - res.actions[0]![0]!), 6);
     expect(engine.serving.state().slots.map((s) => s.slot)).toEqual(['prod', 'shadow']);
     expect(await engine.metricsRegistry.metrics()).toMatch(/switchyard_shadow_divergence_count\{metric="max_abs"\} 1/);
+    // The console's numbers: the stats push carries the shadow's divergence window and totals.
+    const stats = engine.serving.snapshot();
+    expect(stats.shadow?.versionRef).toBe('cartpole-balance@1.1.0');
+    expect(stats.shadow?.window.compared).toBe(1);
+    expect(stats.shadow?.window.maxAbsP99).toBeCloseTo(sh.divergence!.maxAbs, 9);
+    expect(stats.shadow?.total).toMatchObject({ compared: 1, failed: 0 });
   });
 
   it('refuses a shadow beside two policies', async () => {

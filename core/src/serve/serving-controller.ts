@@ -8,6 +8,7 @@ import {
   type SlotStats,
 } from '../contract/index.js';
 import { actionDivergence } from '../domain/divergence.js';
+import { ShadowDivergenceWindow } from './shadow-divergence.js';
 import { Router, type RouteDecision } from '../domain/routing.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
@@ -194,6 +195,8 @@ export interface ServingControllerOptions {
   onStateChange?: (state: ServingState) => void;
   /** Most shadow requests waiting at once; beyond it shadow answers are skipped and counted. */
   maxShadowInFlight?: number;
+  /** Max abs difference above which a shadow answer counts as diverging (default 0.1). */
+  shadowThreshold?: number;
 }
 
 /**
@@ -216,6 +219,7 @@ export class ServingController {
   private readonly runnerLoad = new Map<SlotRunner, number>();
   private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
+  private shadowWindow: ShadowDivergenceWindow | null = null;
   private vram: ServingState['vram'] = null;
   actUrl: string | null = null;
 
@@ -267,6 +271,7 @@ export class ServingController {
     }
     if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
     this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
+    this.shadowWindow = new ShadowDivergenceWindow(this.opts.shadowThreshold);
     this.opts.metrics.initSlots(['shadow']);
     this.emitState();
   }
@@ -472,6 +477,7 @@ export class ServingController {
       const latencyMs = clock.monotonicMs() - t0;
       this.countSuccess(sh, out, latencyMs);
       const divergence = actionDivergence(primary.actions, out.actions);
+      this.shadowWindow?.add(divergence);
       if (divergence) {
         this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
         this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
@@ -482,6 +488,7 @@ export class ServingController {
       const failure = classifyFailure(e);
       if (failure.crash) this.recordFailure(sh, e, failure.outcome);
       else this.recordRefusal(sh, e, failure.outcome);
+      this.shadowWindow?.fail();
       const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
       this.recorder?.shadow({
         seq, requestId, routing, modelVersion, result: null, latencyMs: clock.monotonicMs() - t0,
@@ -586,7 +593,8 @@ export class ServingController {
       s.windowHits = 0;
       s.windowMisses = 0;
     }
-    return { at: iso(this.opts.clock.now()), windowMs, slots };
+    const shadow = this.shadow && this.shadowWindow ? { shadow: this.shadowWindow.take(this.shadow.spec.ref, this.shadowSkipped) } : {};
+    return { at: iso(this.opts.clock.now()), windowMs, slots, ...shadow };
   }
 
   // ---------------------------------------------------------------- lifecycle hooks
@@ -686,6 +694,7 @@ export class ServingController {
     this.standby = null;
     this.slots.clear();
     this.shadow = null;
+    this.shadowWindow = null;
     this.mode = 'off';
     await Promise.allSettled(runners.map((r) => r.close()));
   }

@@ -78,8 +78,13 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
   if (Boolean(flags.policyA) !== Boolean(flags.policyB)) {
     throw config(`--policy-${flags.policyA ? 'b' : 'a'} is missing: two-policy mode needs both --policy-a and --policy-b.`, flags.policyA ? '--policy-b' : '--policy-a');
   }
-  if (flags.shadowPolicy && flags.policyA) throw config('--shadow-policy works beside one primary policy (PATH), not with --policy-a/--policy-b. Drop one of them.', '--shadow-policy');
-  if (flags.shadowPolicy && !path && mode === 'serve') throw config('--shadow-policy needs a primary policy: give PATH too.', '--shadow-policy');
+  if (flags.shadowPolicy && flags.policyA) {
+    throw config(
+      '--shadow-policy works beside one primary policy (PATH), not with --policy-a/--policy-b: its divergence is measured against the one primary answer, and with an A/B split the answers come from two versions, so the numbers (and the shadow evidence the promotion rules read) would mix two baselines. Run the A/B, or serve PATH with --shadow-policy.',
+      '--shadow-policy',
+    );
+  }
+  if (flags.shadowPolicy && !path) throw config(`--shadow-policy needs a primary policy: give PATH too${mode === 'console' ? ' (the console then serves PATH instead of the demo pair)' : ''}.`, '--shadow-policy');
   if (flags.policyA && flags.rtc) {
     throw config("Two-policy mode needs --no-rtc: real-time chunking would blend one policy's actions into the other's chunks. Add --no-rtc, or serve one policy.", '--no-rtc');
   }
@@ -129,8 +134,20 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
 
     const a = flags.policyA;
     const b = flags.policyB;
+    let consoleBudget: Awaited<ReturnType<typeof checkVram>> = null;
     if (mode === 'console') {
-      const session = await startConsoleSession(engine, { demo: Boolean(flags.demo), ...(path ? { single: path } : {}), ...(a && b ? { a, b } : {}), split: flags.split });
+      const session = await startConsoleSession(engine, {
+        demo: Boolean(flags.demo),
+        ...(path ? { single: path } : {}),
+        ...(path && flags.shadowPolicy ? { shadow: flags.shadowPolicy } : {}),
+        ...(a && b ? { a, b } : {}),
+        split: flags.split,
+        // The same VRAM check as `serve` (spec §5), on the pair the console is about to load.
+        beforeTwoPolicy: async (pa, pb) => {
+          consoleBudget = await checkVram(engine, pa, pb, flags);
+        },
+      });
+      if (consoleBudget) engine.serving.setVramBudget(budgetOf(consoleBudget));
       if (session.builtDemo) process.stdout.write('Built the demo workspace in the store.\n');
     } else if (path) await engine.startServing({ single: path, ...(flags.shadowPolicy ? { shadow: flags.shadowPolicy } : {}) });
     else if (a && b) {
@@ -242,6 +259,10 @@ async function startWatch(engine: Engine, dir: string, device: ServeFlags['devic
   });
   await watcher.start();
   return watcher;
+}
+
+function budgetOf(b: NonNullable<Awaited<ReturnType<typeof checkVram>>>) {
+  return { requiredBytes: b.requiredBytes, availableBytes: b.availableBytes, totalGpuBytes: b.totalGpuBytes, fraction: b.fraction, ok: b.ok };
 }
 
 function requireWorkbench(): string {
