@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
 import type { Engine } from '../engine.js';
 import { parseActRequest } from './act-request.js';
+import { HealthTracker } from './health.js';
+import { installReferenceCompat } from './reference-compat.js';
 import { ServingError } from './serving-controller.js';
 
 export interface HttpServerOptions {
@@ -14,6 +16,10 @@ export interface HttpServerOptions {
   /** Built workbench (dist/renderer); served at `/` when given. */
   workbenchDir?: string;
   bodyLimitBytes?: number;
+  /** Follows start-up for `GET /health`; the serve command hands the engine's load events to it. */
+  health?: HealthTracker;
+  /** Robot token for `/act` (`--act-token-file`, `SWITCHYARD_ACT_TOKEN`); absent leaves `/act` open. */
+  actToken?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -75,6 +81,7 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
   await app.register(websocket);
   const serving = engine.serving;
   let boundPort = opts.port;
+  installReferenceCompat(app, serving, { health: opts.health ?? new HealthTracker(), actToken: opts.actToken ?? null });
 
   const allowedHosts = (): Set<string> => {
     const hosts = new Set([`127.0.0.1:${boundPort}`, `localhost:${boundPort}`, `[::1]:${boundPort}`]);

@@ -5,6 +5,8 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
+import { ACT_TOKEN_ENV, resolveActToken } from '../../serve/act-auth.js';
+import { HealthTracker } from '../../serve/health.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { intIn, reportFailure } from '../common.js';
 import { defaultStorePath, workbenchDir } from '../paths.js';
@@ -20,6 +22,7 @@ interface ServeFlags {
   host: string;
   port: number;
   token?: string;
+  actTokenFile?: string;
   device: 'auto' | 'cpu' | 'cuda';
   record?: string;
   recordImages: 'hash_only' | 'full' | 'none';
@@ -49,6 +52,7 @@ function serveOptions(cmd: Command): Command {
     .option('--watch <dir>', 'register, doctor and record every export that appears in DIR')
     .option('--gpu-memory-bytes <bytes>', 'total GPU memory for the two-policy VRAM check (instead of asking nvidia-smi)')
     .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
+    .option('--act-token-file <file>', `robot token required on POST /act (Authorization: Bearer or X-Tether-Key); also ${ACT_TOKEN_ENV}`)
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--json', 'print machine-readable lines');
@@ -72,14 +76,19 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
 
 async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
   checkServeFlags(path, flags, mode);
+  const actToken = resolveActToken({ file: flags.actTokenFile, env: process.env[ACT_TOKEN_ENV] });
   const logger = createLogger({ level: flags.logLevel });
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
-  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  const health = new HealthTracker();
+  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes, onSlotLoad: health.onSlotLoad });
   let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
-    app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(workbench ? { workbenchDir: workbench } : {}) });
+    app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(workbench ? { workbenchDir: workbench } : {}), health, ...(actToken ? { actToken } : {}) });
+    if (!actToken && !isLoopbackHost(flags.host)) {
+      logger.warn({ host: flags.host }, `POST /act is open to anyone who can reach ${flags.host}; give robots a token with --act-token-file or ${ACT_TOKEN_ENV}`);
+    }
     // Listen first: /healthz answers and /readyz says 503 while the policies load and warm up.
     await app.listen({ host: flags.host, port: flags.port });
     const addr = app.server.address();
@@ -102,11 +111,12 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
 
     const state = engine.serving.state();
-    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, actAuth: actToken !== null, trace: writer?.path ?? null, state }) + '\n');
     else {
       if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
       process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
+      if (actToken) process.stdout.write('POST /act needs the robot token (Authorization: Bearer or X-Tether-Key).\n');
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
     }
     const server = app;
