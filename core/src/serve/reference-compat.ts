@@ -82,6 +82,22 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
     if (state !== 'ready') return refuse(reply, state);
   });
 
+  // The reference client sends `state: null` for image-only policies. Switchyard's exports all
+  // read an observation vector, so say that instead of a bare type error.
+  app.addHook('preValidation', async (req, reply) => {
+    if (!isAct(req)) return;
+    const b = req.body as Record<string, unknown> | null;
+    if (typeof b !== 'object' || b === null || Array.isArray(b) || b.state !== null) return;
+    const dim = serving.observationDim;
+    return reply.status(422).send({
+      error: {
+        code: ErrorCodes.SWY_ERR_INVALID_INPUT,
+        message: `state: is null, but ${dim === null ? 'every policy' : `this policy`} reads an observation of ${dim === null ? 'numbers' : `${dim} numbers`}; no Switchyard export is image-only (an image is recorded, not fed to the model). Send "state": [...].`,
+        where: 'state',
+      },
+    });
+  });
+
   app.addHook('preSerialization', async (req, reply, payload: unknown) => {
     if (!isAct(req) || reply.statusCode !== 200 || typeof payload !== 'object' || payload === null || !('actions' in payload)) return payload;
     const slot = (payload as { slot?: unknown }).slot;
