@@ -195,19 +195,28 @@ describe('the /act robot token', () => {
     expect(c.statusCode).toBe(200);
     expect(c.json()).toMatchObject({ mode: 'single', act_auth: true, slots: [{ slot: 'prod', kind: 'direct', observation: { dim: 4 } }] });
   });
-
-  it('is not needed when the server has none (a bench on loopback)', async () => {
-    const open = await setup();
-    await open.engine.startServing({ single: 'cartpole-balance@production' });
-    expect((await act(open.app, referenceBody)).statusCode).toBe(200);
-    expect((await get(open.app, '/config')).json()).toMatchObject({ act_auth: false });
-  }, 60_000);
 });
 
-describe('/act with the reference client bodies', () => {
+describe('/act on a server without a robot token, with the reference client bodies', () => {
+  let app: FastifyInstance;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    const ctx = await createDemoEngine();
+    cleanup = ctx.cleanup;
+    await ctx.engine.startServing({ single: 'cartpole-balance@production' });
+    app = await createHttpServer(ctx.engine, { host: '127.0.0.1', port: 8000 });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await cleanup?.();
+  });
+
+  it('needs no token (a bench on loopback)', async () => {
+    expect((await act(app, referenceBody)).statusCode).toBe(200);
+    expect((await get(app, '/config')).json()).toMatchObject({ act_auth: false });
+  });
+
   it('answers with Switchyard fields plus inference_mode, guard_violations and guard_clamped', async () => {
-    const { app, engine } = await setup();
-    await engine.startServing({ single: 'cartpole-balance@production' });
     const r = await act(app, { image: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]).toString('base64'), instruction: 'pick up the cup', state, episode_id: 'ep-1' });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({
@@ -225,11 +234,9 @@ describe('/act with the reference client bodies', () => {
     });
     expect(r.headers['x-switchyard-policy-slot']).toBe('prod');
     expect((await act(app, referenceBody)).statusCode).toBe(200);
-  }, 60_000);
+  });
 
   it('refuses state null with 422 naming state and saying why', async () => {
-    const { app, engine } = await setup();
-    await engine.startServing({ single: 'cartpole-balance@production' });
     const r = await act(app, { ...referenceBody, image: 'aGVsbG8=', state: null });
     expect(r.statusCode).toBe(422);
     expect(r.json().error).toMatchObject({ code: ErrorCodes.SWY_ERR_INVALID_INPUT, where: 'state' });
@@ -237,7 +244,7 @@ describe('/act with the reference client bodies', () => {
     const short = await act(app, { ...referenceBody, state: [1, 2] });
     expect(short.statusCode).toBe(422);
     expect(short.json().error.where).toBe('state');
-  }, 60_000);
+  });
 });
 
 describe('resolveActToken and ActAuth', () => {
