@@ -118,11 +118,26 @@ describe('GET /health in the reference server shape', () => {
     expect(a.headers['retry-after']).toBe('5');
   });
 
-  it('stays ready with one slot drained, turns degraded when both are, and ready again when an operator restores one', async () => {
+  it('keeps episodes on one slot, stays ready with one slot drained, turns degraded when both are, and ready again when an operator restores one', async () => {
     const { app, engine, dir } = await setup({ maxConsecutiveCrashes: 2 });
     const flakyA = await writeFlakyExport(join(dir, 'fa'), { limit: 100, version: '0.0.1' });
     const flakyB = await writeFlakyExport(join(dir, 'fb'), { limit: 101, version: '0.0.2' });
-    await engine.startServing({ a: flakyA, b: flakyB, split: 100 });
+    await engine.startServing({ a: flakyA, b: flakyB, split: 50 });
+    // Episode context: every call of one episode is answered by one slot.
+    const slotsByEpisode = new Map<string, Set<string>>();
+    for (let e = 0; e < 12; e++) {
+      for (let k = 0; k < 3; k++) {
+        const r = await act(app, { ...referenceBody, episode_id: `ep-${e}`, state: [0.01 * k, 0, 0, 0] });
+        expect(r.statusCode).toBe(200);
+        const slots = slotsByEpisode.get(`ep-${e}`) ?? new Set<string>();
+        slots.add(r.json().slot as string);
+        slotsByEpisode.set(`ep-${e}`, slots);
+      }
+    }
+    expect([...slotsByEpisode.values()].every((s) => s.size === 1)).toBe(true);
+    expect(new Set([...slotsByEpisode.values()].map((s) => [...s][0]))).toEqual(new Set(['a', 'b']));
+
+    engine.serving.setSplit(100);
     const bad = { ...referenceBody, state: [1000, 0, 0, 0] };
     for (let i = 0; i < 2; i++) expect((await act(app, { ...bad, episode_id: `bad-a-${i}` })).statusCode).toBe(500);
     let h = await get(app, '/health');
