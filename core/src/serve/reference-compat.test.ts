@@ -214,9 +214,11 @@ describe('the /act robot token', () => {
 
 describe('/act on a server without a robot token, with the reference client bodies', () => {
   let app: FastifyInstance;
+  let engine: Engine;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     const ctx = await createDemoEngine();
+    engine = ctx.engine;
     cleanup = ctx.cleanup;
     await ctx.engine.startServing({ single: 'cartpole-balance@production' });
     app = await createHttpServer(ctx.engine, { host: '127.0.0.1', port: 8000 });
@@ -224,6 +226,22 @@ describe('/act on a server without a robot token, with the reference client bodi
   afterAll(async () => {
     await app?.close();
     await cleanup?.();
+  });
+
+  it('answers /health with JSON even where the workbench catches every other path', async () => {
+    const web = mkdtempSync(join(tmpdir(), 'swy-web-'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>workbench</title>');
+    const withWorkbench = await createHttpServer(engine, { host: '127.0.0.1', port: 8000, workbenchDir: web });
+    try {
+      const h = await get(withWorkbench, '/health');
+      expect(h.statusCode).toBe(200);
+      expect(h.headers['content-type']).toMatch(/application\/json/);
+      expect(h.json()).toMatchObject({ status: 'ok', state: 'ready' });
+      expect((await get(withWorkbench, '/traffic')).body).toContain('workbench');
+    } finally {
+      await withWorkbench.close();
+      rmSync(web, { recursive: true, force: true });
+    }
   });
 
   it('needs no token (a bench on loopback)', async () => {
