@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCodes, SwitchyardError } from '../contract/index.js';
 
@@ -26,6 +26,13 @@ export function resolveActToken(opts: { file?: string | undefined; env?: string 
   }
   if (opts.env !== undefined && opts.env.trim() !== '') return opts.env.trim();
   return null;
+}
+
+/** A warning when other users of the machine can read the token file, else null. */
+export function actTokenFileWarning(file: string): string | null {
+  if (process.platform === 'win32') return null;
+  const mode = statSync(file).mode & 0o777;
+  return (mode & 0o077) === 0 ? null : `The robot token file ${file} is readable by other users (mode ${mode.toString(8)}); chmod 600 it.`;
 }
 
 function digest(s: string): Buffer {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,7 @@ import type { RunnerOptions } from '../runtime/types.js';
 import { runCli } from '../testing/cli-process.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 import { writeFlakyExport } from '../testing/fault-exports.js';
-import { ActAuth, resolveActToken } from './act-auth.js';
+import { ActAuth, actTokenFileWarning, resolveActToken } from './act-auth.js';
 import { HEALTH_STATES, HealthTracker } from './health.js';
 import { createHttpServer } from './http-server.js';
 import type { SlotRunner } from './serving-controller.js';
@@ -301,6 +301,16 @@ describe('resolveActToken and ActAuth', () => {
     for (const f of ['missing', 'empty', 'two']) {
       expect(() => resolveActToken({ file: join(dir, f) })).toThrow(expect.objectContaining({ code: ErrorCodes.SWY_ERR_CONFIG, where: '--act-token-file' }));
     }
+  });
+
+  it.skipIf(process.platform === 'win32')('warns when other users can read the token file', () => {
+    writeFileSync(join(dir, 'open'), 'tok\n');
+    writeFileSync(join(dir, 'closed'), 'tok\n');
+    // chmod, not a create mode: the umask would narrow a create mode.
+    chmodSync(join(dir, 'open'), 0o644);
+    chmodSync(join(dir, 'closed'), 0o600);
+    expect(actTokenFileWarning(join(dir, 'open'))).toMatch(/readable by other users \(mode 644\); chmod 600/);
+    expect(actTokenFileWarning(join(dir, 'closed'))).toBeNull();
   });
 
   it('compares tokens of any length without throwing', () => {

@@ -5,7 +5,7 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
-import { ACT_TOKEN_ENV, resolveActToken } from '../../serve/act-auth.js';
+import { ACT_TOKEN_ENV, actTokenFileWarning, resolveActToken } from '../../serve/act-auth.js';
 import { HealthTracker } from '../../serve/health.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { intIn, reportFailure } from '../common.js';
@@ -86,6 +86,8 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
     app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(workbench ? { workbenchDir: workbench } : {}), health, ...(actToken ? { actToken } : {}) });
+    const fileWarning = flags.actTokenFile ? actTokenFileWarning(flags.actTokenFile) : null;
+    if (fileWarning) logger.warn({ file: flags.actTokenFile }, fileWarning);
     if (!actToken && !isLoopbackHost(flags.host)) {
       logger.warn({ host: flags.host }, `POST /act is open to anyone who can reach ${flags.host}; give robots a token with --act-token-file or ${ACT_TOKEN_ENV}`);
     }
