@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
-import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
+import { ErrorCodes, SwitchyardError, toErrorShape, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
@@ -50,6 +51,8 @@ export interface EngineConfig {
   onSlotLoad?: (e: SlotLoadEvent) => void;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
+  /** `--data-root`: more folders API callers may name files in (besides the store's folder and the record directory). */
+  dataRoots?: readonly string[];
 }
 
 export interface GateRequest {
@@ -91,6 +94,8 @@ export interface Engine {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly api: ApiDispatcher;
+  /** The folders API callers may name files in. */
+  readonly pathRoots: PathRoots;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
@@ -265,6 +270,22 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     ...lifecycle.handlers(),
   };
   const api = new ApiDispatcher(handlers);
+  const pathRoots = new PathRoots([
+    ...(storePath === ':memory:' ? [] : [dirname(storePath)]),
+    dataDir,
+    ...(config.rulesDir ? [config.rulesDir] : []),
+    ...(config.dataRoots ?? []),
+  ]);
+  api.setGuard({
+    before: (method, input) => {
+      const checked = checkPathFields(pathRoots, method, input, (_field, v) => evalStore.findSuite(v) !== null);
+      // The handler opens exactly the file that was checked (symlinks already followed).
+      const next = { ...input };
+      for (const c of checked) next[c.field] = c.path;
+      return { input: next, files: checked.map((c) => c.path) };
+    },
+    error: (_method, e, files) => withoutFileContent(toErrorShape(e), files, issuesOf(e)),
+  });
 
   const interval = config.statsIntervalMs ?? 500;
   const pushStats = () => {
@@ -289,6 +310,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     logger,
     clock,
     api,
+    pathRoots,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -337,6 +359,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');
       }
       recording = writer;
+      pathRoots.add(opts.dir);
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },

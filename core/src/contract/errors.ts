@@ -25,6 +25,8 @@ export const ErrorCodes = {
   SWY_ERR_VERDICT_REQUIRED: 'SWY_ERR_VERDICT_REQUIRED',
   /** Archiving a version the guards protect (production, or one of the last 3 that were). */
   SWY_ERR_PROTECTED_VERSION: 'SWY_ERR_PROTECTED_VERSION',
+  /** An API caller named a file outside the folders the server reads from (README "Security model"). */
+  SWY_ERR_PATH_NOT_ALLOWED: 'SWY_ERR_PATH_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
