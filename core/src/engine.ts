@@ -21,6 +21,7 @@ import { PolicyRunner } from './runtime/policy-runner.js';
 import { AbandonedWorkers } from './runtime/abandoned-workers.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
+import type { SlotLoadEvent } from './serve/health.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
 import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
@@ -48,6 +49,8 @@ export interface EngineConfig {
   statsIntervalMs?: number;
   /** Loads a policy; the default starts a `PolicyRunner` worker. */
   startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
+  /** Told as each slot's policy loads, warms up and becomes ready (or fails); `/health` follows it. */
+  onSlotLoad?: (e: SlotLoadEvent) => void;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
   /** `--act-timeout-ms`: deadline of one `/act` inference (default 10,000; 0 = none). */
@@ -214,9 +217,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   }
 
   async function load(ref: string, slot: Slot) {
-    const { ref: resolved, exp } = await resolveExport(ref);
-    const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
-    return { ref: resolved, runner };
+    const notify = config.onSlotLoad;
+    notify?.({ slot, ref, phase: 'loading' });
+    try {
+      const { ref: resolved, exp } = await resolveExport(ref);
+      notify?.({ slot, ref: resolved, phase: 'warming' });
+      const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
+      notify?.({ slot, ref: resolved, phase: 'ready' });
+      return { ref: resolved, runner };
+    } catch (e) {
+      notify?.({ slot, ref, phase: 'failed', error: e });
+      throw e;
+    }
   }
 
   const lifecycle = new LifecycleRuntime({

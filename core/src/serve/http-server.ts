@@ -6,6 +6,8 @@ import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode }
 import type { Engine } from '../engine.js';
 import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
+import { HealthTracker } from './health.js';
+import { installReferenceCompat } from './reference-compat.js';
 import { ServingError } from './serving-controller.js';
 
 export interface HttpServerOptions {
@@ -20,6 +22,10 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** `--max-body-bytes`: the `/act` body limit (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Follows start-up for `GET /health`; the serve command hands the engine's load events to it. */
+  health?: HealthTracker;
+  /** Robot token for `/act` (`--act-token-file`, `SWITCHYARD_ACT_TOKEN`); absent leaves `/act` open. */
+  actToken?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -87,6 +93,7 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
   await app.register(websocket);
   const serving = engine.serving;
   let boundPort = opts.port;
+  installReferenceCompat(app, serving, { health: opts.health ?? new HealthTracker(), actToken: opts.actToken ?? null });
 
   const token = opts.token ?? generateToken();
   rememberControlToken(app, token);

@@ -5,6 +5,8 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
+import { ACT_TOKEN_ENV, actTokenFileWarning, resolveActToken } from '../../serve/act-auth.js';
+import { HealthTracker } from '../../serve/health.js';
 import { liveWorkerThreads } from '../../platform/worker.js';
 import { checkTokenLabel, resolveControlToken } from '../../serve/auth.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
@@ -26,6 +28,7 @@ interface ServeFlags {
   tokenFile?: string;
   tokenLabel: string;
   dataRoot: string[];
+  actTokenFile?: string;
   device: 'auto' | 'cpu' | 'cuda';
   record?: string;
   recordImages: 'hash_only' | 'full' | 'none';
@@ -62,6 +65,7 @@ function serveOptions(cmd: Command): Command {
     .option('--token <token>', 'the control API token on the command line (visible in ps: prefer --token-file)')
     .option('--token-label <label>', 'callers with the token are recorded as token:LABEL in the audit log', 'default')
     .option('--data-root <dir>', 'a folder API callers may name files in (repeatable; the store folder and --record are always allowed)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--act-token-file <file>', `robot token required on POST /act (Authorization: Bearer or X-Tether-Key); also ${ACT_TOKEN_ENV}`)
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--act-timeout-ms <ms>', 'deadline of one /act inference (the whole refinement for iterative policies); past it: 504, the worker is replaced; 0 = none', intIn('--act-timeout-ms', 0, 3_600_000), 10_000)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, how long in-flight requests may finish before they are answered 503', intIn('--shutdown-grace-ms', 0, 3_600_000), 10_000)
@@ -96,11 +100,13 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
 
 async function runServer(path: string | undefined, flags: ServeFlags, mode: 'serve' | 'console'): Promise<void> {
   checkServeFlags(path, flags, mode);
+  const actToken = resolveActToken({ file: flags.actTokenFile, env: process.env[ACT_TOKEN_ENV] });
   const logger = createLogger({ level: flags.logLevel });
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
   const { token } = resolveControlToken(flags, process.env, (m) => process.stderr.write(`switchyard: warning: ${m}\n`));
   const tokenLabel = checkTokenLabel(flags.tokenLabel);
+  const health = new HealthTracker();
   const engine = await createEngine({
     storePath: flags.store,
     logger,
@@ -108,6 +114,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     rtc,
     maxConsecutiveCrashes: flags.maxConsecutiveCrashes,
     dataRoots: flags.dataRoot,
+    onSlotLoad: health.onSlotLoad,
     actTimeoutMs: flags.actTimeoutMs,
     maxAbandonedWorkers: flags.maxAbandonedWorkers,
     // The engine has logged why; a supervisor restarts a process, not a stuck thread.
@@ -121,7 +128,12 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   let runtimeFile: string | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
-    app = await createHttpServer(engine, { host: flags.host, port: flags.port, token, tokenLabel, maxBodyBytes: flags.maxBodyBytes, ...(workbench ? { workbenchDir: workbench } : {}) });
+    app = await createHttpServer(engine, { host: flags.host, port: flags.port, token, tokenLabel, maxBodyBytes: flags.maxBodyBytes, ...(workbench ? { workbenchDir: workbench } : {}), health, ...(actToken ? { actToken } : {}) });
+    const fileWarning = flags.actTokenFile ? actTokenFileWarning(flags.actTokenFile) : null;
+    if (fileWarning) logger.warn({ file: flags.actTokenFile }, fileWarning);
+    if (!actToken && !isLoopbackHost(flags.host)) {
+      logger.warn({ host: flags.host }, `POST /act is open to anyone who can reach ${flags.host}; give robots a token with --act-token-file or ${ACT_TOKEN_ENV}`);
+    }
     // Listen first: /healthz answers and /readyz says 503 while the policies load and warm up.
     await app.listen({ host: flags.host, port: flags.port });
     const addr = app.server.address();
@@ -159,12 +171,13 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
 
     const state = engine.serving.state();
-    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, runtimeFile, trace: writer?.path ?? null, state }) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, runtimeFile, actAuth: actToken !== null, trace: writer?.path ?? null, state }) + '\n');
     else {
       if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
       else process.stdout.write(`Control API: ${base}api/ (token in ${runtimeFile}; CLI commands of this account read it from there)\n`);
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
       process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
+      if (actToken) process.stdout.write('POST /act needs the robot token (Authorization: Bearer or X-Tether-Key).\n');
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
     }
     installShutdown({ app, engine, logger, graceMs: flags.shutdownGraceMs, writer, stopWatch: async () => watcher?.stop() });
