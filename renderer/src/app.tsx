@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { PageErrorBoundary } from './components/page-error-boundary';
 import { Sidebar } from './components/sidebar';
 import { NavigationContext } from './pages/navigation';
 import { pageForPath, pages } from './pages/registry';
@@ -23,7 +24,9 @@ export function App() {
       <Sidebar pages={pages} activeId={page.id} />
       <main className="content" id="main">
         <NavigationContext.Provider value={{ entered }}>
-          <Page key={page.id} />
+          <PageErrorBoundary key={page.id} page={page.title}>
+            <Page />
+          </PageErrorBoundary>
         </NavigationContext.Provider>
       </main>
     </div>

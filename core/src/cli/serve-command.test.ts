@@ -36,6 +36,21 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
   }
 });
 
+describe('switchyard console checks VRAM in two-policy mode as serve does', () => {
+  it('refuses the pair before loading it when both do not fit in 70% of the GPU', () => {
+    const r = runCli(['console', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--no-open', '--gpu-memory-bytes', '100']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/2-policy mode requires .* GB VRAM but only .* is available/);
+    expect(r.stderr).toContain('SWY_ERR_VRAM');
+  });
+
+  it('says why a shadow cannot sit beside two policies', () => {
+    const r = runCli(['console', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--shadow-policy', 'cartpole-balance@1.2.0', '--store', store, '--port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('would mix two baselines');
+  });
+});
+
 describe('switchyard serve on a GPU budget', () => {
   it('reports the checked VRAM budget in the serving state', async () => {
     const srv = startCli(['serve', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--json', '--log-level', 'warn', '--gpu-memory-bytes', '16000000000']);

@@ -35,6 +35,7 @@ test('method signatures', () => {
     | 'eval.start'
     | 'eval.cancel'
     | 'eval.runs'
+    | 'eval.results'
     | 'compare.get'
     | 'gate.run'
     | 'verdicts.list'
@@ -57,6 +58,8 @@ test('method signatures', () => {
 });
 
 test('evaluation, comparison and gate signatures', () => {
+  expectTypeOf<MethodInput<'eval.results'>>().toEqualTypeOf<{ runId: number; format?: 'json' | 'jsonl' | 'csv' | undefined }>();
+  expectTypeOf<MethodOutput<'eval.results'>['text']>().toEqualTypeOf<string>();
   expectTypeOf<MethodInput<'eval.start'>>().toEqualTypeOf<{ version: string; suite: string; reruns?: number | undefined }>();
   expectTypeOf<MethodOutput<'eval.start'>>().toEqualTypeOf<{ runId: number; version: string; suite: { name: string; fingerprint: string }; alreadyRunning: boolean }>();
   expectTypeOf<MethodInput<'eval.cancel'>>().toEqualTypeOf<{ runId: number }>();

@@ -77,6 +77,23 @@ export const methods = {
     input: z.object({ version: VersionRef.optional(), suite: SuiteRef.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
     output: z.object({ runs: z.array(EvalRunSummarySchema) }),
   },
+  /**
+   * Every case of a stored run (id, slices, pass, grader results, score, latency) as a file's text:
+   * `jsonl` one case a line, `csv` graders as columns. For downloads and outside checks.
+   */
+  'eval.results': {
+    input: z.object({ runId: z.number().int().positive(), format: z.enum(['json', 'jsonl', 'csv']).optional() }).strict(),
+    output: z.object({
+      runId: z.number().int().positive(),
+      version: z.string(),
+      status: z.string(),
+      format: z.enum(['json', 'jsonl', 'csv']),
+      cases: z.number().int().nonnegative(),
+      /** A file name to save it under, e.g. `run-12-cartpole-balance-1.1.0.csv`. */
+      fileName: z.string(),
+      text: z.string(),
+    }),
+  },
   /** Per-slice comparison of the newest completed runs of two versions on one suite. */
   'compare.get': {
     input: z.object({ candidate: VersionRef, baseline: VersionRef, suite: SuiteRef }).strict(),

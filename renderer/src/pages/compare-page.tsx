@@ -12,6 +12,8 @@ import { RulesTable, VerdictBanner } from '../components/verdict-panel';
 import { formatDateTime } from '../format';
 import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale } from '../stores/compare-store';
+import { RunDownloads } from '../components/run-downloads';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function ComparePage() {
@@ -61,7 +63,7 @@ export function ComparePage() {
   return (
     <div className="page">
       {header}
-      {optionsError && <ErrorAlert title="Could not load the versions, suites and rules" error={optionsError} onRetry={() => void load()} />}
+      {optionsError && <ErrorAlert title="Could not load the versions, suites and rules" error={optionsError} hint={errorHint(optionsError)} onRetry={() => void load()} />}
       <CompareControls />
       {problem && <ErrorAlert title={problem.title} error={problem.error} hint={problem.hint} onDismiss={dismissProblem} />}
       {notice && <p className="note">{notice}</p>}
@@ -141,6 +143,7 @@ function Results() {
       <SlicesTable />
       <RulesTable />
       <FailingCases />
+      <RunDownloads candidate={comparison.candidate} baseline={comparison.baseline} />
     </div>
   );
 }

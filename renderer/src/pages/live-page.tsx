@@ -3,6 +3,7 @@ import type { Slot } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
+import { ShadowDivergenceChart } from '../components/shadow-divergence-chart';
 import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
@@ -19,6 +20,7 @@ import {
   type WindowId,
   type WindowSeries,
 } from '../stores/live-series';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 /** Charts and tiles hear of new samples at most four times a second. */
@@ -92,7 +94,7 @@ export function LivePage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -125,7 +127,7 @@ export function LivePage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
       {connectionStatus !== 'open' && (
         <div className="banner banner-warning" role="status">
           Live updates are paused while the connection to the server is {connectionStatus === 'idle' ? 'off' : 're-established'}; the
@@ -153,6 +155,7 @@ export function LivePage() {
             </div>
           </section>
           <LiveCharts series={series} switching={switching} />
+          <ShadowDivergenceChart />
         </>
       )}
     </div>

@@ -1,14 +1,17 @@
 import { useContext, useMemo } from 'react';
 import type { DrainState } from '@contract';
+import { CanaryPanel } from '../components/canary-panel';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
+import { ShadowCard } from '../components/shadow-card';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
 import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
@@ -57,7 +60,7 @@ export function TrafficPage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -93,9 +96,9 @@ export function TrafficPage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
       {actionError && (
-        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={dismissActionError} />
+        <ErrorAlert title="The router did not accept the change" error={actionError} hint={errorHint(actionError, 'split')} onDismiss={dismissActionError} />
       )}
       {state.drain !== 'none' && (
         <div className="banner banner-warning" role="status">
@@ -152,9 +155,13 @@ export function TrafficPage() {
         </p>
       )}
 
+      {shadow && <ShadowCard />}
+
       <VramBudget vram={state.vram} mode={state.mode} />
 
       <RpsChart samples={samples} />
+
+      <CanaryPanel serving={state} />
     </div>
   );
 }

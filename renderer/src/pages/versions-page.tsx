@@ -7,6 +7,7 @@ import { PageHeader } from '../components/page-header';
 import { formatBytes, formatDateTime } from '../format';
 import { useStores, useVersions } from '../stores/context';
 import { selectSelectedVersion, type VersionRef } from '../stores/versions-store';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function VersionsPage() {
@@ -36,7 +37,7 @@ export function VersionsPage() {
         </button>
       </PageHeader>
 
-      {error && <ErrorAlert title="Could not load the versions" error={error} onRetry={() => void load()} />}
+      {error && <ErrorAlert title="Could not load the versions" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
 
       {status === 'ready' && count === 0 && (
         <EmptyState title="No policies registered yet">

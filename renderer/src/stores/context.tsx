@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useSyncExternalStore, type Reac
 import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
+import { createCanaryStore, type CanaryStore, type CanaryStoreState } from './canary-store';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
@@ -18,6 +19,7 @@ export interface Stores {
   stats: StatsStore;
   compare: CompareStore;
   lifecycle: LifecycleStore;
+  canary: CanaryStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
@@ -31,6 +33,7 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     stats: createStatsStore(client),
     compare: createCompareStore(client),
     lifecycle: createLifecycleStore(client),
+    canary: createCanaryStore(client),
   };
 }
 
@@ -41,6 +44,7 @@ export function startStores(stores: Stores): () => void {
     stores.stats.getState().start(),
     stores.compare.getState().start(),
     stores.lifecycle.getState().start(),
+    stores.canary.getState().listen(),
   ];
   void stores.versions.getState().load();
   // A promotion, rollback or archive changes stages: the Versions page's badges follow it.
@@ -58,6 +62,7 @@ export function startStores(stores: Stores): () => void {
     if (seenOpen) {
       void stores.serving.getState().load();
       void stores.lifecycle.getState().load();
+      void stores.canary.getState().load();
     }
     seenOpen = true;
   });
@@ -94,6 +99,10 @@ export function useCompare<T>(selector: (state: CompareState) => T): T {
 
 export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
   return useStore(useStores().lifecycle, selector);
+}
+
+export function useCanary<T>(selector: (state: CanaryStoreState) => T): T {
+  return useStore(useStores().canary, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {
