@@ -40,7 +40,7 @@ describe('switchyard console checks VRAM in two-policy mode as serve does', () =
   it('refuses the pair before loading it when both do not fit in 70% of the GPU', () => {
     const r = runCli(['console', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--no-open', '--gpu-memory-bytes', '100']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/2-policy mode requires .* GB VRAM but only .* is available/);
+    expect(r.stderr).toMatch(/2-policy mode requires \d+ B VRAM but only 70 B \(70% of 100 B\) is available/);
     expect(r.stderr).toContain('SWY_ERR_VRAM');
   });
 
