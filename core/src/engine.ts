@@ -11,6 +11,7 @@ import { runGate, type GateResult } from './eval/gate.js';
 import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
+import { ReplayService } from './replay/replay-service.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -47,6 +48,10 @@ export interface EngineConfig {
   startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
+  /** Where the console records traces (default `<store folder>/traces`); the Replay page lists it. */
+  recordDir?: string;
+  /** More folders the Replay page may read traces from (`--data-root`). */
+  dataRoots?: string[];
 }
 
 export interface GateRequest {
@@ -88,6 +93,10 @@ export interface Engine {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly api: ApiDispatcher;
+  /** The Replay page's traces, summaries and re-runs. */
+  readonly replay: ReplayService;
+  /** Where traces are recorded unless `--record` says otherwise. */
+  readonly recordDir: string;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
@@ -211,6 +220,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     onCanary: (st) => bus.emit('canary.progress', st),
   });
 
+  // ---- replay (spec §7.6) ----
+  const recordDir = resolve(config.recordDir ?? (storePath === ':memory:' ? join(dataDir, 'traces') : join(dirname(storePath), 'traces')));
+  const recordDirs = new Set<string>([recordDir]);
+  const replay = new ReplayService({
+    roots: () => [...recordDirs, dataDir, ...(config.dataRoots ?? []).map((r) => resolve(r))],
+    uploadDir: join(recordDir, 'uploads'),
+    resolveExport,
+    emit: (p) => bus.emit('replay.progress', p),
+    logger,
+    device: config.device === 'cuda' ? 'cuda' : 'cpu',
+  });
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -251,6 +272,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
     },
     ...lifecycle.handlers(),
+    ...replay.handlers(),
   };
   const api = new ApiDispatcher(handlers);
 
@@ -277,6 +299,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     logger,
     clock,
     api,
+    replay,
+    recordDir,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -325,6 +349,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');
       }
       recording = writer;
+      recordDirs.add(resolve(opts.dir));
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },
@@ -335,6 +360,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      replay.close();
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);
       await recording?.close();
