@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
-import { ErrorCodes, SwitchyardError, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { ErrorCodes, SwitchyardError, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
@@ -12,6 +12,7 @@ import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from '
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
 import { ReplayService } from './replay/replay-service.js';
+import { DemoTraffic } from './demo/demo-traffic.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -97,6 +98,8 @@ export interface Engine {
   readonly replay: ReplayService;
   /** Where traces are recorded unless `--record` says otherwise. */
   readonly recordDir: string;
+  /** Simulated cart-pole robots against this server's `/act` (recorded to `recordDir`). */
+  setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus>;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
@@ -232,6 +235,21 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     device: config.device === 'cuda' ? 'cuda' : 'cpu',
   });
 
+  // ---- demo traffic: robots against our own /act, recorded so the Replay page has something ----
+  const demoTraffic = new DemoTraffic({ actUrl: () => serving.actUrl, logger, timers: config.timers ?? systemTimers, now: () => clock.now() });
+  const demoTrafficStatus = (): DemoTrafficStatus => ({ ...demoTraffic.status(), trace: recording?.path ?? null });
+  async function setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus> {
+    if (!on) {
+      await demoTraffic.stop();
+      return demoTrafficStatus();
+    }
+    if (serving.state().mode === 'off') throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs a policy being served: start serving first.');
+    if (!serving.actUrl) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs the HTTP server (/act); this engine has none.');
+    if (!recording) await engine.startRecording({ dir: recordDir });
+    await demoTraffic.start(robots);
+    return demoTrafficStatus();
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -273,6 +291,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
     ...lifecycle.handlers(),
     ...replay.handlers(),
+    'demo.traffic.get': () => demoTrafficStatus(),
+    'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
   };
   const api = new ApiDispatcher(handlers);
 
@@ -301,6 +321,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     api,
     replay,
     recordDir,
+    setDemoTraffic,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -361,6 +382,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       closed = true;
       if (timer) clearInterval(timer);
       replay.close();
+      await demoTraffic.stop();
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);
       await recording?.close();

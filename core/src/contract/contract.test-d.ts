@@ -58,6 +58,8 @@ test('method signatures', () => {
     | 'replay.at'
     | 'replay.rerun'
     | 'replay.rerunResult'
+    | 'demo.traffic.get'
+    | 'demo.traffic.set'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();

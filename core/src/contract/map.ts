@@ -22,6 +22,7 @@ import {
   VersionSummarySchema,
 } from './schemas.js';
 import { replayEvents, replayMethods } from './replay-schemas.js';
+import { demoTrafficMethods } from './demo-traffic-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -161,6 +162,8 @@ export const methods = {
   'canary.status': { input: Empty, output: z.object({ canary: CanaryStatusSchema.nullable() }) },
   // ---- replay (spec §7.6) ----
   ...replayMethods,
+  // ---- demo traffic ----
+  ...demoTrafficMethods,
 } as const;
 
 export const events = {

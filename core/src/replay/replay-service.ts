@@ -5,7 +5,8 @@
  * those, reads one episode's records through the trace index, and re-runs a trace against a
  * registered version with progress and Cancel.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ErrorCodes, SwitchyardError, toErrorShape } from '../contract/errors.js';
 import type { ReplayBins, ReplayEpisodeSpan, ReplayProgressPayload, ReplayRerun, ReplaySlotStats, ReplayStep, ReplaySummary, ReplayTraceFile } from '../contract/replay-schemas.js';
@@ -53,6 +54,22 @@ interface Job {
 
 const TRACE_NAME = /\.jsonl(\.gz)?$/;
 const MAX_EPISODE_STEPS = 5000;
+
+/** Other JSONL files share the folders (evaluation suites, reports): a trace's lines carry a `kind`. */
+async function looksLikeTrace(path: string, name: string): Promise<boolean> {
+  if (name.endsWith('.gz')) return true;
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return bytesRead === 0 || /"kind"\s*:/.test(buf.toString('utf8', 0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
 
 function fin(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
@@ -143,10 +160,15 @@ export class ReplayService {
 
   /** The trace given with `--trace` (allowed even outside the roots; the page opens it first). */
   setInitialTrace(path: string): void {
+    if (!existsSync(path)) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `--trace ${path}: no such file.`, '--trace');
     const real = checkReplayPath(path, [], new Set([path]));
     this.allowed.add(real);
     this.allowed.add(path);
     this.initial = real;
+  }
+
+  get uploadDir(): string {
+    return this.opts.uploadDir;
   }
 
   roots(): string[] {
@@ -176,7 +198,7 @@ export class ReplayService {
         if (st.isDirectory()) {
           // Record dirs are flat; data roots may hold a folder per night's run.
           if (depth < 2 && out.length < 5000) await visit(p, root, depth + 1);
-        } else if (TRACE_NAME.test(name) && !seen.has(p)) {
+        } else if (TRACE_NAME.test(name) && !seen.has(p) && (await looksLikeTrace(p, name))) {
           seen.add(p);
           out.push({ path: p, name, root, bytes: st.size, modifiedAt: st.mtime.toISOString(), gzip: name.endsWith('.gz') });
         }

@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
 import type { Engine } from '../engine.js';
+import { saveTraceUpload } from '../replay/replay-upload.js';
 import { parseActRequest } from './act-request.js';
 import { ServingError } from './serving-controller.js';
 
@@ -151,6 +152,23 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     const result = await engine.api.call(req.params.method, req.body ?? {});
     if (result.ok) return result;
     return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
+  });
+
+  // ---- replay uploads (spec §7.6): the raw body is streamed to a file, never held whole ----
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    scope.post('/api/replay/upload', async (req: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply) => {
+      const denied = checkCaller(req, true);
+      if (denied) return reply.status(STATUS_FOR_CODE[denied.code] ?? 403).send({ ok: false, error: toErrorShape(denied) });
+      try {
+        const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
+        return { ok: true, value: saved };
+      } catch (e) {
+        const shape = toErrorShape(e);
+        return reply.status(STATUS_FOR_CODE[shape.code] ?? 500).send({ ok: false, error: shape });
+      }
+    });
   });
 
   app.get('/api/events', { websocket: true }, (socket, req) => {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SwitchyardError } from '../../contract/index.js';
 import { startConsoleSession } from '../../console-session.js';
+import { DEFAULT_ROBOTS, MAX_ROBOTS } from '../../demo/demo-traffic.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
@@ -30,6 +31,9 @@ interface ServeFlags {
   open?: boolean;
   json?: boolean;
   logLevel: string;
+  dataRoot?: string[];
+  trace?: string;
+  demoTraffic?: boolean | string;
 }
 
 function serveOptions(cmd: Command): Command {
@@ -51,6 +55,7 @@ function serveOptions(cmd: Command): Command {
     .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--data-root <dir>', 'a folder the Replay page may read traces from (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--json', 'print machine-readable lines');
 }
 
@@ -75,7 +80,8 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   const logger = createLogger({ level: flags.logLevel });
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
-  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes });
+  const demoRobots = demoTrafficRobots(flags.demoTraffic);
+  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes, ...(flags.dataRoot ? { dataRoots: flags.dataRoot } : {}) });
   let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
@@ -85,7 +91,9 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const addr = app.server.address();
     const port = addr && typeof addr === 'object' ? addr.port : flags.port;
     const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}/`;
-    const url = flags.token ? `${base}?token=${encodeURIComponent(flags.token)}` : base;
+    // `--trace FILE` opens the workbench on the Replay page with FILE loaded.
+    if (flags.trace) engine.replay.setInitialTrace(flags.trace);
+    const url = (flags.token ? `${base}?token=${encodeURIComponent(flags.token)}` : base) + (flags.trace ? '#/replay' : '');
 
     const a = flags.policyA;
     const b = flags.policyB;
@@ -100,6 +108,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     }
     const watcher = flags.watch ? await startWatch(engine, flags.watch, flags.device) : null;
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
+    const robots = demoRobots !== null && engine.serving.state().mode !== 'off' ? await engine.setDemoTraffic(true, demoRobots) : null;
 
     const state = engine.serving.state();
     if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
@@ -108,6 +117,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
       process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
+      if (robots) process.stdout.write(`Demo traffic: ${robots.robots} cart-pole robots at ${robots.hz} Hz, recording to ${robots.trace}\n`);
     }
     const server = app;
     let stopping = false;
@@ -156,6 +166,15 @@ async function startWatch(engine: Engine, dir: string, device: ServeFlags['devic
   return watcher;
 }
 
+/** `--demo-traffic` alone is the default robot count; `--demo-traffic N` that many; absent, none. */
+export function demoTrafficRobots(v: boolean | string | undefined): number | null {
+  if (v === undefined || v === false) return null;
+  if (v === true) return DEFAULT_ROBOTS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROBOTS) throw new SwitchyardError('SWY_ERR_CONFIG', `--demo-traffic takes a whole number of robots from 1 to ${MAX_ROBOTS}, got "${v}".`, '--demo-traffic');
+  return n;
+}
+
 function requireWorkbench(): string {
   const dir = workbenchDir();
   if (!dir) throw new SwitchyardError('SWY_ERR_CONFIG', 'The workbench is not built (dist/renderer is missing). Run `npm run build` first.', 'dist/renderer');
@@ -169,5 +188,7 @@ export function registerServeCommands(program: Command): void {
   serveOptions(program.command('console').argument('[PATH]', 'serve this one policy instead of the demo pair').description('serve the workbench to a browser on loopback and print its URL'))
     .option('--demo', 'build the demo workspace into the store first (done anyway when the store is empty)')
     .option('--no-open', 'accepted for symmetry with the desktop app; the URL is printed either way')
+    .option('--trace <file>', 'open the workbench on the Replay page with this trace loaded')
+    .option('--demo-traffic [robots]', `run simulated cart-pole robots against /act at 50 Hz, recorded for the Replay page (default ${DEFAULT_ROBOTS})`)
     .action(async (path: string | undefined, flags: ServeFlags) => runServer(path, { ...flags, port: flags.port ?? 0 }, 'console').catch((e) => reportFailure(e, flags.json)));
 }
