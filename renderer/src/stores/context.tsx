@@ -4,6 +4,7 @@ import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
+import { createReplayStore, type ReplayState, type ReplayStore, type TraceUploader } from './replay-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -18,10 +19,13 @@ export interface Stores {
   stats: StatsStore;
   compare: CompareStore;
   lifecycle: LifecycleStore;
+  replay: ReplayStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
-export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string): Stores {
+const noUploads: TraceUploader = async () => ({ ok: false, error: { code: 'SWY_ERR_INTERNAL', message: 'Uploading is not available here; copy the trace into the record folder.' } });
+
+export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string, uploader: TraceUploader = noUploads): Stores {
   return {
     client,
     connection,
@@ -31,6 +35,7 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     stats: createStatsStore(client),
     compare: createCompareStore(client),
     lifecycle: createLifecycleStore(client),
+    replay: createReplayStore(client, uploader),
   };
 }
 
@@ -41,6 +46,7 @@ export function startStores(stores: Stores): () => void {
     stores.stats.getState().start(),
     stores.compare.getState().start(),
     stores.lifecycle.getState().start(),
+    stores.replay.getState().start(),
   ];
   void stores.versions.getState().load();
   // A promotion, rollback or archive changes stages: the Versions page's badges follow it.
@@ -94,6 +100,10 @@ export function useCompare<T>(selector: (state: CompareState) => T): T {
 
 export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
   return useStore(useStores().lifecycle, selector);
+}
+
+export function useReplay<T>(selector: (state: ReplayState) => T): T {
+  return useStore(useStores().replay, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {
