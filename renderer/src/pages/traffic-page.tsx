@@ -2,6 +2,7 @@ import { useContext, useMemo } from 'react';
 import type { DrainState } from '@contract';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
+import { DemoTrafficToggle } from '../components/demo-traffic-toggle';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
 import { SlotCard } from '../components/slot-card';
@@ -155,6 +156,8 @@ export function TrafficPage() {
       <VramBudget vram={state.vram} mode={state.mode} />
 
       <RpsChart samples={samples} />
+
+      <DemoTrafficToggle />
     </div>
   );
 }
