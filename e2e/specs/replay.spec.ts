@@ -78,10 +78,11 @@ test('demo traffic is recorded and the trace is listed newest first; its summary
 
   // Hovering the latency chart names a request; hovering an episode row names the episode.
   const box = (await replay.latencyChart().boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await replay.latencyChart().hover({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
   await expect(replay.pointer()).toContainText(/Request .*episode robot-/);
+  // The first row is the first episode to start: its bar begins near the left edge.
   const tl = (await replay.timeline().boundingBox())!;
-  await page.mouse.move(tl.x + 20, tl.y + 6);
+  await replay.timeline().hover({ position: { x: tl.width * 0.5, y: 6 } });
   await expect(replay.pointer()).toContainText(/Episode robot-/);
 
   // Zoom in and back out: the window changes, the charts stay drawn.
@@ -106,18 +107,20 @@ test('play moves the cursor and the cart-pole of a demo episode animates', async
   await expect(replay.pauseButton()).toBeVisible();
   await expect.poll(() => replay.positionValue(), { timeout: 10_000 }).toBeGreaterThan(before);
   await expect.poll(() => replay.cartPole().getAttribute('aria-label'), { timeout: 10_000 }).not.toBe(first);
-  await replay.screenshot('3-playing', shots);
+  // The demo trace is short: pause before it plays out.
   await replay.pauseButton().click();
   const paused = await replay.positionValue();
   await page.waitForTimeout(400);
   expect(await replay.positionValue()).toBe(paused);
+  expect(paused).toBeGreaterThan(before);
+  await replay.screenshot('3-paused-mid-episode', shots);
 
   // The episode list is searchable; picking one shows its steps.
   await page.getByRole('searchbox', { name: 'Search episodes' }).fill('robot-2-');
   await expect(replay.episodes().getByRole('button').first()).toContainText('robot-2-');
   await replay.episodes().getByRole('button').first().click();
   await expect(page.getByRole('heading', { level: 2, name: /^Episode robot-2-/ })).toBeVisible();
-  await expect(page.getByText(/^Step 1 of \d+/)).toBeVisible();
+  await expect(page.getByText(/^Step \d+ of \d+ · request /)).toBeVisible();
   await replay.speed('max');
   await replay.playButton().click();
   await expect(replay.playButton()).toBeVisible({ timeout: 20_000 }); // max plays the whole trace in about 10 s, then stops

@@ -94,7 +94,7 @@ export function drawAxes(ctx: CanvasRenderingContext2D, p: Plot, yMin: number, y
 }
 
 /** A line through the non-null values (gaps where null), x spread evenly or given. */
-export function drawLine(ctx: CanvasRenderingContext2D, p: Plot, values: readonly (number | null)[], yMin: number, yMax: number, color: string, opts: { dash?: number[]; width?: number; xs?: readonly number[]; xMin?: number; xMax?: number } = {}): void {
+export function drawLine(ctx: CanvasRenderingContext2D, p: Plot, values: readonly (number | null)[], yMin: number, yMax: number, color: string, opts: { dash?: number[]; width?: number; xs?: readonly number[]; xMin?: number; xMax?: number; /** Join across empty points (sparse bins) instead of leaving gaps. */ bridge?: boolean } = {}): void {
   const n = values.length;
   if (n === 0) return;
   const span = yMax - yMin || 1;
@@ -110,7 +110,7 @@ export function drawLine(ctx: CanvasRenderingContext2D, p: Plot, values: readonl
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined || !Number.isFinite(v)) {
-      pen = false;
+      if (!opts.bridge) pen = false;
       continue;
     }
     const x = xOf(i);
@@ -121,6 +121,23 @@ export function drawLine(ctx: CanvasRenderingContext2D, p: Plot, values: readonl
   }
   ctx.stroke();
   ctx.setLineDash([]);
+  // A lone point has no segment to stroke: mark it.
+  if (!opts.bridge) return;
+  let count = 0;
+  let only = -1;
+  for (let i = 0; i < n && count < 2; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined && Number.isFinite(v)) {
+      count++;
+      only = i;
+    }
+  }
+  if (count === 1) {
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    ctx.arc(xOf(only), p.top + p.height * (1 - (Math.min(yMax, Math.max(yMin, values[only]!)) - yMin) / span), 2.5, 0, Math.PI * 2);
+    ctx.fill();
+  }
 }
 
 export function drawCursor(ctx: CanvasRenderingContext2D, p: Plot, x: number): void {

@@ -146,14 +146,17 @@ export function LatencyChart(props: { bins: ReplayBins | null; cursorMs: number 
     (ctx, w, h) => {
       const p = plot(w, h);
       if (!bins) return;
+      // The scale follows the medians; a few slow outliers (dashed) may run off the top.
       let max = 0;
       for (const s of bins.slots) for (const v of s.p50Ms) if (v !== null && v > max) max = v;
-      for (const s of bins.slots) for (const v of s.maxMs) if (v !== null && v > max * 4) max = Math.max(max, Math.min(v, max * 4));
+      let maxOfMax = 0;
+      for (const s of bins.slots) for (const v of s.maxMs) if (v !== null && v > maxOfMax) maxOfMax = v;
+      max = Math.max(max, Math.min(maxOfMax, max * 3));
       const top = niceMax(max * 1.1);
       drawAxes(ctx, p, 0, top, [clock(bins.fromMs), clock(bins.toMs)]);
       bins.slots.forEach((s, i) => {
-        drawLine(ctx, p, s.maxMs, 0, top, slotColor(s.slot, i), { dash: [3, 3], width: 1 });
-        drawLine(ctx, p, s.p50Ms, 0, top, slotColor(s.slot, i), { width: 2 });
+        drawLine(ctx, p, s.maxMs, 0, top, slotColor(s.slot, i), { dash: [3, 3], width: 1, bridge: true });
+        drawLine(ctx, p, s.p50Ms, 0, top, slotColor(s.slot, i), { width: 2, bridge: true });
       });
       if (cursorMs !== null) drawCursor(ctx, p, xOfTime(p, { fromMs: bins.fromMs, toMs: bins.toMs }, cursorMs));
     },

@@ -76,8 +76,10 @@ export function createReplayStore(client: ContractClient, uploader: TraceUploade
       const s = get().summary;
       if (!s) return;
       const seq = ++windowSeq;
+      // A short trace gets fewer, fuller bins; a long one about one point per two pixels.
+      const nBins = Math.max(40, Math.min(CHART_BINS, Math.round(s.overall.requests / 3)));
       const [bins, rows] = await Promise.all([
-        client.invoke('replay.timeline', { traceId: s.traceId, fromMs: w.fromMs, toMs: w.toMs, bins: CHART_BINS }),
+        client.invoke('replay.timeline', { traceId: s.traceId, fromMs: w.fromMs, toMs: w.toMs, bins: nBins }),
         client.invoke('replay.episodes', { traceId: s.traceId, fromMs: w.fromMs, toMs: w.toMs, limit: EPISODE_ROWS }),
       ]);
       if (seq !== windowSeq) return;
