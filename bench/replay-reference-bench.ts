@@ -31,10 +31,13 @@ const N = Number(arg('--requests', '1000000'));
 const DIR = arg('--dir', '/tmp/swy-ref-bench');
 const regen = process.argv.includes('--regen');
 
-function pyDumps(v: unknown): string {
-  if (Array.isArray(v)) return '[' + v.map(pyDumps).join(', ') + ']';
-  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyDumps(x)}`).join(', ') + '}';
-  return canonicalizeJs(v);
+/** Python's `json.dumps(record)`; a number prints as the canonical form prints it under its key (floats stay floats). */
+function pyDumps(v: unknown, key = ''): string {
+  if (Array.isArray(v)) return '[' + v.map((x) => pyDumps(x, key)).join(', ') + ']';
+  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyDumps(x, k)}`).join(', ') + '}';
+  if (typeof v !== 'number') return canonicalizeJs(v);
+  const wrapped = canonicalizeJs({ [key]: v });
+  return wrapped.slice(JSON.stringify(key).length + 2, -1);
 }
 
 /** A reference-format trace of `n` requests, about 2 KB a record (8x7 action chunks, an evidence block). */
