@@ -9,8 +9,8 @@ const START_TIMEOUT_MS = 180_000;
 /**
  * Starts the real server: `switchyard console` on an empty store with `--demo`, which builds the
  * demo workspace and serves the workbench plus `/act` in two-policy mode. The URL comes from the
- * `Switchyard console: http://127.0.0.1:<port>/` line on stdout. Its output goes to
- * test-results/e2e-server.log.
+ * `Switchyard console: http://127.0.0.1:<port>/?token=<token>` line on stdout; the tests call the
+ * control API with that token (support/server.ts). Its output goes to test-results/e2e-server.log.
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env[ENV_URL]) {
@@ -25,7 +25,8 @@ export default async function globalSetup(): Promise<void> {
 
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    // The server's runtime file (url, pid, token) goes to this run's folder, not the user's.
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

@@ -8,6 +8,8 @@ const config = parse(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) a
   extraMetadata: { main: string };
   files: string[];
   asarUnpack: string[];
+  asar?: unknown;
+  electronFuses?: Record<string, boolean>;
 };
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
 
@@ -25,5 +27,18 @@ describe('electron-builder.yml', () => {
     expect(config.asarUnpack).toContain('dist/core/src/runtime/policy-worker.js');
     expect(config.asarUnpack).toContain('node_modules/onnxruntime-node/**');
     expect(config.asarUnpack).toContain('node_modules/better-sqlite3/**');
+  });
+
+  it('flips the Electron fuses: no run-as-node, NODE_OPTIONS or inspect; encrypted cookies; asar only, integrity-checked', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    // Integrity needs the archive (and its hash): asar must not be turned off.
+    expect(config.asar).not.toBe(false);
   });
 });

@@ -43,19 +43,36 @@ export async function startConsoleSession(engine: Engine, opts: ConsoleSessionOp
 }
 
 /**
- * The desktop window's start: the console session plus `/act`, `/metrics` and health on
- * loopback (port 8000, or a free one when taken). Returns what to call on quit.
+ * The desktop window's start: the console session, and only when the user asks for a port
+ * (`--serve-port`), `/act`, `/metrics`, health and the control API on loopback, with a generated
+ * token written to the runtime file (as `switchyard serve`). Returns what to call on quit.
  */
-export async function startDesktopServices(engine: Engine, port = 8000): Promise<{ actUrl: string | null; close: () => Promise<void> }> {
+export async function startDesktopServices(
+  engine: Engine,
+  opts: { port?: number; dataDir?: string } = {},
+): Promise<{ actUrl: string | null; url: string | null; runtimeFile: string | null; close: () => Promise<void> }> {
   await startConsoleSession(engine);
-  const { createHttpServer } = await import('./serve/http-server.js');
-  let app = await createHttpServer(engine, { host: '127.0.0.1', port });
-  try {
-    await app.listen({ host: '127.0.0.1', port });
-  } catch {
-    await app.close();
-    app = await createHttpServer(engine, { host: '127.0.0.1', port: 0 });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-  }
-  return { actUrl: engine.serving.actUrl, close: () => app.close() };
+  if (opts.port === undefined) return { actUrl: null, url: null, runtimeFile: null, close: async () => {} };
+  const [{ createHttpServer }, { generateToken }, { writeRuntimeFile, removeRuntimeFile }, { defaultDataDir }] = await Promise.all([
+    import('./serve/http-server.js'),
+    import('./serve/auth.js'),
+    import('./serve/runtime-file.js'),
+    import('./cli/paths.js'),
+  ]);
+  const token = generateToken();
+  const app = await createHttpServer(engine, { host: '127.0.0.1', port: opts.port, token, tokenLabel: 'desktop-serve' });
+  await app.listen({ host: '127.0.0.1', port: opts.port });
+  const addr = app.server.address();
+  const port = addr && typeof addr === 'object' ? addr.port : opts.port;
+  const url = `http://127.0.0.1:${port}/`;
+  const runtimeFile = writeRuntimeFile(opts.dataDir ?? defaultDataDir(), { url, pid: process.pid, token, port });
+  return {
+    actUrl: engine.serving.actUrl,
+    url,
+    runtimeFile,
+    close: async () => {
+      removeRuntimeFile(runtimeFile);
+      await app.close();
+    },
+  };
 }

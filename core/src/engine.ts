@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
-import { ErrorCodes, SwitchyardError, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
+import { ErrorCodes, SwitchyardError, toErrorShape, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
@@ -51,8 +52,8 @@ export interface EngineConfig {
   rulesDir?: string;
   /** Where the console records traces (default `<store folder>/traces`); the Replay page lists it. */
   recordDir?: string;
-  /** More folders the Replay page may read traces from (`--data-root`). */
-  dataRoots?: string[];
+  /** `--data-root`: more folders API callers may name files in (besides the store's folder and the record directory). */
+  dataRoots?: readonly string[];
 }
 
 export interface GateRequest {
@@ -94,6 +95,8 @@ export interface Engine {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly api: ApiDispatcher;
+  /** The folders API callers may name files in. */
+  readonly pathRoots: PathRoots;
   /** The Replay page's traces, summaries and re-runs. */
   readonly replay: ReplayService;
   /** Where traces are recorded unless `--record` says otherwise. */
@@ -227,7 +230,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const recordDir = resolve(config.recordDir ?? (storePath === ':memory:' ? join(dataDir, 'traces') : join(dirname(storePath), 'traces')));
   const recordDirs = new Set<string>([recordDir]);
   const replay = new ReplayService({
-    roots: () => [...recordDirs, dataDir, ...(config.dataRoots ?? []).map((r) => resolve(r))],
+    roots: () => [...recordDirs, dataDir, ...pathRoots.list()],
+    checkPath: (p) => pathRoots.check(p, 'path'),
     uploadDir: join(recordDir, 'uploads'),
     resolveExport,
     emit: (p) => bus.emit('replay.progress', p),
@@ -295,6 +299,22 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
   };
   const api = new ApiDispatcher(handlers);
+  const pathRoots = new PathRoots([
+    ...(storePath === ':memory:' ? [] : [dirname(storePath)]),
+    dataDir,
+    ...(config.rulesDir ? [config.rulesDir] : []),
+    ...(config.dataRoots ?? []),
+  ]);
+  api.setGuard({
+    before: (method, input) => {
+      const checked = checkPathFields(pathRoots, method, input, (_field, v) => evalStore.findSuite(v) !== null);
+      // The handler opens exactly the file that was checked (symlinks already followed).
+      const next = { ...input };
+      for (const c of checked) next[c.field] = c.path;
+      return { input: next, files: checked.map((c) => c.path) };
+    },
+    error: (_method, e, files) => withoutFileContent(toErrorShape(e), files, issuesOf(e)),
+  });
 
   const interval = config.statsIntervalMs ?? 500;
   const pushStats = () => {
@@ -319,6 +339,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     logger,
     clock,
     api,
+    pathRoots,
     replay,
     recordDir,
     setDemoTraffic,
@@ -371,6 +392,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       }
       recording = writer;
       recordDirs.add(resolve(opts.dir));
+      pathRoots.add(opts.dir);
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },

@@ -9,7 +9,7 @@ export const ENV_URL = 'SWITCHYARD_E2E_URL';
 export const ENV_PID = 'SWITCHYARD_E2E_PID';
 export const ENV_DIR = 'SWITCHYARD_E2E_DIR';
 
-/** The line `switchyard console` prints once it serves: `Switchyard console: http://127.0.0.1:<port>/`. */
+/** The line `switchyard console` prints once it serves: `Switchyard console: http://127.0.0.1:<port>/?token=<token>`. */
 export const CONSOLE_LINE = /Switchyard console:\s*(https?:\/\/\S+)/;
 
 export interface ServerInfo {
@@ -23,7 +23,10 @@ export function serverFromEnv(): ServerInfo {
   const url = process.env[ENV_URL];
   if (!url) throw new Error(`${ENV_URL} is not set: global-setup.ts did not start the Switchyard console`);
   const parsed = new URL(url);
-  return { url, origin: parsed.origin, token: parsed.searchParams.get('token') };
+  const token = parsed.searchParams.get('token');
+  // The control API always needs the token, loopback included: a URL without one cannot work.
+  if (!token) throw new Error(`The console URL ${parsed.origin}/ carries no ?token=: the control API would refuse every call.`);
+  return { url, origin: parsed.origin, token };
 }
 
 /** Calls the contract over HTTP from the test (Node side), as the workbench would. */

@@ -17,10 +17,26 @@ describe('parseArgs', () => {
   });
 
   it('reads --remote URL --token T', () => {
-    expect(parseArgs(['main.js', '--remote', 'http://bench-01:8000/', '--token', 's3cret'])).toEqual({
+    expect(parseArgs(['main.js', '--remote', 'https://bench-01:8000/', '--token', 's3cret'])).toEqual({
       ok: true,
-      config: { mode: 'remote', url: 'http://bench-01:8000', token: 's3cret' },
+      config: { mode: 'remote', url: 'https://bench-01:8000', token: 's3cret' },
     });
+  });
+
+  it('remote mode: https://, or plain http only to this machine (the token would cross the network in clear)', () => {
+    expect(parseArgs(['--remote', 'http://bench-01:8000'])).toMatchObject({ ok: false, message: expect.stringMatching(/clear text.*https:\/\//) });
+    expect(parseArgs(['--remote', 'http://10.0.0.5:8000'])).toMatchObject({ ok: false });
+    for (const url of ['http://127.0.0.1:8000', 'http://localhost:8000', 'http://[::1]:8000']) {
+      expect(parseArgs(['--remote', url]), url).toMatchObject({ ok: true, config: { mode: 'remote' } });
+    }
+  });
+
+  it('reads --serve-port (no HTTP port without it)', () => {
+    expect(parseArgs(['--serve-port', '8000'])).toEqual({ ok: true, config: { mode: 'local', storePath: undefined, devUrl: undefined, servePort: 8000 } });
+    expect(parseArgs(['--serve-port', '0'])).toMatchObject({ ok: true, config: { servePort: 0 } });
+    expect(parseArgs([])).toEqual({ ok: true, config: { mode: 'local', storePath: undefined, devUrl: undefined } });
+    expect(parseArgs(['--serve-port', '99999'])).toMatchObject({ ok: false, message: expect.stringMatching(/--serve-port/) });
+    expect(parseArgs(['--serve-port', '1', '--remote', 'https://b'])).toMatchObject({ ok: false });
   });
 
   it('keeps a reverse-proxy path prefix and drops query and hash', () => {
@@ -31,8 +47,8 @@ describe('parseArgs', () => {
   });
 
   it('takes the token from SWITCHYARD_TOKEN when --token is absent; the flag wins', () => {
-    expect(parseArgs(['--remote', 'http://b:8000'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'env' } });
-    expect(parseArgs(['--remote', 'http://b:8000', '--token', 'flag'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'flag' } });
+    expect(parseArgs(['--remote', 'https://b:8000'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'env' } });
+    expect(parseArgs(['--remote', 'https://b:8000', '--token', 'flag'], { SWITCHYARD_TOKEN: 'env' })).toMatchObject({ ok: true, config: { token: 'flag' } });
   });
 
   it('reads the dev URL from the flag or SWITCHYARD_DEV_URL', () => {
@@ -48,7 +64,7 @@ describe('parseArgs', () => {
       [['--store', 'a.db', '--store', 'b.db'], /twice/],
       [['--remote', 'ftp://bench'], /--remote needs an http\(s\) URL/],
       [['--remote', 'bench-01:8000x'], /--remote needs an http\(s\) URL/],
-      [['--remote', 'http://b:8000', '--store', 'a.db'], /cannot be combined/],
+      [['--remote', 'https://b:8000', '--store', 'a.db'], /cannot be combined/],
       [['--token', 't'], /--token only applies with --remote/],
       [['--dev-url', 'file:///x'], /--dev-url/],
     ];
@@ -61,8 +77,8 @@ describe('parseArgs', () => {
 });
 
 describe('remoteWorkbenchUrl', () => {
-  it('appends the token as an encoded query parameter', () => {
-    expect(remoteWorkbenchUrl('http://bench-01:8000', 'a b&c')).toBe('http://bench-01:8000/?token=a%20b%26c');
-    expect(remoteWorkbenchUrl('http://bench-01:8000/', undefined)).toBe('http://bench-01:8000/');
+  it('never carries the token (it goes in a header)', () => {
+    expect(remoteWorkbenchUrl('https://bench-01:8000')).toBe('https://bench-01:8000/');
+    expect(remoteWorkbenchUrl('https://bench-01:8000/')).toBe('https://bench-01:8000/');
   });
 });

@@ -6,19 +6,23 @@
  * named here are read and everything else is ignored.
  *
  *   --store PATH             the SQLite store (default: <userData>/switchyard.db)
- *   --remote URL [--token T] attach to a remote bench server instead of a local engine
- *                            (the token may also come from SWITCHYARD_TOKEN)
+ *   --serve-port N           also serve /act, /metrics and the control API on 127.0.0.1:N
+ *                            (0: a free port), with a generated token; without it the desktop
+ *                            opens no HTTP port at all
+ *   --remote URL [--token T] attach to a remote bench server instead of a local engine: https://,
+ *                            or http:// on loopback only; the token (also SWITCHYARD_TOKEN) is
+ *                            sent in a header, never in the URL
  *   --dev-url URL            load the renderer from a Vite dev server (unpackaged runs only;
  *                            also SWITCHYARD_DEV_URL)
  */
 
 export type LaunchConfig =
-  | { mode: 'local'; storePath: string | undefined; devUrl: string | undefined }
+  | { mode: 'local'; storePath: string | undefined; devUrl: string | undefined; servePort?: number }
   | { mode: 'remote'; url: string; token: string | undefined };
 
 export type ParseResult = { ok: true; config: LaunchConfig } | { ok: false; message: string };
 
-const KNOWN = ['--store', '--remote', '--token', '--dev-url'] as const;
+const KNOWN = ['--store', '--remote', '--token', '--dev-url', '--serve-port'] as const;
 type Known = (typeof KNOWN)[number];
 
 function isKnown(s: string): s is Known {
@@ -67,8 +71,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     if (seen.has('--store')) {
       return { ok: false, message: '--store and --remote cannot be combined: a remote bench server uses its own store.' };
     }
+    if (seen.has('--serve-port')) return { ok: false, message: '--serve-port applies to the local engine, not with --remote.' };
     const parsed = httpUrl(remote, '--remote');
     if (!parsed.ok) return parsed;
+    // The token would cross the network in clear text: plain http only to this machine.
+    if (parsed.url.protocol === 'http:' && !isLoopbackHostname(parsed.url.hostname)) {
+      return { ok: false, message: `--remote ${parsed.url.origin} is plain http to another machine, where the token would travel in clear text. Use https://, or an SSH tunnel to http://127.0.0.1.` };
+    }
     // Keep any path prefix (a server behind a reverse proxy), drop query and hash.
     const base = `${parsed.url.origin}${parsed.url.pathname.replace(/\/+$/, '')}`;
     return { ok: true, config: { mode: 'remote', url: base, token } };
@@ -82,11 +91,24 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     if (!parsed.ok) return parsed;
     devUrl = parsed.url.origin + '/';
   }
+  const portRaw = seen.get('--serve-port');
+  if (portRaw !== undefined) {
+    const port = Number(portRaw);
+    if (!/^\d+$/.test(portRaw) || port > 65535) return { ok: false, message: `--serve-port must be a port from 0 to 65535, got ${JSON.stringify(portRaw)}.` };
+    return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl, servePort: port } };
+  }
   return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl } };
 }
 
-/** The page the window loads when attached to a remote bench server. */
-export function remoteWorkbenchUrl(url: string, token: string | undefined): string {
-  const base = url.replace(/\/+$/, '');
-  return token === undefined ? `${base}/` : `${base}/?token=${encodeURIComponent(token)}`;
+export function isLoopbackHostname(name: string): boolean {
+  const n = name.replace(/^\[|\]$/g, '').toLowerCase();
+  return n === 'localhost' || n === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(n);
+}
+
+/**
+ * The page the window loads when attached to a remote bench server. Never carries the token: a
+ * URL ends up in history, logs and proxies; the token goes in a header (remoteAuthHeaders).
+ */
+export function remoteWorkbenchUrl(url: string): string {
+  return `${url.replace(/\/+$/, '')}/`;
 }

@@ -26,7 +26,8 @@ import type { InvokeEventLike, WebContentsLike } from './security.js';
 
 /** The slice of the engine the bridge needs (the full Engine has more). */
 export interface BridgeEngine {
-  api: { call(method: string, input: unknown): Promise<Result<unknown>> };
+  /** `ctx.caller` is recorded in the audit log; the app's own window calls as `desktop`. */
+  api: { call(method: string, input: unknown, ctx?: { caller: string }): Promise<Result<unknown>> };
   events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
 }
 
@@ -144,7 +145,7 @@ export async function handleInvoke(
       return fail(ErrorCodes.SWY_ERR_INVALID_INPUT, `Invalid input for ${method}: ${detail}.`, where);
     }
 
-    const result: unknown = await opts.engine.api.call(method, given);
+    const result: unknown = await opts.engine.api.call(method, given, { caller: 'desktop' });
     if (!isResult(result)) {
       opts.logger.error('engine returned something that is not a Result', { method });
       return fail(ErrorCodes.SWY_ERR_INTERNAL, `Internal error: ${method} returned a malformed result. This is a bug; the log has details.`);

@@ -101,6 +101,7 @@ const fx = vi.hoisted(() => {
   }
   const session = {
     headersHook: undefined as Listener | undefined,
+    sendHeadersHook: undefined as Listener | undefined,
     permissionRequest: undefined as Listener | undefined,
     permissionCheck: undefined as Listener | undefined,
   };
@@ -160,7 +161,10 @@ vi.mock('electron', () => ({
   },
   session: {
     defaultSession: {
-      webRequest: { onHeadersReceived: (l: Listener) => void (fx.session.headersHook = l) },
+      webRequest: {
+        onHeadersReceived: (l: Listener) => void (fx.session.headersHook = l),
+        onBeforeSendHeaders: (l: Listener) => void (fx.session.sendHeadersHook = l),
+      },
       setPermissionRequestHandler: (l: Listener) => void (fx.session.permissionRequest = l),
       setPermissionCheckHandler: (l: Listener) => void (fx.session.permissionCheck = l),
     },
@@ -168,7 +172,8 @@ vi.mock('electron', () => ({
 }));
 vi.mock('../../core/src/engine.js', () => ({ createEngine: fx.createEngine }));
 // The console session loads ONNX workers and opens a port; the fake engine has neither.
-vi.mock('../../core/src/console-session.js', () => ({ startDesktopServices: vi.fn(async () => ({ actUrl: null, close: async () => {} })) }));
+const services = vi.hoisted(() => ({ startDesktopServices: vi.fn(async (..._args: unknown[]) => ({ actUrl: null, url: null, runtimeFile: null, close: async () => {} })) }));
+vi.mock('../../core/src/console-session.js', () => services);
 // In a source checkout the built renderer may not exist yet; main only checks that it does.
 vi.mock('node:fs', async (importOriginal) => ({ ...(await importOriginal<typeof import('node:fs')>()), existsSync: () => true }));
 
@@ -201,6 +206,16 @@ describe('main.ts wiring (fake electron)', () => {
     expect(fx.createEngine).toHaveBeenCalledOnce();
     expect(fx.createEngine.mock.calls[0]?.[0]).toMatchObject({ storePath: STORE });
     expect(fx.errors).toEqual([]);
+  });
+
+  it('opens no HTTP port unless --serve-port asks for one', () => {
+    expect(services.startDesktopServices).toHaveBeenCalledOnce();
+    expect(services.startDesktopServices.mock.calls[0]?.[1]).toEqual({});
+  });
+
+  it('allows DevTools in a development (unpackaged) run', () => {
+    expect(fx.app.isPackaged).toBe(false);
+    expect(win.options.webPreferences!['devTools']).toBe(true);
   });
 
   it('opens one window with secure options, the compiled preload, and the built renderer', () => {
@@ -263,5 +278,44 @@ describe('main.ts wiring (fake electron)', () => {
     const again = { preventDefault: vi.fn() };
     fx.app.emit('will-quit', again);
     expect(again.preventDefault).not.toHaveBeenCalled();
+  });
+});
+
+describe('a packaged app in remote mode (fake electron)', () => {
+  let remote: InstanceType<typeof fx.FakeBrowserWindow>;
+  const TOKEN = 'remote-token-0123456789abcdef';
+
+  beforeAll(async () => {
+    fx.app.isPackaged = true;
+    process.argv = ['/opt/Switchyard/switchyard', '--remote', 'https://bench-01.lab:8443', '--token', TOKEN];
+    const before = fx.FakeBrowserWindow.created.length;
+    vi.resetModules();
+    await import('./main.js');
+    await until(() => fx.FakeBrowserWindow.created[before]?.loaded !== undefined, 'the remote window to load');
+    remote = fx.FakeBrowserWindow.created[before]!;
+  });
+  afterAll(() => {
+    process.argv = savedArgv;
+    fx.app.isPackaged = false;
+  });
+
+  it('turns DevTools off in a packaged build', () => {
+    expect(remote.options.webPreferences!['devTools']).toBe(false);
+  });
+
+  it('loads the server page without the token in the URL, and sends it in a header to that server only', () => {
+    expect(remote.loaded).toBe('https://bench-01.lab:8443/');
+    expect(remote.loaded).not.toContain(TOKEN);
+    expect(remote.options.webPreferences!['preload']).toBeUndefined();
+    const hook = fx.session.sendHeadersHook!;
+    const seen = (url: string) => {
+      const cb = vi.fn();
+      hook({ url, requestHeaders: { Accept: '*/*' } }, cb);
+      return (cb.mock.calls[0]?.[0] as { requestHeaders: Record<string, string> }).requestHeaders;
+    };
+    expect(seen('https://bench-01.lab:8443/api/app.info')).toMatchObject({ Authorization: `Bearer ${TOKEN}`, Accept: '*/*' });
+    expect(seen('wss://bench-01.lab:8443/api/events')).toMatchObject({ Authorization: `Bearer ${TOKEN}` });
+    expect(seen('https://evil.example/')).not.toHaveProperty('Authorization');
+    expect(seen('http://bench-01.lab:8443/')).not.toHaveProperty('Authorization');
   });
 });

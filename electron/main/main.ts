@@ -1,13 +1,15 @@
 /**
  * Electron main process: the thin desktop shell. Compiled to dist/electron/main/main.js.
  *
- *   electron dist/electron/main/main.js [--store PATH] [--dev-url URL]
+ *   electron dist/electron/main/main.js [--store PATH] [--dev-url URL] [--serve-port N]
  *   electron dist/electron/main/main.js --remote URL [--token T]
  *
  * Local mode: creates the engine in this process, registers the one IPC bridge and loads the
- * built renderer (dist/renderer/index.html) with the sandboxed preload. Remote mode: loads the
- * bench server's own workbench (`${url}/?token=...`), without a preload and without a bridge, so
- * that page talks to its server over HTTP and can never reach this machine's engine.
+ * built renderer (dist/renderer/index.html) with the sandboxed preload. No HTTP port is opened
+ * unless --serve-port asks for one (then with a generated token, as `switchyard serve`). Remote
+ * mode: loads the bench server's own workbench (https://, or http:// on loopback), without a
+ * preload and without a bridge, so that page talks to its server over HTTP and can never reach
+ * this machine's engine; the token rides in a request header, never in the URL.
  *
  * All policy (CSP, trusted URLs, window options, argv) lives in security.ts / args.ts / menu.ts,
  * which are unit-tested without the Electron binary.
@@ -26,6 +28,7 @@ import {
   createWindowOptions,
   isAppPageUrl,
   isSameOrigin,
+  remoteAuthHeaders,
   resolveAppPaths,
   withContentSecurityPolicy,
 } from './security.js';
@@ -40,14 +43,15 @@ type DesktopEngine = Awaited<ReturnType<EngineModule['createEngine']>>;
  * electron into dist/ with rootDir '.'). Dynamic, so that a failure to load the engine (a native
  * module built for another ABI, a missing build) ends in a readable dialog, not a silent crash.
  */
-async function loadEngine(storePath: string): Promise<DesktopEngine> {
+async function loadEngine(storePath: string, servePort: number | undefined): Promise<DesktopEngine> {
   const mod: EngineModule = await import('../../core/src/engine.js');
   const engine = await mod.createEngine({ storePath });
   try {
-    // Same start as `switchyard console`: the demo workspace on an empty store, the demo pair
-    // served, and /act open on loopback so a robot or a script drives the split for real.
+    // Same start as `switchyard console`: the demo workspace on an empty store and the demo pair
+    // served. An HTTP port (/act, the control API with a token) only with --serve-port.
     const { startDesktopServices } = await import('../../core/src/console-session.js');
-    const services = await startDesktopServices(engine, Number(process.env.SWITCHYARD_ACT_PORT ?? 8000));
+    const services = await startDesktopServices(engine, servePort === undefined ? {} : { port: servePort });
+    if (services.url !== null) console.log(`[switchyard] serving on ${services.url} (token in ${services.runtimeFile ?? 'memory'})`);
     const closeEngine = engine.close.bind(engine);
     return Object.assign(engine, {
       close: async () => {
@@ -122,7 +126,8 @@ function installMenu(): void {
 }
 
 function createWindow(preloadPath: string | undefined): BrowserWindow {
-  const win = new BrowserWindow(createWindowOptions({ preloadPath }));
+  // DevTools only in a development (unpackaged) run.
+  const win = new BrowserWindow(createWindowOptions({ preloadPath, devTools: !app.isPackaged }));
   const wc = win.webContents;
   const id = wc.id;
   appContents.set(id, wc);
@@ -150,7 +155,7 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
   const storePath = config.storePath !== undefined ? path.resolve(config.storePath) : path.join(app.getPath('userData'), 'switchyard.db');
   storePathInUse = storePath;
   try {
-    engine = await loadEngine(storePath);
+    engine = await loadEngine(storePath, config.servePort);
   } catch (e) {
     const err = e as { code?: unknown; message?: unknown };
     const code = typeof err.code === 'string' ? `${err.code}: ` : '';
@@ -173,9 +178,12 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
 async function startRemote(config: Extract<LaunchConfig, { mode: 'remote' }>): Promise<void> {
   hardenSession((url) => isSameOrigin(url, config.url));
   installMenu();
+  // The token goes in a header on requests to that server only, never in the URL.
+  const addAuth = remoteAuthHeaders(config.url, config.token);
+  session.defaultSession.webRequest.onBeforeSendHeaders((details, callback) => callback({ requestHeaders: addAuth(details) }));
   // No preload: the remote workbench uses its HTTP transport and never sees window.switchyard.
   const win = createWindow(undefined);
-  await win.loadURL(remoteWorkbenchUrl(config.url, config.token));
+  await win.loadURL(remoteWorkbenchUrl(config.url));
 }
 
 let shutDown = false;

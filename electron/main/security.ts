@@ -148,7 +148,11 @@ export function resolveAppPaths(mainDir: string): AppPaths {
 }
 
 /** The BrowserWindow options: secure defaults, nothing of Node reachable from the page. */
-export function createWindowOptions(opts: { preloadPath?: string | undefined; title?: string }): BrowserWindowConstructorOptions {
+/**
+ * `devTools`: only in a development (unpackaged) run; a packaged app gives nobody a console onto
+ * the renderer (default false).
+ */
+export function createWindowOptions(opts: { preloadPath?: string | undefined; title?: string; devTools?: boolean }): BrowserWindowConstructorOptions {
   const webPreferences: NonNullable<BrowserWindowConstructorOptions['webPreferences']> = {
     contextIsolation: true,
     sandbox: true,
@@ -162,6 +166,7 @@ export function createWindowOptions(opts: { preloadPath?: string | undefined; ti
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
+    devTools: opts.devTools ?? false,
   };
   if (opts.preloadPath !== undefined) webPreferences.preload = opts.preloadPath;
   return {
@@ -173,5 +178,31 @@ export function createWindowOptions(opts: { preloadPath?: string | undefined; ti
     show: false,
     backgroundColor: '#111418',
     webPreferences,
+  };
+}
+
+/** The parts of Electron's onBeforeSendHeaders details the header hook reads. */
+export interface SendHeadersDetails {
+  url: string;
+  requestHeaders: Record<string, string>;
+}
+
+/**
+ * Remote mode's token, in a header, on requests to the bench server's origin only (the page, its
+ * API calls and its event socket); never in a URL, never to any other origin.
+ */
+export function remoteAuthHeaders(serverUrl: string, token: string | undefined): (details: SendHeadersDetails) => Record<string, string> {
+  return (details) => {
+    if (token === undefined) return details.requestHeaders;
+    let target: string;
+    try {
+      const u = new URL(details.url);
+      // The event socket (ws:, wss:) belongs to the same server as http:, https:.
+      target = `${u.protocol.replace(/^ws/, 'http')}//${u.host}`;
+    } catch {
+      return details.requestHeaders;
+    }
+    if (target !== new URL(serverUrl).origin) return details.requestHeaders;
+    return { ...details.requestHeaders, Authorization: `Bearer ${token}` };
   };
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { runAsCaller } from '../api/call-context.js';
 import { toErrorShape } from '../contract/index.js';
 import { createEngine, type Engine, type EngineConfig } from '../engine.js';
 import { createLogger } from '../platform/logger.js';
@@ -21,11 +22,14 @@ export function reportFailure(e: unknown, json: boolean | undefined, exitCode = 
   process.exit(exitCode);
 }
 
-/** Opens an engine for one command and closes it afterwards, whatever happens. */
+/**
+ * Opens an engine for one command and closes it afterwards, whatever happens. What the command
+ * writes to the audit log is recorded as the caller `cli`, with the user name it passes as the claim.
+ */
 export async function withEngine<T>(config: EngineConfig, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await createEngine({ statsIntervalMs: 0, logger: createLogger({ level: 'warn' }), ...config });
   try {
-    return await fn(engine);
+    return await runAsCaller({ caller: 'cli' }, () => fn(engine));
   } finally {
     await engine.close();
   }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../engine.js';
 import { createMemoryLogger } from '../platform/logger.js';
+import { controlTokenOf } from '../serve/auth.js';
 import { createHttpServer } from '../serve/http-server.js';
 import { runCli, runCliAsync } from '../testing/cli-process.js';
 import { handClock, labWorkspace, type LabWorkspace } from '../testing/lifecycle-fixtures.js';
@@ -90,13 +91,14 @@ describe('switchyard promote / rollback / history / archive', () => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const addr = app.server.address();
       const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+      const withToken = { SWITCHYARD_TOKEN: controlTokenOf(app) };
       const changes: string[] = [];
       engine.events.on('lifecycle.changed', (c) => changes.push(`${c.action} ${c.version}`));
-      const fwd = await runCliAsync(['promote', 'lab@1.1.0', '--to', 'production', '--force', '--reason', 'cli test', '--server', url, '--json']);
+      const fwd = await runCliAsync(['promote', 'lab@1.1.0', '--to', 'production', '--force', '--reason', 'cli test', '--server', url, '--json'], withToken);
       // Production is 1.0.0 again, so the staging->production verdict computed against it holds once more:
       // --force overrides only what needs overriding (here nothing), and says so (forced: false).
       expect(json(fwd.stdout)).toMatchObject({ ok: true, forced: false, verdictId: expect.any(Number), reason: 'cli test', traffic: { moved: false, how: 'not serving' } });
-      const rb = await runCliAsync(['rollback', 'lab', '--server', url]);
+      const rb = await runCliAsync(['rollback', 'lab', '--server', url], withToken);
       expect(rb.status).toBe(0);
       expect(rb.stdout).toContain('Rolled back lab to 1.0.0');
       expect(rb.stdout).toContain('Traffic: not moved (not serving).');
@@ -136,9 +138,10 @@ describe('switchyard promote / rollback / history / archive', () => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const addr = app.server.address();
       const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+      const withToken = { SWITCHYARD_TOKEN: controlTokenOf(app) };
       const [status, start] = await Promise.all([
-        runCliAsync(['canary', 'lab', '--status', '--server', url]),
-        runCliAsync(['canary', 'lab', '--candidate', 'lab@1.2.0', '--interval', '30s', '--server', url, '--json']),
+        runCliAsync(['canary', 'lab', '--status', '--server', url], withToken),
+        runCliAsync(['canary', 'lab', '--candidate', 'lab@1.2.0', '--interval', '30s', '--server', url, '--json'], withToken),
       ]);
       expect(status.stdout).toBe('No canary has run on this server.\n');
       expect(start.status).toBe(1);

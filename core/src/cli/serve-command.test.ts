@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,4 +99,47 @@ describe('switchyard serve --record', () => {
     expect(report.records).toBeGreaterThan(1);
     expect(report.footer ?? null).toBeNull();
   }, 60_000);
+});
+
+describe('the runtime file: CLI commands find the token of the server they talk to', () => {
+  it('two servers at once, each with its own 0600 file; split/canary reach each without a typed token; the files go on exit', async () => {
+    const home = join(dir, 'home');
+    const chosen = 'chosen-token-0123456789abcdef';
+    const one = startCli(['serve', '--store', store, '--port', '0', '--json', '--log-level', 'warn'], { SWITCHYARD_HOME: home });
+    const two = startCli(['serve', '--store', store, '--port', '0', '--json', '--log-level', 'warn', '--token', chosen], { SWITCHYARD_HOME: home, SWITCHYARD_TOKEN: '' });
+    try {
+      const infos = await Promise.all([one, two].map(async (s) => JSON.parse((await s.waitFor(/\{"event":"listening".*\}\n/))[0]) as { url: string; runtimeFile: string }));
+      const files = infos.map((i) => i.runtimeFile);
+      expect(files[0]).not.toBe(files[1]);
+      const contents = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { url: string; pid: number; token: string; port: number });
+      for (const [i, f] of files.entries()) {
+        expect(statSync(f).mode & 0o777).toBe(0o600);
+        expect(f).toBe(join(home, 'runtime', `server-${contents[i]!.port}.json`));
+        expect(infos[i]!.url).toContain(`?token=${contents[i]!.token}`);
+      }
+      expect(contents[0]!.token).not.toBe(contents[1]!.token);
+      expect(Buffer.from(contents[0]!.token, 'base64url').length).toBeGreaterThanOrEqual(16);
+      expect(contents[1]!.token).toBe(chosen);
+      // --token works, and warns once that ps shows it.
+      expect(two.output().match(/visible to every user/g)).toHaveLength(1);
+
+      for (const c of contents) {
+        const base = `http://127.0.0.1:${c.port}`;
+        const status = runCli(['canary', 'cartpole-balance', '--status', '--server', base, '--json'], { SWITCHYARD_HOME: home, SWITCHYARD_TOKEN: '' });
+        expect(status.status, status.stdout + status.stderr).toBe(0);
+        expect(JSON.parse(status.stdout)).toEqual({ ok: true, canary: null });
+        const split = runCli(['split', '30', '--server', base, '--json'], { SWITCHYARD_HOME: home, SWITCHYARD_TOKEN: '' });
+        // Authenticated: the server answers that it serves nothing, not that the caller lacks a token.
+        expect(JSON.parse(split.stdout).error.code).toBe('SWY_ERR_NOT_SERVING');
+      }
+      // Another account (another data folder) has no runtime file: refused, never a silent success.
+      const stranger = runCli(['split', '30', '--server', `http://127.0.0.1:${contents[0]!.port}`, '--json'], { SWITCHYARD_HOME: join(dir, 'elsewhere'), SWITCHYARD_TOKEN: '' });
+      expect(stranger.status).toBe(1);
+      expect(JSON.parse(stranger.stdout).error.code).toBe('SWY_ERR_UNAUTHORIZED');
+    } finally {
+      for (const s of [one, two]) s.child.kill('SIGTERM');
+      await Promise.all([one.exited, two.exited]);
+    }
+    expect(existsSync(join(home, 'runtime')) ? readdirSync(join(home, 'runtime')) : []).toEqual([]);
+  }, 240_000);
 });

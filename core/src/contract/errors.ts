@@ -25,7 +25,7 @@ export const ErrorCodes = {
   SWY_ERR_VERDICT_REQUIRED: 'SWY_ERR_VERDICT_REQUIRED',
   /** Archiving a version the guards protect (production, or one of the last 3 that were). */
   SWY_ERR_PROTECTED_VERSION: 'SWY_ERR_PROTECTED_VERSION',
-  /** A path outside the folders this server may read or write (record dir, data dir, --data-root). */
+  /** An API caller named a file outside the folders the server reads from (README "Security model"). */
   SWY_ERR_PATH_NOT_ALLOWED: 'SWY_ERR_PATH_NOT_ALLOWED',
 } as const;
 

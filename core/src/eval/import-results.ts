@@ -24,6 +24,7 @@
  *   import) is rejected.
  */
 import { createHash } from 'node:crypto';
+import { insertAudit } from '../store/audit.js';
 import { readFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Clock } from '../platform/clock.js';
@@ -317,13 +318,7 @@ function writeImported(lines: ImportedLine[], file: string, opts: { db: Db; cloc
           actor,
           `registered as an external version by import-results (${file})`,
         );
-        db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(
-          now,
-          actor,
-          'register',
-          first.version,
-          JSON.stringify({ kind: 'external', source: file, modelHash: externalModelHash(first.version) }),
-        );
+        insertAudit(db, now, actor, 'register', first.version, { kind: 'external', source: file, modelHash: externalModelHash(first.version) });
         row = { id };
         externalCreated = true;
         externalVersions.push(first.version);

@@ -31,6 +31,11 @@ export interface ReplayServiceOptions {
   emit: (p: ReplayProgressPayload) => void;
   logger: Logger;
   device?: 'auto' | 'cpu' | 'cuda';
+  /**
+   * The server's path rule for API callers (the engine's `PathRoots`): returns the real path or
+   * throws SWY_ERR_PATH_NOT_ALLOWED. Without it, replay's own minimal check (`replay-paths.ts`).
+   */
+  checkPath?: (path: string) => string;
   /** Traces kept open at once (default 4): the oldest is closed when another opens. */
   maxOpen?: number;
   /** Fine timeline buckets kept per trace (default 8,192). */
@@ -219,7 +224,7 @@ export class ReplayService {
   }
 
   open(path: string): ReplayProgressPayload {
-    const file = checkReplayPath(path, this.roots(), this.allowed);
+    const file = this.opts.checkPath ? this.opts.checkPath(path) : checkReplayPath(path, this.roots(), this.allowed);
     const id = this.nextId('t');
     const job: Job = {
       ctrl: new AbortController(),

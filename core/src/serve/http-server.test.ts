@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Engine } from '../engine.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
+import { controlTokenOf } from './auth.js';
 import { createHttpServer } from './http-server.js';
 
 /** Independent of the router's code: BigInt over the digest, as the spec words it. */
@@ -21,6 +22,7 @@ let base: string;
 let dir: string;
 let logger: Awaited<ReturnType<typeof createDemoEngine>>['logger'];
 let cleanup: () => Promise<void>;
+let token: string;
 
 const state = [0.01, 0, 0.02, 0];
 
@@ -29,7 +31,7 @@ async function act(body: unknown, raw = false): Promise<Response> {
 }
 
 async function api(method: string, input: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input) });
+  return fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(input) });
 }
 
 beforeAll(async () => {
@@ -39,6 +41,7 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   base = `http://127.0.0.1:${addr.port}`;
+  token = controlTokenOf(app);
 }, 60_000);
 
 afterAll(async () => {
@@ -185,7 +188,7 @@ describe('the contract over HTTP and WebSocket', () => {
   });
 
   it('pushes serving.state on connect and serving.stats when asked', async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/events`);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/events?token=${token}`);
     const got: { event: string; payload: Record<string, unknown> }[] = [];
     await new Promise<void>((resolve, reject) => {
       ws.on('message', (m) => {

@@ -6,12 +6,16 @@ import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode }
 import type { Engine } from '../engine.js';
 import { saveTraceUpload } from '../replay/replay-upload.js';
 import { parseActRequest } from './act-request.js';
+import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
 import { ServingError } from './serving-controller.js';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
+  /** The control API's token; one is generated when absent (read it back with `controlTokenOf`). */
   token?: string;
+  /** The audit log records callers with this token as `token:<label>` (default `default`). */
+  tokenLabel?: string;
   /** Built workbench (dist/renderer); served at `/` when given. */
   workbenchDir?: string;
   bodyLimitBytes?: number;
@@ -34,6 +38,7 @@ const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
   SWY_ERR_CONFIG: 400,
   SWY_ERR_VERDICT_REQUIRED: 409,
   SWY_ERR_PROTECTED_VERSION: 409,
+  SWY_ERR_PATH_NOT_ALLOWED: 403,
 };
 
 const MIME: Record<string, string> = {
@@ -77,29 +82,14 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
   const serving = engine.serving;
   let boundPort = opts.port;
 
-  const allowedHosts = (): Set<string> => {
-    const hosts = new Set([`127.0.0.1:${boundPort}`, `localhost:${boundPort}`, `[::1]:${boundPort}`]);
-    if (!isLoopbackHost(opts.host)) hosts.add(`${opts.host}:${boundPort}`);
-    return hosts;
-  };
-
-  /** Keeps a web page in a browser (DNS rebinding, cross-site fetch) off the control API. */
-  const checkCaller = (req: FastifyRequest, needToken: boolean): SwitchyardError | null => {
-    const host = req.headers.host ?? '';
-    const hosts = allowedHosts();
-    if (!hosts.has(host)) return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, `Host "${host}" is not this server; connect to http://127.0.0.1:${boundPort}.`, 'Host');
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^https?:\/\//, ''))) {
-      return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, `Origin ${origin} may not drive this server.`, 'Origin');
-    }
-    if (origin === 'null') return new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, 'Opaque origins may not drive this server.', 'Origin');
-    if (needToken && opts.token) {
-      const auth = req.headers.authorization;
-      const q = (req.query as Record<string, unknown> | undefined)?.token;
-      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof q === 'string' ? q : undefined;
-      if (given !== opts.token) return new SwitchyardError(ErrorCodes.SWY_ERR_UNAUTHORIZED, 'This server needs a token: send "Authorization: Bearer <token>" (the console URL carries it as ?token=).', 'Authorization');
-    }
-    return null;
+  const token = opts.token ?? generateToken();
+  rememberControlToken(app, token);
+  /** Token, Host and Origin for the control API; the page itself only needs a fitting Host (auth.ts). */
+  const checkCaller = (req: FastifyRequest, needToken: boolean) => {
+    const q = (req.query as Record<string, unknown> | undefined)?.token;
+    const r = { host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization, queryToken: typeof q === 'string' ? q : undefined };
+    if (needToken) return checkControlRequest(r, { token, port: boundPort, label: opts.tokenLabel ?? 'default' });
+    return checkPageRequest(r, { port: boundPort, loopbackOnly: isLoopbackHost(opts.host) });
   };
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -147,9 +137,9 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
   });
 
   app.post('/api/:method', async (req: FastifyRequest<{ Params: { method: string } }>, reply: FastifyReply) => {
-    const denied = checkCaller(req, true);
-    if (denied) return reply.status(STATUS_FOR_CODE[denied.code] ?? 403).send({ ok: false, error: toErrorShape(denied) });
-    const result = await engine.api.call(req.params.method, req.body ?? {});
+    const auth = checkCaller(req, true);
+    if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
+    const result = await engine.api.call(req.params.method, req.body ?? {}, { caller: auth.caller });
     if (result.ok) return result;
     return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
   });
@@ -159,8 +149,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     scope.post('/api/replay/upload', async (req: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply) => {
-      const denied = checkCaller(req, true);
-      if (denied) return reply.status(STATUS_FOR_CODE[denied.code] ?? 403).send({ ok: false, error: toErrorShape(denied) });
+      const auth = checkCaller(req, true);
+      if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
       try {
         const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
         return { ok: true, value: saved };
@@ -171,12 +161,12 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     });
   });
 
-  app.get('/api/events', { websocket: true }, (socket, req) => {
-    const denied = checkCaller(req, true);
-    if (denied) {
-      socket.close(1008, denied.message.slice(0, 120));
-      return;
-    }
+  // Refused before the upgrade: a caller without the token never gets a 101.
+  const refuseUpgrade = async (req: FastifyRequest, reply: FastifyReply) => {
+    const auth = checkCaller(req, true);
+    if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
+  };
+  app.get('/api/events', { websocket: true, preValidation: refuseUpgrade }, (socket) => {
     const offs = eventNames.map((event) =>
       engine.events.on(event, (payload) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ event, payload }));
@@ -191,8 +181,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     const files = loadStatic(opts.workbenchDir);
     const index = files.get('/index.html');
     app.get('/*', async (req, reply) => {
-      const denied = checkCaller(req, false);
-      if (denied) return reply.status(403).send({ error: toErrorShape(denied) });
+      const page = checkCaller(req, false);
+      if (!page.ok) return reply.status(page.status).send({ error: toErrorShape(page.error) });
       const path = req.url.split('?')[0] ?? '/';
       const file = files.get(path) ?? (extname(path) === '' ? index : undefined);
       if (!file) return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No such file ${path}` } });

@@ -59,25 +59,30 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
         path,
       );
     }
-    const current = Number(db.pragma('user_version', { simple: true }));
-    if (current > latest) {
-      throw new SwitchyardError(
+    const newer = (v: number) =>
+      new SwitchyardError(
         ErrorCodes.SWY_ERR_STORE_NEWER_SCHEMA,
-        `The store ${path} has schema version ${current}, newer than this Switchyard understands (${latest}). It was left untouched; upgrade Switchyard to open it.`,
+        `The store ${path} has schema version ${v}, newer than this Switchyard understands (${latest}). It was left untouched; upgrade Switchyard to open it.`,
         path,
       );
-    }
+    // Checked before any write (WAL mode is one), and again under the lock below.
+    const current = Number(db.pragma('user_version', { simple: true }));
+    if (current > latest) throw newer(current);
     if (!opts.readonly) {
       if (!isMemory) db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = NORMAL');
-      for (const m of list) {
-        if (m.version <= current) continue;
-        db.transaction(() => {
+      // Read the version and migrate under one write lock (BEGIN IMMEDIATE): a second process
+      // opening the same fresh store waits here, then sees the migrated version and does nothing.
+      db.transaction(() => {
+        const locked = Number(db.pragma('user_version', { simple: true }));
+        if (locked > latest) throw newer(locked);
+        for (const m of list) {
+          if (m.version <= locked) continue;
           db.exec(m.sql);
           db.pragma(`user_version = ${m.version}`);
-        })();
-      }
+        }
+      }).immediate();
     } else if (current < latest) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `The store ${path} needs migrating to schema ${latest}; open it once read-write.`, path);
     }

@@ -7,6 +7,7 @@
  * cannot both win: the second finds production changed.
  */
 import { ErrorCodes, SwitchyardError, type Stage } from '../contract/index.js';
+import { insertAudit } from './audit.js';
 import type { HistoryRow, LifecycleAction } from '../domain/lifecycle.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
@@ -173,18 +174,14 @@ export class LifecycleStore {
       historyIds,
       ...(req.detail ?? {}),
     };
-    const auditId = Number(
-      this.db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(at, req.actor, req.action, ref, JSON.stringify(detail)).lastInsertRowid,
-    );
+    const auditId = insertAudit(this.db, at, req.actor, req.action, ref, detail);
     return { at, historyIds, replacedId, auditId };
   }
 
   /** Append an audit entry on its own (canary looks, aborts), durably. */
   audit(actor: string, action: string, subject: string, detail: unknown): number {
     try {
-      return durableWrite(this.db, () =>
-        Number(this.db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(iso(this.clock.now()), actor, action, subject, JSON.stringify(detail)).lastInsertRowid),
-      );
+      return durableWrite(this.db, () => insertAudit(this.db, iso(this.clock.now()), actor, action, subject, detail));
     } catch (e) {
       throw translateStoreError(e, this.db);
     }

@@ -150,6 +150,15 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'audit log: the authenticated caller and the name it claimed',
+    sql: `
+      -- actor is who authenticated (desktop, cli, token:<label>); claimed_by is the actor field an
+      -- API caller put in its request, which nothing verifies. NULL for rows written before.
+      ALTER TABLE audit_log ADD COLUMN claimed_by TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,4 +1,5 @@
 import { ErrorCodes, SwitchyardError, type PolicySummary, type Stage, type VersionSummary } from '../contract/index.js';
+import { insertAudit } from './audit.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { PolicyExport } from '../runtime/types.js';
@@ -298,7 +299,7 @@ export class Registry {
   }
 
   private audit(actor: string, action: string, subject: string, detail: unknown, at: string): void {
-    this.db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(at, actor, action, subject, JSON.stringify(detail));
+    insertAudit(this.db, at, actor, action, subject, detail);
   }
 
   private row(id: number): VersionRow {

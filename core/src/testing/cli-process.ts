@@ -19,8 +19,8 @@ export interface RunningCli {
 }
 
 /** Starts a long-running `switchyard ARGS` (serve, console) from source. */
-export function startCli(args: string[]): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onData = (b: Buffer) => {

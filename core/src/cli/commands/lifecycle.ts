@@ -40,7 +40,7 @@ function common(cmd: Command, remote: 'optional' | 'required'): Command {
   return cmd
     .option('--store <path>', 'SQLite store (when no --server is given)', defaultStorePath())
     .option('--server <url>', remote === 'required' ? 'the running server' : 'ask this running server instead of changing the store, so its traffic moves at once', process.env.SWITCHYARD_SERVER)
-    .option('--token <token>', "the server's --token", process.env.SWITCHYARD_TOKEN)
+    .option('--token <token>', "the server's token (default: $SWITCHYARD_TOKEN, else read from the server's runtime file)")
     .option('--json', 'print machine-readable JSON');
 }
 
@@ -234,13 +234,13 @@ export function registerLifecycleCommands(program: Command): void {
     .option('--resume', 'resume the paused canary')
     .option('--abort', 'abort: every request back on production')
     .option('--detach', 'start and return, instead of following the canary until it ends')
-    .option('--server <url>', 'the running server', process.env.SWITCHYARD_SERVER ?? 'http://127.0.0.1:8000')
-    .option('--token <token>', "the server's --token", process.env.SWITCHYARD_TOKEN)
+    .option('--server <url>', 'the running server (default: $SWITCHYARD_SERVER, else the one this account runs, else http://127.0.0.1:8000)')
+    .option('--token <token>', "the server's token (default: $SWITCHYARD_TOKEN, else read from the server's runtime file)")
     .option('--json', 'print machine-readable JSON (one object per status line when following)')
     .action(async (policy: string, flags: Record<string, string | boolean | undefined>) => {
       const json = Boolean(flags.json);
       try {
-        const remote = { server: String(flags.server), ...(typeof flags.token === 'string' ? { token: flags.token } : {}) };
+        const remote = { ...(typeof flags.server === 'string' ? { server: flags.server } : {}), ...(typeof flags.token === 'string' ? { token: flags.token } : {}) };
         const control = (['status', 'pause', 'resume', 'abort'] as const).filter((k) => flags[k]);
         if (control.length > 1 || (control.length === 1 && flags.candidate)) {
           throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, 'Give either --candidate VERSION (start) or one of --status, --pause, --resume, --abort.', '--candidate');

@@ -1,22 +1,40 @@
 import { Argument, type Command } from 'commander';
 import { ErrorCodes, SwitchyardError, type Result } from '../../contract/index.js';
+import { findRuntimeInfo, listRuntimeFiles, runtimeDir } from '../../serve/runtime-file.js';
 import { runTraceVerify } from '../../trace/verify-command.js';
 import { intIn, reportFailure } from '../common.js';
+import { defaultDataDir } from '../paths.js';
 
 interface RemoteFlags {
-  server: string;
-  token?: string;
+  /** Absent: $SWITCHYARD_SERVER, else the one server of this account that is running, else :8000. */
+  server?: string | undefined;
+  token?: string | undefined;
   json?: boolean;
+}
+
+/**
+ * Where to call and with which token. The token comes from --token / $SWITCHYARD_TOKEN, else from
+ * the server's runtime file, so that a user on the same account never types it.
+ */
+export function serverTarget(flags: RemoteFlags, dataDir: string = defaultDataDir()): { base: string; token: string | undefined } {
+  let server = flags.server || process.env.SWITCHYARD_SERVER;
+  if (!server) {
+    const live = listRuntimeFiles(dataDir);
+    server = live.length === 1 ? live[0]!.url : 'http://127.0.0.1:8000';
+  }
+  const base = server.replace(/\/+$/, '');
+  const token = flags.token || process.env.SWITCHYARD_TOKEN || findRuntimeInfo(dataDir, base)?.token;
+  return { base, token: token || undefined };
 }
 
 /** Calls one contract method on a running server (`POST /api/<method>`), as the workbench does. */
 export async function callServer<T>(flags: RemoteFlags, method: string, input: unknown): Promise<T> {
-  const base = flags.server.replace(/\/+$/, '');
+  const { base, token } = serverTarget(flags);
   let res: Response;
   try {
     res = await fetch(`${base}/api/${method}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(flags.token ? { authorization: `Bearer ${flags.token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(input),
     });
   } catch (e) {
@@ -26,14 +44,21 @@ export async function callServer<T>(flags: RemoteFlags, method: string, input: u
   if (!body || typeof body !== 'object' || !('ok' in body)) {
     throw new SwitchyardError(ErrorCodes.SWY_ERR_INTERNAL, `${base} answered ${res.status} without a Switchyard result; is it a Switchyard server?`, '--server');
   }
+  if (!body.ok && body.error.code === ErrorCodes.SWY_ERR_UNAUTHORIZED && !token) {
+    throw new SwitchyardError(
+      ErrorCodes.SWY_ERR_UNAUTHORIZED,
+      `${base} needs its token and none was found: no runtime file for it in ${runtimeDir(defaultDataDir())} (a server of another account, or another SWITCHYARD_HOME). Set SWITCHYARD_TOKEN.`,
+      '--server',
+    );
+  }
   if (!body.ok) throw new SwitchyardError(body.error.code, body.error.message, body.error.where);
   return body.value;
 }
 
 function remoteOptions(cmd: Command): Command {
   return cmd
-    .option('--server <url>', 'the running server', process.env.SWITCHYARD_SERVER ?? 'http://127.0.0.1:8000')
-    .option('--token <token>', 'the server\'s --token', process.env.SWITCHYARD_TOKEN)
+    .option('--server <url>', 'the running server (default: $SWITCHYARD_SERVER, else the one this account runs, else http://127.0.0.1:8000)')
+    .option('--token <token>', "the server's token (default: $SWITCHYARD_TOKEN, else read from the server's runtime file)")
     .option('--json', 'print machine-readable JSON');
 }
 

@@ -6,9 +6,11 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
+import { checkTokenLabel, resolveControlToken } from '../../serve/auth.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
+import { removeRuntimeFile, writeRuntimeFile } from '../../serve/runtime-file.js';
 import { intIn, reportFailure } from '../common.js';
-import { defaultStorePath, workbenchDir } from '../paths.js';
+import { defaultDataDir, defaultStorePath, workbenchDir } from '../paths.js';
 
 interface ServeFlags {
   store: string;
@@ -21,6 +23,9 @@ interface ServeFlags {
   host: string;
   port: number;
   token?: string;
+  tokenFile?: string;
+  tokenLabel: string;
+  dataRoot: string[];
   device: 'auto' | 'cpu' | 'cuda';
   record?: string;
   recordImages: 'hash_only' | 'full' | 'none';
@@ -31,7 +36,6 @@ interface ServeFlags {
   open?: boolean;
   json?: boolean;
   logLevel: string;
-  dataRoot?: string[];
   trace?: string;
   demoTraffic?: boolean | string;
 }
@@ -52,10 +56,12 @@ function serveOptions(cmd: Command): Command {
     .option('--record-gzip', 'gzip the trace (.jsonl.gz)')
     .option('--watch <dir>', 'register, doctor and record every export that appears in DIR')
     .option('--gpu-memory-bytes <bytes>', 'total GPU memory for the two-policy VRAM check (instead of asking nvidia-smi)')
-    .option('--token <token>', 'token required on the control API (needed for a non-loopback --host)')
+    .option('--token-file <file>', 'read the control API token from FILE (default: $SWITCHYARD_TOKEN, else a random one)')
+    .option('--token <token>', 'the control API token on the command line (visible in ps: prefer --token-file)')
+    .option('--token-label <label>', 'callers with the token are recorded as token:LABEL in the audit log', 'default')
+    .option('--data-root <dir>', 'a folder API callers may name files in (repeatable; the store folder and --record are always allowed)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--data-root <dir>', 'a folder the Replay page may read traces from (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--json', 'print machine-readable lines');
 }
 
@@ -71,7 +77,9 @@ export function checkServeFlags(path: string | undefined, flags: ServeFlags, mod
   if (flags.policyA && flags.rtc) {
     throw config("Two-policy mode needs --no-rtc: real-time chunking would blend one policy's actions into the other's chunks. Add --no-rtc, or serve one policy.", '--no-rtc');
   }
-  if (!flags.token && !isLoopbackHost(flags.host)) throw config(`Refusing --host ${flags.host} without --token: add --token, or keep the default 127.0.0.1.`, '--host');
+  if (!flags.token && !flags.tokenFile && !process.env.SWITCHYARD_TOKEN && !isLoopbackHost(flags.host)) {
+    throw config(`Refusing --host ${flags.host} without --token-file FILE (or SWITCHYARD_TOKEN): a network needs a token you chose and handed out. Add one, or keep the default 127.0.0.1.`, '--host');
+  }
   if (flags.recordImages !== 'hash_only' && !flags.record) throw config('--record-images only applies with --record DIR.', '--record-images');
 }
 
@@ -81,19 +89,29 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
   const demoRobots = demoTrafficRobots(flags.demoTraffic);
-  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes, ...(flags.dataRoot ? { dataRoots: flags.dataRoot } : {}) });
+  const { token } = resolveControlToken(flags, process.env, (m) => process.stderr.write(`switchyard: warning: ${m}\n`));
+  const tokenLabel = checkTokenLabel(flags.tokenLabel);
+  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes, dataRoots: flags.dataRoot });
   let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
+  let runtimeFile: string | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
-    app = await createHttpServer(engine, { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}), ...(workbench ? { workbenchDir: workbench } : {}) });
+    app = await createHttpServer(engine, { host: flags.host, port: flags.port, token, tokenLabel, ...(workbench ? { workbenchDir: workbench } : {}) });
     // Listen first: /healthz answers and /readyz says 503 while the policies load and warm up.
     await app.listen({ host: flags.host, port: flags.port });
     const addr = app.server.address();
     const port = addr && typeof addr === 'object' ? addr.port : flags.port;
     const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}/`;
-    // `--trace FILE` opens the workbench on the Replay page with FILE loaded.
-    if (flags.trace) engine.replay.setInitialTrace(flags.trace);
-    const url = (flags.token ? `${base}?token=${encodeURIComponent(flags.token)}` : base) + (flags.trace ? '#/replay' : '');
+    // `--trace FILE` opens the workbench on the Replay page with FILE loaded; the operator named
+    // this one file, so API callers may open it (only it) wherever it is.
+    if (flags.trace) {
+      engine.replay.setInitialTrace(flags.trace);
+      engine.pathRoots.add(flags.trace);
+    }
+    const url = `${base}?token=${encodeURIComponent(token)}` + (flags.trace ? '#/replay' : '');
+    runtimeFile = writeRuntimeFile(defaultDataDir(), { url: base, pid: process.pid, token, port });
+    const dropRuntimeFile = () => runtimeFile && removeRuntimeFile(runtimeFile);
+    process.on('exit', dropRuntimeFile);
 
     const a = flags.policyA;
     const b = flags.policyB;
@@ -111,9 +129,10 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const robots = demoRobots !== null && engine.serving.state().mode !== 'off' ? await engine.setDemoTraffic(true, demoRobots) : null;
 
     const state = engine.serving.state();
-    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, trace: writer?.path ?? null, state }) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify({ event: 'listening', url, act: `${base}act`, runtimeFile, trace: writer?.path ?? null, state }) + '\n');
     else {
       if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
+      else process.stdout.write(`Control API: ${base}api/ (token in ${runtimeFile}; CLI commands of this account read it from there)\n`);
       const slots = state.slots.map((s) => `${s.slot}=${s.versionRef} (${s.modelVersion})`).join(', ');
       process.stdout.write(`Serving ${state.mode === 'off' ? 'nothing (no policy loaded)' : slots}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
@@ -133,6 +152,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   } catch (e) {
+    if (runtimeFile) removeRuntimeFile(runtimeFile);
     await app?.close();
     await engine.close();
     throw e;
