@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
@@ -19,6 +19,7 @@ import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { systemTimers, type Timers } from './platform/timers.js';
 import { PolicyRunner } from './runtime/policy-runner.js';
+import { AbandonedWorkers } from './runtime/abandoned-workers.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
@@ -52,6 +53,12 @@ export interface EngineConfig {
   rulesDir?: string;
   /** Where the console records traces (default `<store folder>/traces`); the Replay page lists it. */
   recordDir?: string;
+  /** `--act-timeout-ms`: deadline of one `/act` inference (default 10,000; 0 = none). */
+  actTimeoutMs?: number;
+  /** Abandoned (stuck) workers alive at once before `onAbandonedLimit` (default 4). */
+  maxAbandonedWorkers?: number;
+  /** Called when more abandoned workers are alive than allowed; the serve command exits. */
+  onAbandonedLimit?: (alive: number, max: number) => void;
   /** `--data-root`: more folders API callers may name files in (besides the store's folder and the record directory). */
   dataRoots?: readonly string[];
 }
@@ -138,8 +145,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     rtc: config.rtc ?? false,
     onStateChange: (s) => bus.emit('serving.state', s),
   });
+  const abandoned = new AbandonedWorkers({
+    ...(config.maxAbandonedWorkers !== undefined ? { max: config.maxAbandonedWorkers } : {}),
+    onAbandon: (slot) => metrics.workerAbandoned.labels(slot).inc(),
+    onLimit: (alive, max) => {
+      logger.error({ alive, max }, `${alive} policy workers are stuck past --act-timeout-ms (more than ${max}); exiting so a supervisor can restart the server`);
+      config.onAbandonedLimit?.(alive, max);
+    },
+  });
   const startRunner =
-    config.startRunner ?? ((opts: RunnerOptions) => PolicyRunner.start({ ...opts, logger }) as Promise<SlotRunner>);
+    config.startRunner ??
+    ((opts: RunnerOptions) =>
+      PolicyRunner.start({ ...opts, logger, abandoned, ...(config.actTimeoutMs !== undefined ? { actTimeoutMs: config.actTimeoutMs } : {}) }) as Promise<SlotRunner>);
   const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
   const demoDir = join(dataDir, 'demo');
   const rulesDirs = [join(demoDir, 'rules'), join(dataDir, 'rules'), ...(config.rulesDir ? [config.rulesDir] : [])];
@@ -182,15 +199,27 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
 
   async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
     const asPath = resolve(ref);
-    if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
-    if (!ref.includes('@')) {
+    // A path is a path when it says so (a separator), or when it exists and is no version
+    // reference: a folder named `policy@label` in the working directory never shadows the
+    // registered version.
+    if (!parsesAsVersionRef(ref)) {
+      if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
       throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `"${ref}" is neither an export directory nor a version reference like cartpole-balance@production.`, ref);
     }
     const v = registry.resolve(ref);
     if (v.kind === 'external' || !v.exportPath) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `${v.policy}@${v.label} is an external version with no model to serve.`, ref);
     }
-    return { ref: `${v.policy}@${v.label}`, exp: await readExport(v.exportPath) };
+    const exp = await readExport(v.exportPath);
+    // Serve exactly the registered bytes: files changed after registration are refused.
+    if (exp.modelHash !== v.modelHash) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_MODEL_MISMATCH,
+        `${v.policy}@${v.label} was registered with model_hash ${v.modelHash}, but the files in ${v.exportPath} now hash to ${exp.modelHash}. Restore the registered files, or register the changed export as a new version.`,
+        ref,
+      );
+    }
+    return { ref: `${v.policy}@${v.label}`, exp };
   }
 
   async function load(ref: string, slot: Slot) {
@@ -415,4 +444,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
   };
   return engine;
+}
+
+/** `policy@label` with both parts non-empty and no path separator: what `registry.resolve` takes. */
+function parsesAsVersionRef(ref: string): boolean {
+  const at = ref.lastIndexOf('@');
+  return at > 0 && at < ref.length - 1 && !ref.includes('/') && !ref.includes(sep);
 }

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
 import type { Engine } from '../engine.js';
 import { saveTraceUpload } from '../replay/replay-upload.js';
-import { parseActRequest } from './act-request.js';
+import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
 import { ServingError } from './serving-controller.js';
 
@@ -19,6 +19,8 @@ export interface HttpServerOptions {
   /** Built workbench (dist/renderer); served at `/` when given. */
   workbenchDir?: string;
   bodyLimitBytes?: number;
+  /** `--max-body-bytes`: the `/act` body limit (default 1 MiB). */
+  maxBodyBytes?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -38,6 +40,10 @@ const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
   SWY_ERR_CONFIG: 400,
   SWY_ERR_VERDICT_REQUIRED: 409,
   SWY_ERR_PROTECTED_VERSION: 409,
+  SWY_ERR_MODEL_MISMATCH: 409,
+  SWY_ERR_BODY_TOO_LARGE: 413,
+  SWY_ERR_ACT_TIMEOUT: 504,
+  SWY_ERR_SLOT_RESTARTING: 503,
   SWY_ERR_PATH_NOT_ALLOWED: 403,
 };
 
@@ -77,7 +83,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       '--host',
     );
   }
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, return503OnClosing: true, ...fastifyLimitOptions() });
+  applyServerLimits(app.server);
   await app.register(websocket);
   const serving = engine.serving;
   let boundPort = opts.port;
@@ -114,14 +121,24 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     return reply.status(500).send({ error: toErrorShape(error) });
   });
 
-  app.post('/act', async (req, reply) => {
-    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || serving.nextRequestId();
-    void reply.header('X-Request-ID', requestId);
-    const body = parseActRequest(req.body, serving.observationDim);
-    const res = await serving.act(body, body.request_id ?? requestId);
-    void reply.header('X-Switchyard-Policy-Slot', res.slot);
-    void reply.header('X-Switchyard-Model-Version', res.model_version);
-    return res;
+  await registerActRoute(app, {
+    serving,
+    metrics: engine.metrics,
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    // The page's Host check (DNS rebinding): on a loopback bind only loopback names pass; on a
+    // network bind robots may use any name for the server.
+    checkCaller: (req) => {
+      const d = checkCaller(req, false);
+      return d.ok ? null : d.error;
+    },
+    statusFor: (e) => STATUS_FOR_CODE[e.code] ?? 500,
+    logger: engine.logger,
+  });
+
+  // Anything that is not a route or a workbench page: a JSON 404, never the workbench's HTML.
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No route ${req.method} ${path}. The robot endpoint is POST /act; the workbench is at /.`, where: path } });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -184,8 +201,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       const page = checkCaller(req, false);
       if (!page.ok) return reply.status(page.status).send({ error: toErrorShape(page.error) });
       const path = req.url.split('?')[0] ?? '/';
-      const file = files.get(path) ?? (extname(path) === '' ? index : undefined);
-      if (!file) return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No such file ${path}` } });
+      const file = files.get(path) ?? (WORKBENCH_PAGES.has(path) ? index : undefined);
+      if (!file) return reply.callNotFound();
       void reply.header('Content-Type', file.type);
       void reply.header('X-Content-Type-Options', 'nosniff');
       void reply.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:");

@@ -6,6 +6,7 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
 import { createLogger } from '../../platform/logger.js';
+import { liveWorkerThreads } from '../../platform/worker.js';
 import { checkTokenLabel, resolveControlToken } from '../../serve/auth.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../../serve/runtime-file.js';
@@ -38,6 +39,10 @@ interface ServeFlags {
   logLevel: string;
   trace?: string;
   demoTraffic?: boolean | string;
+  actTimeoutMs: number;
+  shutdownGraceMs: number;
+  maxBodyBytes: number;
+  maxAbandonedWorkers: number;
 }
 
 function serveOptions(cmd: Command): Command {
@@ -61,6 +66,10 @@ function serveOptions(cmd: Command): Command {
     .option('--token-label <label>', 'callers with the token are recorded as token:LABEL in the audit log', 'default')
     .option('--data-root <dir>', 'a folder API callers may name files in (repeatable; the store folder and --record are always allowed)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--device <device>', 'inference device').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--act-timeout-ms <ms>', 'deadline of one /act inference (the whole refinement for iterative policies); past it: 504, the worker is replaced; 0 = none', intIn('--act-timeout-ms', 0, 3_600_000), 10_000)
+    .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, how long in-flight requests may finish before they are answered 503', intIn('--shutdown-grace-ms', 0, 3_600_000), 10_000)
+    .option('--max-body-bytes <bytes>', 'largest /act body; larger ones get 413 before parsing (1 MiB fits a 4-camera JPEG request)', intIn('--max-body-bytes', 1024, 1024 * 1024 * 1024), 1024 * 1024)
+    .option('--max-abandoned-workers <n>', 'stuck (timed-out) workers alive at once before the server exits for its supervisor to restart it', intIn('--max-abandoned-workers', 1, 1000), 4)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--json', 'print machine-readable lines');
 }
@@ -91,12 +100,27 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   const demoRobots = demoTrafficRobots(flags.demoTraffic);
   const { token } = resolveControlToken(flags, process.env, (m) => process.stderr.write(`switchyard: warning: ${m}\n`));
   const tokenLabel = checkTokenLabel(flags.tokenLabel);
-  const engine = await createEngine({ storePath: flags.store, logger, device: flags.device, rtc, maxConsecutiveCrashes: flags.maxConsecutiveCrashes, dataRoots: flags.dataRoot });
+  const engine = await createEngine({
+    storePath: flags.store,
+    logger,
+    device: flags.device,
+    rtc,
+    maxConsecutiveCrashes: flags.maxConsecutiveCrashes,
+    dataRoots: flags.dataRoot,
+    actTimeoutMs: flags.actTimeoutMs,
+    maxAbandonedWorkers: flags.maxAbandonedWorkers,
+    // The engine has logged why; a supervisor restarts a process, not a stuck thread.
+    onAbandonedLimit: (alive, max) => {
+      // process.exit() would wait on the stuck threads forever: the process ends itself instead.
+      process.stderr.write(`switchyard: exiting (SIGKILL): ${alive} policy workers are stuck past --act-timeout-ms, more than --max-abandoned-workers ${max}; a supervisor should restart the server.\n`);
+      setImmediate(() => process.kill(process.pid, 'SIGKILL'));
+    },
+  });
   let app: Awaited<ReturnType<typeof createHttpServer>> | null = null;
   let runtimeFile: string | null = null;
   try {
     const workbench = mode === 'console' ? requireWorkbench() : workbenchDir();
-    app = await createHttpServer(engine, { host: flags.host, port: flags.port, token, tokenLabel, ...(workbench ? { workbenchDir: workbench } : {}) });
+    app = await createHttpServer(engine, { host: flags.host, port: flags.port, token, tokenLabel, maxBodyBytes: flags.maxBodyBytes, ...(workbench ? { workbenchDir: workbench } : {}) });
     // Listen first: /healthz answers and /readyz says 503 while the policies load and warm up.
     await app.listen({ host: flags.host, port: flags.port });
     const addr = app.server.address();
@@ -138,25 +162,71 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
       if (robots) process.stdout.write(`Demo traffic: ${robots.robots} cart-pole robots at ${robots.hz} Hz, recording to ${robots.trace}\n`);
     }
-    const server = app;
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping: draining in-flight requests, then closing the trace');
-      await server.close();
-      await watcher?.stop();
-      await engine.close();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
+    installShutdown({ app, engine, logger, graceMs: flags.shutdownGraceMs, writer, stopWatch: async () => watcher?.stop() });
   } catch (e) {
     if (runtimeFile) removeRuntimeFile(runtimeFile);
     await app?.close();
     await engine.close();
     throw e;
   }
+}
+
+/**
+ * Exit with `code`, unless a worker thread is still stuck in native code: `process.exit()` joins
+ * worker threads and would wait on it forever, so the process ends by `signal` at its default
+ * action instead (shell status 128 + signal: 143 for SIGTERM, 130 for SIGINT).
+ */
+function exitNow(code: number, signal: 'SIGTERM' | 'SIGINT'): void {
+  if (liveWorkerThreads() === 0) process.exit(code);
+  process.stderr.write(`switchyard: ${liveWorkerThreads()} worker thread(s) stuck in native code cannot be joined; ending the process by ${signal}.\n`);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Bounded shutdown. The first SIGTERM/SIGINT stops accepting, lets in-flight requests finish for
+ * up to `graceMs`, answers whatever is still stuck with 503 (its runner is closed), writes the
+ * trace footer (fsync'ed) and exits 0. A second signal exits at once, 143 (SIGTERM) or 130
+ * (SIGINT), after an fsync of what the trace already has.
+ */
+function installShutdown(o: {
+  app: Awaited<ReturnType<typeof createHttpServer>>;
+  engine: Engine;
+  logger: ReturnType<typeof createLogger>;
+  graceMs: number;
+  writer: { sync(timeoutMs?: number): Promise<void> } | null;
+  stopWatch: () => Promise<void>;
+}): void {
+  let stopping = false;
+  const stop = async (signal: 'SIGTERM' | 'SIGINT') => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (stopping) {
+      process.stderr.write(`switchyard: second ${signal}: exiting now (code ${code}) without waiting for in-flight requests; the trace has no footer.\n`);
+      await o.writer?.sync(1000);
+      exitNow(code, signal);
+      return;
+    }
+    stopping = true;
+    o.logger.warn({ signal, graceMs: o.graceMs }, `stopping: no new connections; in-flight requests have ${o.graceMs} ms to finish`);
+    void o.writer?.sync();
+    const closed = o.app.close();
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), o.graceMs)))]);
+    clearTimeout(timer);
+    if (!inTime) {
+      o.logger.warn({ graceMs: o.graceMs }, 'shutdown grace over: answering the requests still in flight with 503');
+      // Closing the runners rejects what they hold (503, recorded in the trace); a worker stuck
+      // in native code is not waited for.
+      await o.engine.serving.close();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    await o.stopWatch();
+    await o.engine.close();
+    o.logger.info({}, 'stopped');
+    exitNow(0, signal);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 /**
