@@ -17,4 +17,5 @@ if [[ -z "$reason" ]]; then
   exec "$electron_bin" dist/electron/main/main.js --store "$store" "$@"
 fi
 echo "Opening the workbench in a browser instead of the desktop window: $reason."
-exec node bin/switchyard.js console --demo --store "$store" --port "${PORT:-8080}" "$@"
+# Simulated cart-pole robots drive /act so Live moves and there is a recording to replay.
+exec node bin/switchyard.js console --demo --demo-traffic --store "$store" --port "${PORT:-8080}" "$@"

@@ -3,7 +3,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
-import { ErrorCodes, SwitchyardError, toErrorShape, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { ErrorCodes, SwitchyardError, toErrorShape, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoOptions, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
@@ -13,6 +13,8 @@ import { exportRun, formatRows, type CaseExportFormat } from './eval/case-export
 import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries, versionRefs } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
+import { ReplayService } from './replay/replay-service.js';
+import { DemoTraffic } from './demo/demo-traffic.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -53,6 +55,8 @@ export interface EngineConfig {
   onSlotLoad?: (e: SlotLoadEvent) => void;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
+  /** Where the console records traces (default `<store folder>/traces`); the Replay page lists it. */
+  recordDir?: string;
   /** `--act-timeout-ms`: deadline of one `/act` inference (default 10,000; 0 = none). */
   actTimeoutMs?: number;
   /** Abandoned (stuck) workers alive at once before `onAbandonedLimit` (default 4). */
@@ -104,6 +108,12 @@ export interface Engine {
   readonly api: ApiDispatcher;
   /** The folders API callers may name files in. */
   readonly pathRoots: PathRoots;
+  /** The Replay page's traces, summaries and re-runs. */
+  readonly replay: ReplayService;
+  /** Where traces are recorded unless `--record` says otherwise. */
+  readonly recordDir: string;
+  /** Simulated cart-pole robots against this server's `/act` (recorded to `recordDir`). */
+  setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus>;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
@@ -274,6 +284,34 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     };
   }
 
+  // ---- replay (spec §7.6) ----
+  const recordDir = resolve(config.recordDir ?? (storePath === ':memory:' ? join(dataDir, 'traces') : join(dirname(storePath), 'traces')));
+  const recordDirs = new Set<string>([recordDir]);
+  const replay = new ReplayService({
+    roots: () => [...recordDirs, dataDir, ...pathRoots.list()],
+    checkPath: (p) => pathRoots.check(p, 'path'),
+    uploadDir: join(recordDir, 'uploads'),
+    resolveExport,
+    emit: (p) => bus.emit('replay.progress', p),
+    logger,
+    device: config.device === 'cuda' ? 'cuda' : 'cpu',
+  });
+
+  // ---- demo traffic: robots against our own /act, recorded so the Replay page has something ----
+  const demoTraffic = new DemoTraffic({ actUrl: () => serving.actUrl, logger, timers: config.timers ?? systemTimers, now: () => clock.now() });
+  const demoTrafficStatus = (): DemoTrafficStatus => ({ ...demoTraffic.status(), trace: recording?.path ?? null });
+  async function setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus> {
+    if (!on) {
+      await demoTraffic.stop();
+      return demoTrafficStatus();
+    }
+    if (serving.state().mode === 'off') throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs a policy being served: start serving first.');
+    if (!serving.actUrl) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs the HTTP server (/act); this engine has none.');
+    if (!recording) await engine.startRecording({ dir: recordDir });
+    await demoTraffic.start(robots);
+    return demoTrafficStatus();
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -315,6 +353,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
     },
     ...lifecycle.handlers(),
+    ...replay.handlers(),
+    'demo.traffic.get': () => demoTrafficStatus(),
+    'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
   };
   const api = new ApiDispatcher(handlers);
   const pathRoots = new PathRoots([
@@ -358,6 +399,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     clock,
     api,
     pathRoots,
+    replay,
+    recordDir,
+    setDemoTraffic,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -406,6 +450,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');
       }
       recording = writer;
+      recordDirs.add(resolve(opts.dir));
       pathRoots.add(opts.dir);
       serving.setRecorder(traceRecorder(writer));
       return writer;
@@ -417,6 +462,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      replay.close();
+      await demoTraffic.stop();
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);
       await recording?.close();

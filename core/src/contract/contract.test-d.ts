@@ -48,6 +48,19 @@ test('method signatures', () => {
     | 'canary.resume'
     | 'canary.abort'
     | 'canary.status'
+    | 'replay.list'
+    | 'replay.open'
+    | 'replay.cancel'
+    | 'replay.job'
+    | 'replay.summary'
+    | 'replay.timeline'
+    | 'replay.episodes'
+    | 'replay.episode'
+    | 'replay.at'
+    | 'replay.rerun'
+    | 'replay.rerunResult'
+    | 'demo.traffic.get'
+    | 'demo.traffic.set'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();
@@ -105,7 +118,8 @@ test('lifecycle and canary signatures', () => {
 });
 
 test('event payloads', () => {
-  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'canary.progress'>();
+  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'canary.progress' | 'replay.progress'>();
+  expectTypeOf<EventPayload<'replay.progress'>['status']>().toEqualTypeOf<'running' | 'done' | 'failed' | 'cancelled'>();
   expectTypeOf<EventPayload<'lifecycle.changed'>>().toEqualTypeOf<LifecycleChanged>();
   expectTypeOf<EventPayload<'lifecycle.changed'>['action']>().toEqualTypeOf<'promote' | 'rollback' | 'archive'>();
   expectTypeOf<EventPayload<'canary.progress'>>().toEqualTypeOf<CanaryStatus>();

@@ -21,6 +21,8 @@ import {
   VerdictSummarySchema,
   VersionSummarySchema,
 } from './schemas.js';
+import { replayEvents, replayMethods } from './replay-schemas.js';
+import { demoTrafficMethods } from './demo-traffic-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -175,6 +177,10 @@ export const methods = {
   'canary.abort': { input: z.object({ reason: Reason.optional(), actor: Actor.optional() }).strict(), output: CanaryStatusSchema },
   /** The running canary, or the last one of this server (null: none yet). */
   'canary.status': { input: Empty, output: z.object({ canary: CanaryStatusSchema.nullable() }) },
+  // ---- replay (spec §7.6) ----
+  ...replayMethods,
+  // ---- demo traffic ----
+  ...demoTrafficMethods,
 } as const;
 
 export const events = {
@@ -188,6 +194,7 @@ export const events = {
   'lifecycle.changed': LifecycleChangedSchema,
   /** A canary's status at every step, look, pause, promotion, rollback or abort. */
   'canary.progress': CanaryStatusSchema,
+  ...replayEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
 import type { Engine } from '../engine.js';
+import { saveTraceUpload } from '../replay/replay-upload.js';
 import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
 import { HealthTracker } from './health.js';
@@ -165,6 +166,23 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     const result = await engine.api.call(req.params.method, req.body ?? {}, { caller: auth.caller });
     if (result.ok) return result;
     return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
+  });
+
+  // ---- replay uploads (spec §7.6): the raw body is streamed to a file, never held whole ----
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    scope.post('/api/replay/upload', async (req: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply) => {
+      const auth = checkCaller(req, true);
+      if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
+      try {
+        const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
+        return { ok: true, value: saved };
+      } catch (e) {
+        const shape = toErrorShape(e);
+        return reply.status(STATUS_FOR_CODE[shape.code] ?? 500).send({ ok: false, error: shape });
+      }
+    });
   });
 
   // Refused before the upgrade: a caller without the token never gets a 101.

@@ -3,6 +3,7 @@ import type { DrainState } from '@contract';
 import { CanaryPanel } from '../components/canary-panel';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
+import { DemoTrafficToggle } from '../components/demo-traffic-toggle';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
 import { ShadowCard } from '../components/shadow-card';
@@ -162,6 +163,7 @@ export function TrafficPage() {
       <RpsChart samples={samples} />
 
       <CanaryPanel serving={state} />
+      <DemoTrafficToggle />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import type { ConnectionSource } from '../api/connection';
 import { createCanaryStore, type CanaryStore, type CanaryStoreState } from './canary-store';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
+import { createReplayStore, type ReplayState, type ReplayStore, type TraceUploader } from './replay-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -20,10 +21,13 @@ export interface Stores {
   compare: CompareStore;
   lifecycle: LifecycleStore;
   canary: CanaryStore;
+  replay: ReplayStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
-export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string): Stores {
+const noUploads: TraceUploader = async () => ({ ok: false, error: { code: 'SWY_ERR_INTERNAL', message: 'Uploading is not available here; copy the trace into the record folder.' } });
+
+export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string, uploader: TraceUploader = noUploads): Stores {
   return {
     client,
     connection,
@@ -34,6 +38,7 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     compare: createCompareStore(client),
     lifecycle: createLifecycleStore(client),
     canary: createCanaryStore(client),
+    replay: createReplayStore(client, uploader),
   };
 }
 
@@ -45,6 +50,7 @@ export function startStores(stores: Stores): () => void {
     stores.compare.getState().start(),
     stores.lifecycle.getState().start(),
     stores.canary.getState().listen(),
+    stores.replay.getState().start(),
   ];
   void stores.versions.getState().load();
   // A promotion, rollback or archive changes stages: the Versions page's badges follow it.
@@ -103,6 +109,10 @@ export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
 
 export function useCanary<T>(selector: (state: CanaryStoreState) => T): T {
   return useStore(useStores().canary, selector);
+}
+
+export function useReplay<T>(selector: (state: ReplayState) => T): T {
+  return useStore(useStores().replay, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {

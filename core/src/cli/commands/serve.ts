@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SwitchyardError } from '../../contract/index.js';
 import { startConsoleSession } from '../../console-session.js';
+import { DEFAULT_ROBOTS, MAX_ROBOTS } from '../../demo/demo-traffic.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../runtime/watch-folder.js';
@@ -41,6 +42,8 @@ interface ServeFlags {
   json?: boolean;
   logLevel: string;
   logFormat: LogFormat;
+  trace?: string;
+  demoTraffic?: boolean | string;
   actTimeoutMs: number;
   shutdownGraceMs: number;
   maxBodyBytes: number;
@@ -107,6 +110,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
+  const demoRobots = demoTrafficRobots(flags.demoTraffic);
   const { token } = resolveControlToken(flags, process.env, (m) => process.stderr.write(`switchyard: warning: ${m}\n`));
   const tokenLabel = checkTokenLabel(flags.tokenLabel);
   const health = new HealthTracker();
@@ -153,7 +157,13 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     const addr = app.server.address();
     const port = addr && typeof addr === 'object' ? addr.port : flags.port;
     const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}/`;
-    const url = `${base}?token=${encodeURIComponent(token)}`;
+    // `--trace FILE` opens the workbench on the Replay page with FILE loaded; the operator named
+    // this one file, so API callers may open it (only it) wherever it is.
+    if (flags.trace) {
+      engine.replay.setInitialTrace(flags.trace);
+      engine.pathRoots.add(flags.trace);
+    }
+    const url = `${base}?token=${encodeURIComponent(token)}` + (flags.trace ? '#/replay' : '');
     runtimeFile = writeRuntimeFile(defaultDataDir(), { url: base, pid: process.pid, token, port });
     const dropRuntimeFile = () => runtimeFile && removeRuntimeFile(runtimeFile);
     process.on('exit', dropRuntimeFile);
@@ -183,6 +193,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     }
     const watcher = flags.watch ? await startWatch(engine, flags.watch, flags.device) : null;
     const writer = flags.record ? await engine.startRecording({ dir: flags.record, redaction: flags.recordImages, gzip: Boolean(flags.recordGzip) }) : null;
+    const robots = demoRobots !== null && engine.serving.state().mode !== 'off' ? await engine.setDemoTraffic(true, demoRobots) : null;
 
     const state = engine.serving.state();
     // Start-up log lines first, so the URL below is the last line a person sees.
@@ -195,6 +206,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
       process.stdout.write(`Serving ${serving}${state.mode === 'ab' ? `, split ${state.split}% to a` : ''}; POST ${base}act\n`);
       if (actToken) process.stdout.write('POST /act needs the robot token (Authorization: Bearer or X-Tether-Key).\n');
       if (writer) process.stdout.write(`Recording to ${writer.path}\n`);
+      if (robots) process.stdout.write(`Demo traffic: ${robots.robots} cart-pole robots at ${robots.hz} Hz, recording to ${robots.trace}\n`);
       // Last, so it is the line a person sees once start-up logging has settled.
       if (mode === 'console') process.stdout.write(`Switchyard console: ${url}\n`);
     }
@@ -318,6 +330,15 @@ function budgetOf(b: NonNullable<Awaited<ReturnType<typeof checkVram>>>) {
   return { requiredBytes: b.requiredBytes, availableBytes: b.availableBytes, totalGpuBytes: b.totalGpuBytes, fraction: b.fraction, ok: b.ok };
 }
 
+/** `--demo-traffic` alone is the default robot count; `--demo-traffic N` that many; absent, none. */
+export function demoTrafficRobots(v: boolean | string | undefined): number | null {
+  if (v === undefined || v === false) return null;
+  if (v === true) return DEFAULT_ROBOTS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROBOTS) throw new SwitchyardError('SWY_ERR_CONFIG', `--demo-traffic takes a whole number of robots from 1 to ${MAX_ROBOTS}, got "${v}".`, '--demo-traffic');
+  return n;
+}
+
 function requireWorkbench(): string {
   const dir = workbenchDir();
   if (!dir) throw new SwitchyardError('SWY_ERR_CONFIG', 'The workbench is not built (dist/renderer is missing). Run `npm run build` first.', 'dist/renderer');
@@ -331,5 +352,7 @@ export function registerServeCommands(program: Command): void {
   serveOptions(program.command('console').argument('[PATH]', 'serve this one policy instead of the demo pair').description('serve the workbench to a browser on loopback and print its URL'))
     .option('--demo', 'build the demo workspace into the store first (done anyway when the store is empty)')
     .option('--no-open', 'accepted for symmetry with the desktop app; the URL is printed either way')
+    .option('--trace <file>', 'open the workbench on the Replay page with this trace loaded')
+    .option('--demo-traffic [robots]', `run simulated cart-pole robots against /act at 50 Hz, recorded for the Replay page (default ${DEFAULT_ROBOTS})`)
     .action(async (path: string | undefined, flags: ServeFlags) => runServer(path, { ...flags, port: flags.port ?? 0 }, 'console').catch((e) => reportFailure(e, flags.json)));
 }
