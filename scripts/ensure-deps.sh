@@ -9,6 +9,8 @@ if [[ "${1:-}" == "--system" ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  # The reference-client compatibility test drives the server from Python with httpx.
+  /usr/bin/python3 -c 'import httpx' >/dev/null 2>&1 || missing+=(python3-httpx)
   if ((${#missing[@]})); then
     sudo=""
     [[ $(id -u) -eq 0 ]] || sudo="sudo"
@@ -17,6 +19,8 @@ if [[ "${1:-}" == "--system" ]]; then
     # prometheus is only for promtool's metrics check; its absence is reported, not fatal.
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium xvfb >/dev/null
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || echo "[setup] prometheus (promtool) could not be installed; its check will report itself skipped"
+    # Without it the reference-client suite reports itself skipped, with the reason.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-httpx >/dev/null 2>&1 || echo "[setup] python3-httpx could not be installed; the reference-client compatibility test will report itself skipped"
   fi
 fi
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-npm run --silent build
+bash scripts/build-if-stale.sh
 store=${SWITCHYARD_STORE:-$PWD/.switchyard/store.db}
 electron_bin=$(node -e "try{const p=require('path');const f=p.join(p.dirname(require.resolve('electron/package.json')),'path.txt');const fs=require('fs');if(fs.existsSync(f)){const b=p.join(p.dirname(f),'dist',fs.readFileSync(f,'utf8').trim());if(fs.existsSync(b))console.log(b)}}catch{}" 2>/dev/null || true)
 reason=""
@@ -17,4 +17,5 @@ if [[ -z "$reason" ]]; then
   exec "$electron_bin" dist/electron/main/main.js --store "$store" "$@"
 fi
 echo "Opening the workbench in a browser instead of the desktop window: $reason."
-exec node bin/switchyard.js console --demo --store "$store" --port "${PORT:-8080}" "$@"
+# Simulated cart-pole robots drive /act so Live moves and there is a recording to replay.
+exec node bin/switchyard.js console --demo --demo-traffic --store "$store" --port "${PORT:-8080}" "$@"

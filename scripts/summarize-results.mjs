@@ -2,7 +2,8 @@
 // A report that is missing counts as one failure: a runner that never reported did not pass.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [vitestPath, e2ePath, stepsFailedArg] = process.argv.slice(2);
+// Further vitest reports (the same suite on another Node) follow the three fixed arguments.
+const [vitestPath, e2ePath, stepsFailedArg, ...moreVitestPaths] = process.argv.slice(2);
 let passed = 0;
 let failed = Number(stepsFailedArg ?? 0);
 let skipped = 0;
@@ -16,14 +17,18 @@ function read(path, name) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-const v = read(vitestPath, 'vitest');
-if (v) {
+function addVitest(path, name) {
+  const v = read(path, name);
+  if (!v) return;
   passed += v.numPassedTests ?? 0;
   failed += v.numFailedTests ?? 0;
   skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
   if ((v.numFailedTestSuites ?? 0) > 0 && (v.numFailedTests ?? 0) === 0) failed += v.numFailedTestSuites;
-  console.log(`[summary] vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
+  console.log(`[summary] ${name}: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
 }
+addVitest(vitestPath, 'vitest');
+// test-results/vitest-node24-results.json is reported as "vitest (node24)".
+for (const path of moreVitestPaths) addVitest(path, `vitest (${/vitest-(.+)-results\.json$/.exec(path)?.[1] ?? path})`);
 
 const p = read(e2ePath, 'playwright');
 if (p) {

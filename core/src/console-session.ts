@@ -5,9 +5,13 @@ export interface ConsoleSessionOptions {
   demo?: boolean;
   /** Explicit serving targets; when absent the production/candidate pair of a policy is served. */
   single?: string;
+  /** A shadow slot beside `single`. */
+  shadow?: string;
   a?: string;
   b?: string;
   split?: number;
+  /** Called with the two refs before two-policy mode loads anything (the VRAM check); may throw to refuse. */
+  beforeTwoPolicy?: (a: string, b: string) => Promise<void>;
 }
 
 export interface ConsoleSession {
@@ -51,8 +55,11 @@ export async function startConsoleSession(engine: Engine, opts: ConsoleSessionOp
       b = `${policy.name}@candidate`;
     }
   }
-  if (opts.single) await engine.startServing({ single: opts.single });
-  else if (a && b) await engine.startServing({ a, b, split: opts.split ?? 50 });
+  if (opts.single) await engine.startServing({ single: opts.single, ...(opts.shadow ? { shadow: opts.shadow } : {}) });
+  else if (a && b) {
+    await opts.beforeTwoPolicy?.(a, b);
+    await engine.startServing({ a, b, split: opts.split ?? 50 });
+  }
   keepConsoleConfig(engine);
   return { builtDemo, serving: describe(engine) };
 }

@@ -1,24 +1,29 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
 import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
-import { ErrorCodes, SwitchyardError, toErrorShape, type EventName, type EventPayload, type Slot } from './contract/index.js';
-import { buildDemoWorkspace, type DemoResult } from './demo/demo-workspace.js';
+import { ErrorCodes, SwitchyardError, toErrorShape, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
+import { buildDemoWorkspace, type DemoOptions, type DemoResult } from './demo/demo-workspace.js';
 import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
 import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
-import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries } from './eval/queries.js';
+import { exportRun, formatRows, type CaseExportFormat } from './eval/case-export.js';
+import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries, versionRefs } from './eval/queries.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
+import { ReplayService } from './replay/replay-service.js';
+import { DemoTraffic } from './demo/demo-traffic.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventBus } from './platform/event-bus.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { systemTimers, type Timers } from './platform/timers.js';
 import { PolicyRunner } from './runtime/policy-runner.js';
+import { AbandonedWorkers } from './runtime/abandoned-workers.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
+import type { SlotLoadEvent } from './serve/health.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
 import { ServingJournal } from './serve/serving-journal.js';
@@ -47,8 +52,18 @@ export interface EngineConfig {
   statsIntervalMs?: number;
   /** Loads a policy; the default starts a `PolicyRunner` worker. */
   startRunner?: (opts: RunnerOptions) => Promise<SlotRunner>;
+  /** Told as each slot's policy loads, warms up and becomes ready (or fails); `/health` follows it. */
+  onSlotLoad?: (e: SlotLoadEvent) => void;
   /** A folder of promotion rules files listed by `rules.list` (besides `<dataDir>/rules/` and the demo's). */
   rulesDir?: string;
+  /** Where the console records traces (default `<store folder>/traces`); the Replay page lists it. */
+  recordDir?: string;
+  /** `--act-timeout-ms`: deadline of one `/act` inference (default 10,000; 0 = none). */
+  actTimeoutMs?: number;
+  /** Abandoned (stuck) workers alive at once before `onAbandonedLimit` (default 4). */
+  maxAbandonedWorkers?: number;
+  /** Called when more abandoned workers are alive than allowed; the serve command exits. */
+  onAbandonedLimit?: (alive: number, max: number) => void;
   /** `--data-root`: more folders API callers may name files in (besides the store's folder and the record directory). */
   dataRoots?: readonly string[];
 }
@@ -96,13 +111,19 @@ export interface Engine {
   readonly api: ApiDispatcher;
   /** The folders API callers may name files in. */
   readonly pathRoots: PathRoots;
+  /** The Replay page's traces, summaries and re-runs. */
+  readonly replay: ReplayService;
+  /** Where traces are recorded unless `--record` says otherwise. */
+  readonly recordDir: string;
+  /** Simulated cart-pole robots against this server's `/act` (recorded to `recordDir`). */
+  setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus>;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
   /** Resolves `policy@label`, `policy@production` or an export directory to a checked export. */
   resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }>;
   startServing(targets: ServeTargets): Promise<void>;
   /** Records every answered request to a JSONL trace in `dir` (spec §4.3) until close. */
   startRecording(opts: RecordingOptions): Promise<TraceWriter>;
-  buildDemo(): Promise<DemoResult>;
+  buildDemo(opts?: Pick<DemoOptions, 'onProgress'>): Promise<DemoResult>;
   /** Run a rules file's promotion gate, evaluating what is missing; the verdict is stored. */
   gate(req: GateRequest): Promise<GateResult>;
   pushStats(): void;
@@ -134,8 +155,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     rtc: config.rtc ?? false,
     onStateChange: (s) => bus.emit('serving.state', s),
   });
+  const abandoned = new AbandonedWorkers({
+    ...(config.maxAbandonedWorkers !== undefined ? { max: config.maxAbandonedWorkers } : {}),
+    onAbandon: (slot) => metrics.workerAbandoned.labels(slot).inc(),
+    onLimit: (alive, max) => {
+      logger.error({ alive, max }, `${alive} policy workers are stuck past --act-timeout-ms (more than ${max}); exiting so a supervisor can restart the server`);
+      config.onAbandonedLimit?.(alive, max);
+    },
+  });
   const startRunner =
-    config.startRunner ?? ((opts: RunnerOptions) => PolicyRunner.start({ ...opts, logger }) as Promise<SlotRunner>);
+    config.startRunner ??
+    ((opts: RunnerOptions) =>
+      PolicyRunner.start({ ...opts, logger, abandoned, ...(config.actTimeoutMs !== undefined ? { actTimeoutMs: config.actTimeoutMs } : {}) }) as Promise<SlotRunner>);
   const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
   const demoDir = join(dataDir, 'demo');
   const rulesDirs = [join(demoDir, 'rules'), join(dataDir, 'rules'), ...(config.rulesDir ? [config.rulesDir] : [])];
@@ -178,21 +209,42 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
 
   async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
     const asPath = resolve(ref);
-    if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
-    if (!ref.includes('@')) {
+    // A path is a path when it says so (a separator), or when it exists and is no version
+    // reference: a folder named `policy@label` in the working directory never shadows the
+    // registered version.
+    if (!parsesAsVersionRef(ref)) {
+      if (existsSync(asPath) && statSync(asPath).isDirectory()) return { ref: asPath, exp: await readExport(asPath) };
       throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `"${ref}" is neither an export directory nor a version reference like cartpole-balance@production.`, ref);
     }
     const v = registry.resolve(ref);
     if (v.kind === 'external' || !v.exportPath) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `${v.policy}@${v.label} is an external version with no model to serve.`, ref);
     }
-    return { ref: `${v.policy}@${v.label}`, exp: await readExport(v.exportPath) };
+    const exp = await readExport(v.exportPath);
+    // Serve exactly the registered bytes: files changed after registration are refused.
+    if (exp.modelHash !== v.modelHash) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_MODEL_MISMATCH,
+        `${v.policy}@${v.label} was registered with model_hash ${v.modelHash}, but the files in ${v.exportPath} now hash to ${exp.modelHash}. Restore the registered files, or register the changed export as a new version.`,
+        ref,
+      );
+    }
+    return { ref: `${v.policy}@${v.label}`, exp };
   }
 
   async function load(ref: string, slot: Slot) {
-    const { ref: resolved, exp } = await resolveExport(ref);
-    const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
-    return { ref: resolved, runner };
+    const notify = config.onSlotLoad;
+    notify?.({ slot, ref, phase: 'loading' });
+    try {
+      const { ref: resolved, exp } = await resolveExport(ref);
+      notify?.({ slot, ref: resolved, phase: 'warming' });
+      const runner = await startRunner({ export: exp, slot, device: config.device ?? 'auto', rtc: config.rtc ?? false });
+      notify?.({ slot, ref: resolved, phase: 'ready' });
+      return { ref: resolved, runner };
+    } catch (e) {
+      notify?.({ slot, ref, phase: 'failed', error: e });
+      throw e;
+    }
   }
 
   let lastCanaryKey = '';
@@ -235,6 +287,50 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
   });
 
+  function runResults(runId: number, format: CaseExportFormat) {
+    const out = exportRun(evalStore, runId);
+    const run = evalStore.getRun(runId);
+    const version = versionRefs(db).get(run?.versionId ?? -1) ?? `#${run?.versionId}`;
+    const ext = format === 'json' ? 'json' : format;
+    return {
+      runId,
+      version,
+      status: out.status,
+      format,
+      cases: out.rows.length,
+      fileName: `run-${runId}-${version.replace(/[^A-Za-z0-9._-]+/g, '-')}.${ext}`,
+      text: formatRows(out.rows, format),
+    };
+  }
+
+  // ---- replay (spec §7.6) ----
+  const recordDir = resolve(config.recordDir ?? (storePath === ':memory:' ? join(dataDir, 'traces') : join(dirname(storePath), 'traces')));
+  const recordDirs = new Set<string>([recordDir]);
+  const replay = new ReplayService({
+    roots: () => [...recordDirs, dataDir, ...pathRoots.list()],
+    checkPath: (p) => pathRoots.check(p, 'path'),
+    uploadDir: join(recordDir, 'uploads'),
+    resolveExport,
+    emit: (p) => bus.emit('replay.progress', p),
+    logger,
+    device: config.device === 'cuda' ? 'cuda' : 'cpu',
+  });
+
+  // ---- demo traffic: robots against our own /act, recorded so the Replay page has something ----
+  const demoTraffic = new DemoTraffic({ actUrl: () => serving.actUrl, logger, timers: config.timers ?? systemTimers, now: () => clock.now() });
+  const demoTrafficStatus = (): DemoTrafficStatus => ({ ...demoTraffic.status(), trace: recording?.path ?? null });
+  async function setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus> {
+    if (!on) {
+      await demoTraffic.stop();
+      return demoTrafficStatus();
+    }
+    if (serving.state().mode === 'off') throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs a policy being served: start serving first.');
+    if (!serving.actUrl) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Demo traffic needs the HTTP server (/act); this engine has none.');
+    if (!recording) await engine.startRecording({ dir: recordDir });
+    await demoTraffic.start(robots);
+    return demoTrafficStatus();
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -269,6 +365,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         ...(limit !== undefined ? { limit } : {}),
       }),
     }),
+    'eval.results': ({ runId, format }) => runResults(runId, format ?? 'jsonl'),
     'compare.get': ({ candidate, baseline, suite }) => compareVersions({ registry, evalStore, candidate, baseline, suite }),
     'gate.run': ({ rulesPath, candidate, baseline, reeval }) => gate({ rulesPath, candidate, ...(baseline !== undefined ? { baseline } : {}), ...(reeval !== undefined ? { reeval } : {}) }),
     'verdicts.list': ({ policy, candidate, limit }) => {
@@ -276,6 +373,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
     },
     ...lifecycle.handlers(),
+    ...replay.handlers(),
+    'demo.traffic.get': () => demoTrafficStatus(),
+    'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
   };
   const api = new ApiDispatcher(handlers);
   const pathRoots = new PathRoots([
@@ -323,6 +423,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     clock,
     api,
     pathRoots,
+    replay,
+    recordDir,
+    setDemoTraffic,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -371,17 +474,20 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');
       }
       recording = writer;
+      recordDirs.add(resolve(opts.dir));
       pathRoots.add(opts.dir);
       serving.setRecorder(traceRecorder(writer));
       return writer;
     },
-    buildDemo: () => buildDemoWorkspace({ registry, evalStore, dir: demoDir }),
+    buildDemo: (opts) => buildDemoWorkspace({ registry, evalStore, dir: demoDir, ...(opts?.onProgress ? { onProgress: opts.onProgress } : {}) }),
     gate,
     pushStats,
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      replay.close();
+      await demoTraffic.stop();
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);
       await recording?.close();
@@ -392,4 +498,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
   };
   return engine;
+}
+
+/** `policy@label` with both parts non-empty and no path separator: what `registry.resolve` takes. */
+function parsesAsVersionRef(ref: string): boolean {
+  const at = ref.lastIndexOf('@');
+  return at > 0 && at < ref.length - 1 && !ref.includes('/') && !ref.includes(sep);
 }

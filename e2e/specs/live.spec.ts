@@ -77,7 +77,11 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
   const iterSlot = iterative!.slot.toUpperCase() as SlotName;
   const otherSlot: SlotName = iterSlot === 'A' ? 'B' : 'A';
 
-  // Main-thread tasks over 50 ms while the charts update (a chart update must never block input).
+  // Main-thread tasks over 50 ms while the charts update are recorded (the Long Tasks API) and
+  // reported as an annotation for a person to read; they are not asserted: on a shared 2-core
+  // machine a task's wall time measures the machine's load more than the page, and the project
+  // keeps timed assertions out of tests. What this spec asserts about input is that the keyboard
+  // still moves the time-window selector while the charts update (below).
   // (These functions run in the page; this file is type-checked against Node's globals.)
   await page.addInitScript(() => {
     const w = globalThis as unknown as LongTaskLog;
@@ -136,7 +140,7 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
 
     const longTasks = await page.evaluate((from) => (globalThis as unknown as LongTaskLog).__longTasks.slice(from), tasksBefore);
     test.info().annotations.push({ type: 'long tasks on Live (ms)', description: JSON.stringify(longTasks.map(Math.round)) });
-    console.log(`[live] main-thread tasks over 50 ms while charts updated: ${JSON.stringify(longTasks.map(Math.round))}`);
+    console.log(`[live] main-thread tasks over 50 ms while charts updated (recorded, not asserted): ${JSON.stringify(longTasks.map(Math.round))}`);
 
     // Let a few more samples arrive, then keep a picture of the page.
     await page.waitForTimeout(2_000);

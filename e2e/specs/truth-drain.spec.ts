@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from '../support/fixtures.js';
-import { OwnConsole } from '../support/own-console.js';
+import { RestartableConsole } from '../support/restartable-console.js';
 import { screenshotAtSizes } from '../support/screens.js';
 import { callApi, repoRoot } from '../support/server.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
@@ -17,7 +17,7 @@ import { WorkbenchPage } from '../pages/workbench-page.js';
 type WriteFlaky = (dir: string, opts: { limit?: number; version?: string }) => Promise<string>;
 
 const exportsDir = mkdtempSync(path.join(tmpdir(), 'switchyard-e2e-flaky-'));
-let own: OwnConsole;
+let own: RestartableConsole;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
@@ -25,7 +25,7 @@ test.beforeAll(async () => {
   const mod = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/testing/fault-exports.js')).href)) as { writeFlakyExport: WriteFlaky };
   const a = await mod.writeFlakyExport(path.join(exportsDir, 'healthy'), { limit: 100, version: '1.0.0' });
   const b = await mod.writeFlakyExport(path.join(exportsDir, 'flaky'), { limit: 1, version: '1.1.0' });
-  own = new OwnConsole('drain', ['--policy-a', a, '--policy-b', b, '--no-rtc', '--max-consecutive-crashes', '3']);
+  own = new RestartableConsole('drain', ['--policy-a', a, '--policy-b', b, '--no-rtc', '--max-consecutive-crashes', '3']);
   await own.start();
 });
 

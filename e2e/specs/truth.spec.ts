@@ -1,5 +1,5 @@
 import { expect, test } from '../support/fixtures.js';
-import { OwnConsole } from '../support/own-console.js';
+import { RestartableConsole } from '../support/restartable-console.js';
 import { screenshotAtSizes } from '../support/screens.js';
 import { callApi } from '../support/server.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
@@ -11,7 +11,7 @@ import { WorkbenchPage } from '../pages/workbench-page.js';
  */
 
 const P = 'cartpole-balance';
-const own = new OwnConsole('truth');
+const own = new RestartableConsole('truth');
 
 /** Chromium logs refused connections while the server is down; those are expected there. */
 function dropOutageNoise(errors: string[]): void {

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { OfflineBanner } from './components/offline-banner';
+import { PageErrorBoundary } from './components/page-error-boundary';
 import { Sidebar } from './components/sidebar';
 import { useOffline } from './stores/context';
 import { NavigationContext } from './pages/navigation';
@@ -32,7 +33,9 @@ export function App() {
         {/* While offline every control of the page is disabled at once; what it shows is greyed as stale. */}
         <fieldset className="page-fieldset" disabled={offline} aria-busy={offline}>
           <NavigationContext.Provider value={{ entered }}>
-            <Page key={page.id} />
+            <PageErrorBoundary key={page.id} page={page.title}>
+              <Page />
+            </PageErrorBoundary>
           </NavigationContext.Provider>
         </fieldset>
       </main>

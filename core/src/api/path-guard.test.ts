@@ -54,6 +54,7 @@ describe('PATH_FIELDS', () => {
       for (const field of Object.keys(spec.input.shape ?? {})) {
         if (!/path|dir|file|folder|suite|trace/i.test(field)) continue;
         if (['compare.get', 'eval.runs'].includes(name) && field === 'suite') continue; // a stored suite only: never opened as a file
+        if (name.startsWith('replay.') && field === 'traceId') continue; // the id of a trace replay.open opened, never a path
         if (!(PATH_FIELDS[name] ?? []).some((f) => f.field === field)) missing.push(`${name}.${field}`);
       }
     }

@@ -22,6 +22,7 @@ export const PATH_FIELDS: Partial<Record<MethodName, readonly { field: string; s
   'eval.start': [{ field: 'suite', storedName: true }],
   'gate.run': [{ field: 'rulesPath' }],
   'lifecycle.promote': [{ field: 'rulesPath' }],
+  'replay.open': [{ field: 'path' }],
 };
 
 /** Follows symlinks as far as the path exists; the missing tail is appended as written. */

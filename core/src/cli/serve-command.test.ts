@@ -24,7 +24,7 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
     ['a split above 100', ['cartpole-balance@1.0.0', '--split', '150'], /--split must be a whole number from 0 to 100/],
     ['a public host without a token', ['cartpole-balance@1.0.0', '--host', '0.0.0.0'], /without --token/],
     ['PATH with --policy-a', ['cartpole-balance@1.0.0', '--policy-a', 'x', '--policy-b', 'y', '--no-rtc'], /either PATH/],
-    ['two policies that do not fit in 70% of the GPU', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@2.0.0-iter', '--no-rtc', '--port', '0', '--gpu-memory-bytes', '1000'], /2-policy mode requires 0\.0 GB VRAM but only 0\.0 GB \(70% of 0\.0 GB\) is available\. Either pick smaller models, run on a larger GPU, OR drop to single-policy mode\./],
+    ['two policies that do not fit in 70% of the GPU', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@2.0.0-iter', '--no-rtc', '--port', '0', '--gpu-memory-bytes', '1000'], /2-policy mode requires \d+\.\d KB VRAM but only 700 B \(70% of 1\.0 KB\) is available\. Either pick smaller models, run on a larger GPU, OR drop to single-policy mode\./],
     ['an unknown version', ['cartpole-balance@9.9.9', '--port', '0'], /No version cartpole-balance@9.9.9/],
   ];
   for (const [name, args, message] of cases) {
@@ -34,6 +34,21 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
       expect(r.stderr).toMatch(message);
     });
   }
+});
+
+describe('switchyard console checks VRAM in two-policy mode as serve does', () => {
+  it('refuses the pair before loading it when both do not fit in 70% of the GPU', () => {
+    const r = runCli(['console', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--no-open', '--gpu-memory-bytes', '100']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/2-policy mode requires \d+ B VRAM but only 70 B \(70% of 100 B\) is available/);
+    expect(r.stderr).toContain('SWY_ERR_VRAM');
+  });
+
+  it('says why a shadow cannot sit beside two policies', () => {
+    const r = runCli(['console', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--shadow-policy', 'cartpole-balance@1.2.0', '--store', store, '--port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('would mix two baselines');
+  });
 });
 
 describe('switchyard serve on a GPU budget', () => {

@@ -36,6 +36,7 @@ test('method signatures', () => {
     | 'eval.start'
     | 'eval.cancel'
     | 'eval.runs'
+    | 'eval.results'
     | 'compare.get'
     | 'gate.run'
     | 'verdicts.list'
@@ -48,6 +49,19 @@ test('method signatures', () => {
     | 'canary.resume'
     | 'canary.abort'
     | 'canary.status'
+    | 'replay.list'
+    | 'replay.open'
+    | 'replay.cancel'
+    | 'replay.job'
+    | 'replay.summary'
+    | 'replay.timeline'
+    | 'replay.episodes'
+    | 'replay.episode'
+    | 'replay.at'
+    | 'replay.rerun'
+    | 'replay.rerunResult'
+    | 'demo.traffic.get'
+    | 'demo.traffic.set'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();
@@ -58,6 +72,8 @@ test('method signatures', () => {
 });
 
 test('evaluation, comparison and gate signatures', () => {
+  expectTypeOf<MethodInput<'eval.results'>>().toEqualTypeOf<{ runId: number; format?: 'json' | 'jsonl' | 'csv' | undefined }>();
+  expectTypeOf<MethodOutput<'eval.results'>['text']>().toEqualTypeOf<string>();
   expectTypeOf<MethodInput<'eval.start'>>().toEqualTypeOf<{ version: string; suite: string; reruns?: number | undefined }>();
   expectTypeOf<MethodOutput<'eval.start'>>().toEqualTypeOf<{ runId: number; version: string; suite: { name: string; fingerprint: string }; alreadyRunning: boolean }>();
   expectTypeOf<MethodInput<'eval.cancel'>>().toEqualTypeOf<{ runId: number }>();
@@ -103,9 +119,10 @@ test('lifecycle and canary signatures', () => {
 });
 
 test('event payloads', () => {
-  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'serving.event' | 'canary.progress'>();
+  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'serving.event' | 'canary.progress' | 'replay.progress'>();
   expectTypeOf<EventPayload<'serving.event'>['kind']>().toEqualTypeOf<'start' | 'deploy' | 'split' | 'drain' | 'restore' | 'rollback' | 'promote' | 'canary'>();
   expectTypeOf<MethodOutput<'serving.history'>['samples'][number]>().toEqualTypeOf<ServingStats>();
+  expectTypeOf<EventPayload<'replay.progress'>['status']>().toEqualTypeOf<'running' | 'done' | 'failed' | 'cancelled'>();
   expectTypeOf<EventPayload<'lifecycle.changed'>>().toEqualTypeOf<LifecycleChanged>();
   expectTypeOf<EventPayload<'lifecycle.changed'>['action']>().toEqualTypeOf<'promote' | 'rollback' | 'archive'>();
   expectTypeOf<EventPayload<'canary.progress'>>().toEqualTypeOf<CanaryStatus>();

@@ -25,6 +25,14 @@ export const ErrorCodes = {
   SWY_ERR_VERDICT_REQUIRED: 'SWY_ERR_VERDICT_REQUIRED',
   /** Archiving a version the guards protect (production, or one of the last 3 that were). */
   SWY_ERR_PROTECTED_VERSION: 'SWY_ERR_PROTECTED_VERSION',
+  /** A `/act` request ran past `--act-timeout-ms`; its worker was abandoned and is being replaced. */
+  SWY_ERR_ACT_TIMEOUT: 'SWY_ERR_ACT_TIMEOUT',
+  /** The slot has no live worker right now (one is being started and warmed); retry after `Retry-After`. */
+  SWY_ERR_SLOT_RESTARTING: 'SWY_ERR_SLOT_RESTARTING',
+  /** The export's bytes do not hash to the `model_hash` the registry holds for that version. */
+  SWY_ERR_MODEL_MISMATCH: 'SWY_ERR_MODEL_MISMATCH',
+  /** A request body larger than the route's limit (`--max-body-bytes` for `/act`). */
+  SWY_ERR_BODY_TOO_LARGE: 'SWY_ERR_BODY_TOO_LARGE',
   /** An API caller named a file outside the folders the server reads from (README "Security model"). */
   SWY_ERR_PATH_NOT_ALLOWED: 'SWY_ERR_PATH_NOT_ALLOWED',
   /** The server could not be reached (connection refused, reset, or no answer): nothing happened there. */

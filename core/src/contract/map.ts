@@ -23,6 +23,8 @@ import {
   VerdictSummarySchema,
   VersionSummarySchema,
 } from './schemas.js';
+import { replayEvents, replayMethods } from './replay-schemas.js';
+import { demoTrafficMethods } from './demo-traffic-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -86,6 +88,23 @@ export const methods = {
   'eval.runs': {
     input: z.object({ version: VersionRef.optional(), suite: SuiteRef.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
     output: z.object({ runs: z.array(EvalRunSummarySchema) }),
+  },
+  /**
+   * Every case of a stored run (id, slices, pass, grader results, score, latency) as a file's text:
+   * `jsonl` one case a line, `csv` graders as columns. For downloads and outside checks.
+   */
+  'eval.results': {
+    input: z.object({ runId: z.number().int().positive(), format: z.enum(['json', 'jsonl', 'csv']).optional() }).strict(),
+    output: z.object({
+      runId: z.number().int().positive(),
+      version: z.string(),
+      status: z.string(),
+      format: z.enum(['json', 'jsonl', 'csv']),
+      cases: z.number().int().nonnegative(),
+      /** A file name to save it under, e.g. `run-12-cartpole-balance-1.1.0.csv`. */
+      fileName: z.string(),
+      text: z.string(),
+    }),
   },
   /** Per-slice comparison of the newest completed runs of two versions on one suite. */
   'compare.get': {
@@ -168,6 +187,10 @@ export const methods = {
   'canary.abort': { input: z.object({ reason: Reason.optional(), actor: Actor.optional() }).strict(), output: CanaryStatusSchema },
   /** The running canary, or the last one of this server (null: none yet). */
   'canary.status': { input: Empty, output: z.object({ canary: CanaryStatusSchema.nullable() }) },
+  // ---- replay (spec §7.6) ----
+  ...replayMethods,
+  // ---- demo traffic ----
+  ...demoTrafficMethods,
 } as const;
 
 export const events = {
@@ -183,6 +206,7 @@ export const events = {
   'serving.event': ServingEventSchema,
   /** A canary's status at every step, look, pause, promotion, rollback or abort. */
   'canary.progress': CanaryStatusSchema,
+  ...replayEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -123,10 +123,39 @@ export const SlotStatsSchema = z.object({
 });
 export type SlotStats = z.infer<typeof SlotStatsSchema>;
 
+/** The shadow slot's divergence from the primary answers (spec §5 shadow mode). */
+export const ShadowDivergenceSchema = z.object({
+  versionRef: z.string(),
+  /** Max abs difference above which an answer counts as diverging. */
+  threshold: z.number(),
+  /** Since the previous stats push. */
+  window: z.object({
+    compared: z.number().int().nonnegative(),
+    overThreshold: z.number().int().nonnegative(),
+    overRate: z.number().min(0).max(1).nullable(),
+    cosineDistanceP50: z.number().nullable(),
+    cosineDistanceP99: z.number().nullable(),
+    maxAbsP50: z.number().nullable(),
+    maxAbsP99: z.number().nullable(),
+  }),
+  /** Since the shadow slot was loaded. */
+  total: z.object({
+    compared: z.number().int().nonnegative(),
+    overThreshold: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    /** Answers whose shape differed from the primary's (nothing to compare). */
+    incomparable: z.number().int().nonnegative(),
+  }),
+});
+export type ShadowDivergence = z.infer<typeof ShadowDivergenceSchema>;
+
 export const ServingStatsSchema = z.object({
   at: z.string(),
   windowMs: z.number().int().positive(),
   slots: z.array(SlotStatsSchema),
+  /** Present while a shadow slot is loaded. */
+  shadow: ShadowDivergenceSchema.optional(),
 });
 export type ServingStats = z.infer<typeof ServingStatsSchema>;
 

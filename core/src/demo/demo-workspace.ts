@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { doctorExport, type DoctorReport } from '../runtime/doctor.js';
 import { readExport } from '../runtime/export.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
@@ -31,6 +31,8 @@ export interface DemoOptions {
    * and 20 timed runs keep `switchyard demo` fast. `false` skips it.
    */
   doctor?: { device?: 'auto' | 'cpu' | 'cuda'; runs?: number } | false;
+  /** Steps done of the total (exports written, each version checked, registered, suite, rules). */
+  onProgress?: (p: { done: number; total: number; step: string }) => void;
 }
 
 /**
@@ -43,6 +45,10 @@ export interface DemoOptions {
  */
 export async function buildDemoWorkspace(opts: DemoOptions): Promise<DemoResult> {
   const dirs = await writeDemoExports(opts.dir);
+  const total = dirs.length + 4;
+  let done = 0;
+  const step = (name: string) => opts.onProgress?.({ done: ++done, total, step: name });
+  step('exports written');
   const doctorOpts = opts.doctor === false ? null : { device: opts.doctor?.device ?? 'cpu', runs: opts.doctor?.runs ?? 20 };
   // Check the versions that need it concurrently: each doctor is a worker thread.
   const checked = await Promise.all(
@@ -54,7 +60,7 @@ export async function buildDemoWorkspace(opts: DemoOptions): Promise<DemoResult>
       }
       const { report } = await doctorExport(d, doctorOpts);
       return { exp, report };
-    }),
+    }).map((p, i) => p.then((r) => (step(`doctor ${basename(dirs[i]!)}`), r))),
   );
   const registered: DemoResult['registered'] = [];
   for (const { exp, report } of checked) {
@@ -70,10 +76,13 @@ export async function buildDemoWorkspace(opts: DemoOptions): Promise<DemoResult>
     });
     registered.push({ ref: `${exp.manifest.policy}@${exp.manifest.version}`, modelVersion: exp.modelVersion, created: r.created, doctor: r.version.doctorStatus });
   }
+  step('registered');
   const suitesDir = join(opts.dir, 'suites');
   await mkdir(suitesDir, { recursive: true });
   const suite = await writeDemoSuite(join(suitesDir, `${DEMO_SUITE_NAME}.jsonl`));
   if (opts.evalStore) opts.evalStore.saveSuite(await loadSuite(suite.path));
+  step('suite');
   const rules = await writeDemoRules(join(opts.dir, 'rules'));
+  step('rules');
   return { dir: opts.dir, registered, production: `cartpole-balance@${DEMO_PRODUCTION_VERSION}`, suite, rules };
 }

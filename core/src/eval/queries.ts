@@ -43,7 +43,7 @@ export interface VerdictSummary {
   createdAt: string;
 }
 
-function versionRefs(db: Db): Map<number, string> {
+export function versionRefs(db: Db): Map<number, string> {
   const rows = db.prepare<[], { id: number; policy: string; label: string }>('SELECT id, policy, label FROM versions').all();
   return new Map(rows.map((r) => [r.id, `${r.policy}@${r.label}`]));
 }

@@ -1,6 +1,8 @@
 /**
  * A real canary: two registered versions of a real ONNX policy in real workers, real `POST /act`
- * traffic over HTTP, real timers. The candidate (`flaky@1.1.0`) answers NaN for state[0] > 1,
+ * traffic over HTTP. Only the canary's timers are manual: each look happens when the test moves
+ * time on, after the traffic it must judge has been answered, so which look fails never depends
+ * on how fast this machine is. The candidate (`flaky@1.1.0`) answers NaN for state[0] > 1,
  * production (`flaky@1.0.0`) only above 100, so the test turns the candidate's failures on
  * mid-run by changing the traffic, and nobody touches the canary: a look, or after the
  * promotion the monitor, must roll it back on its own.
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../contract/index.js';
 import { createEngine, type Engine } from '../engine.js';
 import { createMemoryLogger } from '../platform/logger.js';
+import { createManualTimers, type ManualTimers } from '../platform/timers.js';
 import { readExport } from '../runtime/export.js';
 import { createHttpServer } from '../serve/http-server.js';
 import { writeFlakyExport } from '../testing/fault-exports.js';
@@ -24,10 +27,12 @@ let app: FastifyInstance;
 let url: string;
 let call: ReturnType<typeof contractCaller>;
 const progress: CanaryStatus[] = [];
+let timers: ManualTimers;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'swy-canary-live-'));
-  engine = await createEngine({ storePath: join(dir, 'store.db'), statsIntervalMs: 0, logger: createMemoryLogger(), device: 'cpu', maxConsecutiveCrashes: 1_000_000 });
+  timers = createManualTimers();
+  engine = await createEngine({ storePath: join(dir, 'store.db'), statsIntervalMs: 0, logger: createMemoryLogger(), device: 'cpu', maxConsecutiveCrashes: 1_000_000, timers });
   call = contractCaller(engine.api);
   for (const [version, limit] of [['1.0.0', 100], ['1.1.0', 1]] as const) {
     const exp = await readExport(await writeFlakyExport(join(dir, `flaky-${version}`), { version, limit }));
@@ -81,6 +86,37 @@ function waitFor(pred: (s: CanaryStatus) => boolean, timeoutMs = 30_000): Promis
   });
 }
 
+/** Waits (real time, bounded) until the traffic has produced what the next look must see. */
+function until(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      if (pred()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+/** Moves the canary's clock to its next look and waits until that look is recorded. */
+async function nextLook(): Promise<CanaryStatus> {
+  const before = engine.lifecycle.canaryStatus()!.looks.length;
+  await timers.advance(CANARY.intervalMs);
+  return waitFor((s) => s.looks.length > before || (s.state !== 'ramping' && s.state !== 'monitoring'));
+}
+
+/** After the candidate starts failing: enough failures that the error rate since the start is far past the margin. */
+async function candidateFailing(load: ReturnType<typeof traffic>): Promise<void> {
+  const answered = load.t.bySlot.b ?? 0;
+  const errors = load.t.errors;
+  load.t.level = 5; // the candidate now answers NaN
+  await until('the candidate to fail enough requests', () => load.t.errors - errors >= answered + 40);
+}
+
+/** Requests per slot before a look: the error-rate bound needs about this many to fall under the margin. */
+const ENOUGH = 80;
+
 const CANARY = { policy: 'flaky', candidate: 'flaky@1.1.0', steps: [50, 100], intervalMs: 1500, monitorWindowMs: 3000, errorMargin: 0.2, p99MinDeltaMs: 250, force: true, reason: 'integration test: no gate for the flaky fixture', actor: 'test' };
 
 async function afterwardsAllOnA() {
@@ -101,13 +137,18 @@ describe('a live canary', () => {
       if (!started.ok) return;
       expect(started.value).toMatchObject({ state: 'ramping', percent: 50, plannedLooks: 4, forced: true });
       expect(engine.serving.state().split).toBe(50);
-      await waitFor((s) => s.looks.length >= 1);
-      expect(engine.lifecycle.canaryStatus()!.looks[0]!.pass).toBe(true);
-      load.t.level = 5; // the candidate now answers NaN
+      // Enough answers on both slots that "no worse than production" can be shown at this look.
+      await until('both slots to answer requests', () => (load.t.bySlot.b ?? 0) >= ENOUGH && (load.t.bySlot.a ?? 0) >= ENOUGH);
+      const first = await nextLook();
+      expect(first.looks[0]!.pass, JSON.stringify(first.looks[0])).toBe(true);
+      expect(first.percent).toBe(100);
+      await candidateFailing(load);
+      await nextLook();
       const end = await waitFor((s) => s.state !== 'ramping');
       expect(end.state).toBe('rolled_back');
       expect(end.failedCheck?.id).toBe('error_rate');
       expect(end.outcome).toMatch(/^look 2 of 4 at 100% failed the error_rate check: canary \d+\/\d+ errors/);
+      expect(end.looks.map((l) => l.pass)).toEqual([true, false]);
       expect(engine.registry.getVersion('flaky', '1.1.0').stage).toBe('staging');
       expect(engine.registry.getVersion('flaky', '1.0.0').stage).toBe('production');
       expect(engine.serving.state().split).toBe(100);
@@ -126,13 +167,20 @@ describe('a live canary', () => {
     try {
       const started = await call('canary.start', CANARY);
       expect(started.ok).toBe(true);
+      for (const percent of [50, 100]) {
+        const b = load.t.bySlot.b ?? 0;
+        // At 100% production answers nothing new; what it answered at 50% stays its baseline.
+        await until(`both slots to answer requests at ${percent}%`, () => (load.t.bySlot.b ?? 0) >= b + ENOUGH && (load.t.bySlot.a ?? 0) >= ENOUGH);
+        expect((await nextLook()).looks.at(-1)!.pass).toBe(true);
+      }
       const monitoring = await waitFor((s) => s.state !== 'ramping');
       expect(monitoring.state).toBe('monitoring');
       expect(engine.registry.getVersion('flaky', '1.1.0').stage).toBe('production');
-      load.t.level = 5;
+      await candidateFailing(load);
+      await nextLook();
       const end = await waitFor((s) => s.state !== 'monitoring');
       expect(end.state).toBe('rolled_back');
-      expect(end.outcome).toMatch(/^monitor look [34] of 4 \(after promotion\) failed the error_rate check/);
+      expect(end.outcome).toMatch(/^monitor look 3 of 4 \(after promotion\) failed the error_rate check/);
     } finally {
       await load.done();
     }
@@ -140,7 +188,7 @@ describe('a live canary', () => {
     expect(engine.registry.getVersion('flaky', '1.1.0').stage).toBe('staging');
     const h = engine.lifecycle.service.history('flaky').filter((e) => e.action === 'rollback' && e.to === 'production');
     expect(h).toHaveLength(1);
-    expect(h[0]!.reason).toMatch(/^canary rolled back: monitor look \d of 4 \(after promotion\) failed the error_rate check: canary \d+\/\d+ errors/);
+    expect(h[0]!.reason).toMatch(/^canary rolled back: monitor look 3 of 4 \(after promotion\) failed the error_rate check: canary \d+\/\d+ errors/);
     await afterwardsAllOnA();
   }, 60_000);
 });

@@ -322,7 +322,7 @@ export class LifecycleRuntime {
             to: 'production',
             actor,
             force: check.forced,
-            reason: check.forced ? (reason ?? 'canary (forced)') : `canary ${id}: every look passed`,
+            reason: check.forced ? `canary ${id}: every look passed; forced without a GO verdict: ${reason ?? 'no reason given'}` : `canary ${id}: every look passed`,
             ...(check.verdictId !== null ? { verdictId: check.verdictId } : {}),
             expectedProduction: prod.label,
           });

@@ -251,6 +251,23 @@ export class EpisodeTracker {
     }
   }
 
+  /** Every tracked episode, first started first (the Replay page's episode rows and list). */
+  list(slotNames: readonly string[]): { episodeId: string; requests: number; errors: number; slots: string[]; firstMs: number | null; lastMs: number | null; firstSeq: number | null; lastSeq: number | null }[] {
+    const fin = (x: number) => (Number.isFinite(x) ? x : null);
+    const out = [...this.map.entries()].map(([episodeId, e]) => ({
+      episodeId,
+      requests: e.requests,
+      errors: e.errors,
+      slots: slotNames.filter((_, i) => (e.slots & (1 << i)) !== 0),
+      firstMs: fin(e.firstTs),
+      lastMs: fin(e.lastTs),
+      firstSeq: fin(e.firstSeq),
+      lastSeq: fin(e.lastSeq),
+    }));
+    out.sort((a, b) => (a.firstMs ?? Infinity) - (b.firstMs ?? Infinity) || (a.firstSeq ?? 0) - (b.firstSeq ?? 0));
+    return out;
+  }
+
   summary(slotNames: readonly string[]): EpisodeSummary {
     const perSlot: Record<string, number> = {};
     let multi = 0;

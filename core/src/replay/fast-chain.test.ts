@@ -94,3 +94,39 @@ describe('locateChain', () => {
     expect(locateChain(`{"x":1,"prev_record_hash":"short","record_hash":"${h}"}`, out)).toBeNull();
   });
 });
+
+/** A line as the reference (Python) server writes it: `json.dumps(record)`, insertion order, ", " and ": ". */
+function pyDumps(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map(pyDumps).join(', ') + ']';
+  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyDumps(x)}`).join(', ') + '}';
+  return canonicalizeJs(v);
+}
+
+function referenceChain(records: Record<string, unknown>[]): string[] {
+  let prev = GENESIS_HASH;
+  return records.map((r) => {
+    const hash = chainHash(prev, canonicalizeJs(r));
+    // The reference writer puts the chain fields first and its own fields in its own order.
+    const line = pyDumps({ prev_record_hash: prev, record_hash: hash, ...r });
+    prev = hash;
+    return line;
+  });
+}
+
+describe('FastChain on the reference format', () => {
+  const ref = Array.from({ length: 40 }, (_, i) => ({ seq: i + 1, kind: 'request', timestamp: 1796000000.25 + i, request: { state: [i * 0.1 + 0.05, -1.25], episode_id: `ep-${i % 3}` }, latency: { total_ms: 0.5 + i, stages: { infer_ms: 0.125 } }, evidence: { kind: 'tether.rollout_evidence', schema_version: 1, outcome: { status: 'success', error_slug: null } } }));
+
+  it('verifies spaced, reordered lines without parsing them (sorted compact text), audits included', () => {
+    const lines = referenceChain(ref);
+    expect(lines[0]).toMatch(/^\{"prev_record_hash": "0{64}", "record_hash": "[0-9a-f]{64}", "seq": 1, "kind": "request"/);
+    const c = run(lines);
+    expect(c.integrity).toMatchObject({ status: 'verified', checked: 40, fastPath: 40, exactPath: 0, audited: 16 });
+    expect(run(lines, 'full').integrity).toMatchObject({ status: 'verified', exactPath: 40 });
+  });
+
+  it('still names a changed value in the reference format at its index', () => {
+    const lines = referenceChain(ref);
+    lines[9] = lines[9]!.replace('"total_ms": 9.5', '"total_ms": 9.25');
+    expect(run(lines).integrity.firstBroken).toMatchObject({ index: 9, kind: 'record_hash_mismatch' });
+  });
+});

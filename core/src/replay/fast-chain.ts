@@ -79,6 +79,7 @@ export class FastChain {
   private audited = 0;
   private broken: ChainIntegrity['firstBroken'] = null;
   private readonly loc: ChainLocation = { prev: '', stored: '', body: '' };
+  private readonly loc2: ChainLocation = { prev: '', stored: '', body: '' };
 
   constructor(opts: FastChainOptions = {}) {
     this.mode = opts.mode ?? 'fast';
@@ -128,8 +129,13 @@ export class FastChain {
     if (!this.active) return this.mode === 'off';
     this.checked++;
     if (this.mode === 'fast' && ascii) {
-      const loc = locateChain(s, this.loc);
-      if (loc !== null && (this.trustNext || loc.prev === this.expected) && chainHash(loc.prev, loc.body) === loc.stored) {
+      const compact = locateChain(s, this.loc);
+      // Another writer's layout (spaces after separators, its own key order, as Python's default
+      // `json.dumps` writes): the same text with whitespace dropped and keys sorted, numbers and
+      // strings copied as written, is what a Python writer hashed.
+      const hit = (l: ChainLocation | null) => l !== null && (this.trustNext || l.prev === this.expected) && chainHash(l.prev, l.body) === l.stored;
+      const loc = hit(compact) ? compact : hit(sortedCompact(s, this.loc2)) ? this.loc2 : null;
+      if (loc !== null) {
         if (this.auditEvery > 0 && (index < this.auditFirst || index % this.auditEvery === 0)) {
           this.audited++;
           if (!this.audit(s, loc.body, index, line)) return false;
@@ -277,4 +283,131 @@ function cutMember(text: string, start: number, end: number): string | null {
   if (text.charCodeAt(end) === 0x2c) return text.slice(0, start) + text.slice(end + 1);
   if (text.charCodeAt(start - 1) === 0x7b && text.charCodeAt(end) === 0x7d) return text.slice(0, start) + text.slice(end);
   return null;
+}
+
+/**
+ * The canonical text of a pure-ASCII line written with other separators and key order: each
+ * object's members sorted by key, whitespace between tokens dropped, strings and numbers copied
+ * as written (a Python writer's `json.dumps` prints numbers the same way with or without
+ * `sort_keys`), and the top-level chain members taken out. No values are decoded, so it runs at
+ * the speed of a scan. Null for anything it does not handle plainly (escapes in keys, duplicate
+ * keys, bad syntax): the caller then goes the exact way. As with `locateChain`, a record is only
+ * accepted when the hash of this text matches, so a wrong guess costs speed, never soundness.
+ */
+export function sortedCompact(s: string, out: ChainLocation): ChainLocation | null {
+  const n = s.length;
+  let i = 0;
+  let prev: string | null = null;
+  let stored: string | null = null;
+  const ws = () => {
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
+    }
+  };
+  /** A string token (quotes included), as written. */
+  const str = (): string | null => {
+    const start = i;
+    let j = i + 1;
+    for (;;) {
+      const q = s.indexOf('"', j);
+      if (q < 0) return null;
+      let bs = 0;
+      for (let k = q - 1; k > start && s.charCodeAt(k) === 0x5c; k--) bs++;
+      if (bs % 2 === 0) {
+        i = q + 1;
+        return s.slice(start, i);
+      }
+      j = q + 1;
+    }
+  };
+  const value = (depth: number): string | null => {
+    ws();
+    if (i >= n || depth > 64) return null;
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return str();
+    if (c === 0x7b) return object(depth + 1, false);
+    if (c === 0x5b) {
+      i++;
+      ws();
+      if (s.charCodeAt(i) === 0x5d) {
+        i++;
+        return '[]';
+      }
+      const parts: string[] = [];
+      for (;;) {
+        const v = value(depth + 1);
+        if (v === null) return null;
+        parts.push(v);
+        ws();
+        const d = s.charCodeAt(i++);
+        if (d === 0x5d) return '[' + parts.join(',') + ']';
+        if (d !== 0x2c) return null;
+      }
+    }
+    // A number, true, false, null (or NaN / Infinity, as Python writes them): up to the next delimiter.
+    const start = i;
+    while (i < n) {
+      const d = s.charCodeAt(i);
+      if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d) break;
+      i++;
+    }
+    return i > start ? s.slice(start, i) : null;
+  };
+  const object = (depth: number, top: boolean): string | null => {
+    i++; // {
+    ws();
+    if (s.charCodeAt(i) === 0x7d) {
+      i++;
+      return '{}';
+    }
+    const keys: string[] = [];
+    const vals: string[] = [];
+    for (;;) {
+      ws();
+      if (s.charCodeAt(i) !== 0x22) return null;
+      const k = str();
+      if (k === null || k.includes('\\')) return null;
+      ws();
+      if (s.charCodeAt(i++) !== 0x3a) return null;
+      const v = value(depth);
+      if (v === null) return null;
+      if (top && k === '"prev_record_hash"') prev = v;
+      else if (top && k === '"record_hash"') stored = v;
+      else {
+        keys.push(k);
+        vals.push(v);
+      }
+      ws();
+      const d = s.charCodeAt(i++);
+      if (d === 0x7d) break;
+      if (d !== 0x2c) return null;
+    }
+    const order = keys.map((_, j) => j);
+    // Keys are plain ASCII here, so UTF-16 order is Python's code point order.
+    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+    let text = '{';
+    for (let j = 0; j < order.length; j++) {
+      const o = order[j]!;
+      if (j > 0) {
+        if (keys[o] === keys[order[j - 1]!]) return null; // duplicate key
+        text += ',';
+      }
+      text += keys[o] + ':' + vals[o];
+    }
+    return text + '}';
+  };
+  ws();
+  if (s.charCodeAt(i) !== 0x7b) return null;
+  const body = object(1, true);
+  ws();
+  if (body === null || i !== n || prev === null || stored === null) return null;
+  const p = prev as string;
+  const h = stored as string;
+  if (p.length < 2 || h.length < 2 || p.charCodeAt(0) !== 0x22 || h.charCodeAt(0) !== 0x22) return null;
+  out.prev = p.slice(1, -1);
+  out.stored = h.slice(1, -1);
+  out.body = body;
+  return out;
 }

@@ -98,6 +98,12 @@ export interface RerunResult {
   slots: RerunAggregate[];
   /** Max and mean divergence over consecutive groups of requests (in seq order), at most 2,000 points. */
   divergenceSeries: { requestsPerPoint: number; firstSeq: (number | null)[]; max: (number | null)[]; mean: (number | null)[] } | null;
+  /** Smallest cosine per group of requests (same groups as `divergenceSeries`). */
+  cosineSeries?: { requestsPerPoint: number; min: (number | null)[] } | null;
+  /** Mean latency per group of requests, recorded and re-run. */
+  latencySeries?: { requestsPerPoint: number; recordedMean: (number | null)[]; rerunMean: (number | null)[] } | null;
+  /** Episodes with the largest action divergence (at most 20), for the Replay page. */
+  topEpisodes?: { episodeId: string; requests: number; maxAbs: number; minCosine: number | null; meanAbs: number }[];
   chain: ChainIntegrity;
   failOn: { tripped: boolean; outcomes: FailOnOutcome[] };
   /** Requests that arrived too late for the reordering window (sent out of seq order). */
@@ -366,6 +372,13 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
   const overall = new Agg('all');
   const slots = new Map<string, Agg>();
   const series = new Series();
+  const negCos = new Series();
+  const recLatSeries = new Series();
+  const newLatSeries = new Series();
+  // Per-episode divergence, bounded: past the cap new episodes are not tracked (reported as a warning).
+  const EPISODE_CAP = 100_000;
+  const perEpisode = new Map<string, { n: number; max: number; sum: number; minCos: number }>();
+  let untrackedEpisodes = 0;
   const warnings: string[] = [];
   const heap = new Heap();
   const tails = new Map<string, Promise<unknown>>();
@@ -428,6 +441,9 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
       for (const a of aggs) a.errors++;
       line.error = o.error;
       series.add(null, it.seq);
+      negCos.add(null, it.seq);
+      recLatSeries.add(null, it.seq);
+      newLatSeries.add(null, it.seq);
       await write(line);
       return;
     }
@@ -438,6 +454,7 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
         for (const a of aggs) a.incomparable++;
         line.divergence = null;
         series.add(null, it.seq);
+        negCos.add(null, it.seq);
       } else {
         for (const a of aggs) {
           a.compared++;
@@ -454,6 +471,17 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
         }
         line.divergence = { cosine: d.cosine, max_abs: d.maxAbs, ...(d.prefix ? { prefix_only: true } : {}) };
         series.add(d.maxAbs, it.seq);
+        negCos.add(d.cosine === d.cosine ? -d.cosine : null, it.seq);
+        if (it.episodeId !== null) {
+          let e = perEpisode.get(it.episodeId);
+          if (!e && perEpisode.size < EPISODE_CAP) perEpisode.set(it.episodeId, (e = { n: 0, max: -Infinity, sum: 0, minCos: Infinity }));
+          if (e) {
+            e.n++;
+            if (d.maxAbs > e.max) e.max = d.maxAbs;
+            if (d.maxAbs === d.maxAbs) e.sum += d.maxAbs;
+            if (d.cosine < e.minCos) e.minCos = d.cosine;
+          } else untrackedEpisodes++;
+        }
       }
     }
     if (diff.includes('latency')) {
@@ -467,6 +495,8 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
         }
       }
       line.latency_ms = { recorded: it.latencyMs, rerun: o.ms, ratio };
+      recLatSeries.add(it.latencyMs, it.seq);
+      newLatSeries.add(o.ms, it.seq);
     }
     if (diff.includes('cache')) {
       const match = it.cache === got.cache;
@@ -617,6 +647,15 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
   if (overallRes.actions && overallRes.actions.incomparable > 0) warnings.push(`${overallRes.actions.incomparable} requests have action shapes that cannot be compared (different action_dim, or no recorded actions)`);
   if (overallRes.actions && overallRes.actions.prefixOnly > 0) warnings.push(`${overallRes.actions.prefixOnly} requests were compared over the common prefix of their action chunks (the chunk lengths differ)`);
   if (cancelled) warnings.push(`cancelled after ${sent} requests; the figures cover those`);
+  if (untrackedEpisodes > 0) warnings.push(`more than ${EPISODE_CAP} episodes: ${untrackedEpisodes} requests of later episodes are not in the most-divergent list`);
+  const topEpisodes = [...perEpisode.entries()]
+    .filter(([, e]) => e.n > 0 && Number.isFinite(e.max))
+    .sort((a, b) => b[1].max - a[1].max || b[1].sum / b[1].n - a[1].sum / a[1].n)
+    .slice(0, 20)
+    .map(([episodeId, e]) => ({ episodeId, requests: e.n, maxAbs: e.max, minCosine: Number.isFinite(e.minCos) ? e.minCos : null, meanAbs: e.sum / e.n }));
+  const cos = negCos.toJSON();
+  const recL = recLatSeries.toJSON();
+  const newL = newLatSeries.toJSON();
   const elapsedMs = performance.now() - t0;
   progress(true);
   const result: RerunResult = {
@@ -627,6 +666,9 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
     overall: overallRes,
     slots: slotRes,
     divergenceSeries: diff.includes('actions') ? series.toJSON() : null,
+    cosineSeries: diff.includes('actions') && cos ? { requestsPerPoint: cos.requestsPerPoint, min: cos.max.map((x) => (x === null ? null : -x)) } : null,
+    latencySeries: diff.includes('latency') && recL && newL ? { requestsPerPoint: recL.requestsPerPoint, recordedMean: recL.mean, rerunMean: newL.mean } : null,
+    topEpisodes,
     chain: chain.integrity,
     failOn,
     outOfOrder,
@@ -637,7 +679,7 @@ export async function rerunTrace(opts: RerunOptions): Promise<RerunResult> {
     output: opts.output ?? null,
   };
   if (out) {
-    await write({ kind: 'rerun_summary', ...result, divergenceSeries: undefined });
+    await write({ kind: 'rerun_summary', ...result, divergenceSeries: undefined, cosineSeries: undefined, latencySeries: undefined });
     out.end();
     await Promise.race([once(out, 'close'), once(out, 'error')]).catch(() => {});
     if (outError) warnings.push(`the report could not be written completely to ${opts.output}: ${(outError as Error).message}`);

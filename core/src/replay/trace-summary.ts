@@ -38,6 +38,7 @@ import { RecordScanner } from './record-scan.js';
 import { ChunkProcessor, DECADES, SummaryAccumulator, type AccumulatorOptions, type ChunkResult, type ProcessorOptions } from './summary-core.js';
 import { SummaryPool, SummaryWorkerError } from './summary-pool.js';
 import type { EpisodeSummary } from './episodes.js';
+import type { EpisodeSpan } from './replay-bins.js';
 import type { TimelineJson } from './timeline.js';
 import { TraceIndex } from './trace-index.js';
 import { readPage, type PageQuery, type ReplayPage } from './trace-pages.js';
@@ -172,6 +173,8 @@ export interface TraceSummary {
 export interface SummaryResult {
   summary: TraceSummary;
   index: TraceIndex;
+  /** Every tracked episode's span, first started first (at most `maxTrackedEpisodes`). */
+  episodeSpans: EpisodeSpan[];
 }
 
 function latencyStats(h: LogHistogram): LatencyStats {
@@ -577,7 +580,7 @@ function finish(
     elapsedMs,
     threads,
   };
-  return { summary, index };
+  return { summary, index, episodeSpans: acc.episodes.list(acc.slotNames) };
 }
 
 /** An opened trace: its summary, and pages of its records on demand (see `trace-pages.ts`). */

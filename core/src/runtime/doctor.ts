@@ -85,6 +85,8 @@ export interface DoctorOptions {
   logger?: RunnerLogger;
   /** Give up on a load that takes longer (default 60 s). */
   startTimeoutMs?: number;
+  /** Steps done of the total: the five checks before timing, then each timed run. */
+  onProgress?: (p: { done: number; total: number; step: string }) => void;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -154,7 +156,13 @@ export async function doctorExport(dirIn: string, opts: DoctorOptions = {}): Pro
     warmupMs: null,
     latency: null,
   };
-  const pass = (name: DoctorCheckName, detail: string) => void report.checks.push({ name, ok: true, detail });
+  const total = DOCTOR_CHECKS.length - 1 + Math.max(1, runs);
+  let done = 0;
+  const step = (name: string) => opts.onProgress?.({ done: ++done, total, step: name });
+  const pass = (name: DoctorCheckName, detail: string) => {
+    report.checks.push({ name, ok: true, detail });
+    if (name !== 'finite-outputs') step(name);
+  };
   const failAt = (name: DoctorCheckName, e: unknown): { report: DoctorReport; exp: PolicyExport | null } => {
     const shape = toErrorShape(e);
     report.checks.push({ name, ok: false, detail: shape.message });
@@ -221,6 +229,7 @@ export async function doctorExport(dirIn: string, opts: DoctorOptions = {}): Pro
     // 6. timed runs
     if (runs === 0) {
       pass('finite-outputs', 'not timed (--runs 0)');
+      step('finite-outputs');
     } else {
       const rnd = randomSource(opts.seed ?? 1);
       const rtt: number[] = [];
@@ -242,6 +251,7 @@ export async function doctorExport(dirIn: string, opts: DoctorOptions = {}): Pro
         }
         rtt.push(performance.now() - t0);
         infer.push(out.inferMs);
+        step(`run ${i + 1}`);
         for (const row of out.actions) {
           for (const v of row) {
             if (!Number.isFinite(v)) {

@@ -8,6 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import type { Logger } from '../platform/logger.js';
 
 /** The share of GPU memory the two models may take. */
 export const VRAM_FRACTION = 0.7;
@@ -17,6 +18,18 @@ const MIB = 1024 * 1024;
 /** Bytes as decimal gigabytes (1 GB = 1e9 bytes) with one decimal, as the refusal message prints them. */
 export function formatGb(bytes: number): string {
   return (bytes / 1e9).toFixed(1);
+}
+
+/**
+ * Bytes in the decimal unit that shows them (B, KB, MB, GB; 1 KB = 1000 B), one decimal above
+ * bytes: a 40 KB model must not read as "0.0 GB" in a refusal.
+ */
+export function formatBytes(bytes: number): string {
+  const n = Math.max(0, bytes);
+  if (n < 1e3) return `${Math.round(n)} B`;
+  if (n < 1e6 - 50) return `${(n / 1e3).toFixed(1)} KB`;
+  if (n < 1e9 - 5e4) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${formatGb(n)} GB`;
 }
 
 /**
@@ -89,7 +102,7 @@ export interface ExecResult {
   error?: string;
 }
 
-/** Runs a program; injected in tests (recorded outputs), `execFile` otherwise. */
+/** Runs a program; injected in tests (hand-written outputs), `execFile` otherwise. */
 export type ExecFn = (file: string, args: string[]) => Promise<ExecResult>;
 
 export const defaultExec: ExecFn = (file, args) =>
@@ -223,8 +236,8 @@ export function vramBudget(input: { modelBytes: readonly [number, number]; total
   const budget: VramBudget = { ok: requiredBytes <= availableBytes, requiredBytes, availableBytes, totalGpuBytes: total, fraction: VRAM_FRACTION };
   if (!budget.ok) {
     budget.message =
-      `2-policy mode requires ${formatGb(requiredBytes)} GB VRAM but only ${formatGb(availableBytes)} GB ` +
-      `(${Math.round(VRAM_FRACTION * 100)}% of ${formatGb(total)} GB) is available. ` +
+      `2-policy mode requires ${formatBytes(requiredBytes)} VRAM but only ${formatBytes(availableBytes)} ` +
+      `(${Math.round(VRAM_FRACTION * 100)}% of ${formatBytes(total)}) is available. ` +
       'Either pick smaller models, run on a larger GPU, OR drop to single-policy mode.';
   }
   return budget;
@@ -238,4 +251,26 @@ export function checkTwoPolicyVram(input: { modelBytes: readonly [number, number
   const budget = vramBudget(input);
   if (!budget.ok) throw new SwitchyardError(ErrorCodes.SWY_ERR_VRAM, budget.message!, 'vram');
   return budget;
+}
+
+/**
+ * `--device auto` on a machine with no usable GPU is the ordinary CPU path, not a failure: it is
+ * said once at info (`logDeviceChoice`) and the policies run on the CPU, so none even tries the
+ * CUDA provider (which would log a fallback warning per slot). With a GPU present, `auto` stays
+ * `auto`, and a CUDA provider that then fails is worth the runner's warning. `cpu` and `cuda`
+ * are returned unchanged, without asking nvidia-smi.
+ */
+export async function resolveDevice(
+  device: 'auto' | 'cpu' | 'cuda',
+  opts: { detect?: () => Promise<GpuMemory> } = {},
+): Promise<{ device: 'auto' | 'cpu' | 'cuda'; noGpu?: string }> {
+  if (device !== 'auto') return { device };
+  const gpu = await (opts.detect ?? (() => detectGpuMemory()))();
+  if (gpu.gpus.length > 0 && gpu.totalBytes !== null) return { device: 'auto' };
+  return { device: 'cpu', noGpu: gpu.note ?? 'no GPU reported' };
+}
+
+/** The one line `resolveDevice`'s choice deserves: "no GPU found: running on CPU", or nothing. */
+export function logDeviceChoice(logger: Logger, choice: { noGpu?: string }): void {
+  if (choice.noGpu !== undefined) logger.info({ device: 'auto', why: choice.noGpu }, 'no GPU found: running on CPU');
 }

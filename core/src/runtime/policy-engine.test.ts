@@ -214,7 +214,7 @@ describe('PolicyEngine load checks', () => {
     expect(e.where).toBe('policy.onnx');
   });
 
-  it('fails clearly for --device cuda without CUDA, and falls back under auto', async () => {
+  it('fails clearly for --device cuda without CUDA, and falls back under auto', async (ctx) => {
     const bytes = linear();
     const cuda = await PolicyEngine.load({ modelPath: await modelFile(bytes), manifest: directManifest(), device: 'cuda' }).then(
       (eng) => eng,
@@ -224,7 +224,7 @@ describe('PolicyEngine load checks', () => {
       // A machine with a working CUDA provider.
       engines.push(cuda);
       expect(cuda.provider).toBe('cuda');
-      return;
+      return ctx.skip('the CUDA provider works on this machine, so the no-CUDA error and the auto fallback cannot happen here');
     }
     expect(cuda.code).toBe(ErrorCodes.SWY_ERR_MODEL_LOAD);
     expect(cuda.message).toMatch(/--device cuda was requested but the CUDA execution provider could not start/);

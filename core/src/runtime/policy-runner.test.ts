@@ -164,10 +164,10 @@ describe('PolicyRunner failures', () => {
     expect(e.message).toMatch(/non-finite action .* warmed up/);
   });
 
-  it('auto falls back to cpu and says why', async () => {
+  it('auto falls back to cpu and says why', async (ctx) => {
     const log = recordingLogger();
     const r = await start(demo[0]!, { device: 'auto', logger: log });
-    if (r.provider === 'cuda') return; // a machine with CUDA
+    if (r.provider === 'cuda') ctx.skip('the CUDA provider works on this machine: there is no fallback to see');
     expect(r.provider).toBe('cpu');
     const warn = log.lines.find((l) => l.level === 'warn');
     expect(warn?.msg).toBe('policy_runner.cuda_fallback');
@@ -179,18 +179,17 @@ describe('PolicyRunner failures', () => {
     const r = await start(demo[0]!, { logger: log });
     const exits: WorkerExitInfo[] = [];
     r.onExit((i) => exits.push(i));
-    r._debugForTest('block', 5_000); // the worker is busy: the request below is truly in flight
+    // Busy for longer than the test may run: an answer can only come from the kill, not the block.
+    r._debugForTest('block', 600_000);
     const pending = r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] });
-    const t0 = Date.now();
     await r._killWorkerForTest();
     const e = await rejection(pending, ErrorCodes.SWY_ERR_WORKER_DIED);
-    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(e.message).toMatch(/slot 'a' died/);
     expect(e.where).toBe('slot:a');
     expect(r.ready).toBe(false);
     expect(exits).toEqual([{ slot: 'a', exitCode: 1, willRestart: true, failedRequests: 1 }]);
     // While it restarts, new requests fail fast instead of hanging.
-    await rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_WORKER_DIED);
+    await rejection(r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] }), ErrorCodes.SWY_ERR_SLOT_RESTARTING);
     await r.whenReady();
     expect(r.restarts).toBe(1);
     expect(r.crashes).toBe(1);
@@ -229,14 +228,14 @@ describe('PolicyRunner failures', () => {
     const moved = ex.modelPath + '.away';
     await rename(ex.modelPath, moved);
     await r._killWorkerForTest();
-    await waitFor(() => log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length >= 2, 10_000);
+    await waitFor(() => log.lines.filter((l) => l.msg === 'policy_runner.restart_failed').length >= 2, 60_000);
     expect(r.ready).toBe(false);
     expect(r.restarts).toBe(0);
     await rename(moved, ex.modelPath);
     await r.whenReady();
     expect(r.restarts).toBe(1);
     expect((await r.act({ episodeId: null, state: [0, 0, 0.1, 0] })).actions).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('close() rejects pending and later requests and does not restart', async () => {
     const r = await start(demo[0]!);
@@ -307,7 +306,7 @@ describe('PolicyRunner coalescing', () => {
         if (ex.manifest.kind === 'iterative') expect(got[0]!.cache).toBe(round === 0 ? 'miss' : 'hit');
       }
     }
-  });
+  }, 120_000);
 
   it('holds acts that arrive while a message is in flight, and sends them together when it is answered', async () => {
     const r = await start(demo[0]!);
@@ -332,18 +331,16 @@ describe('PolicyRunner coalescing', () => {
     const r = await start(demo[0]!, { slot: 'b' });
     const exits: WorkerExitInfo[] = [];
     r.onExit((i) => exits.push(i));
-    r._debugForTest('block', 5_000);
+    r._debugForTest('block', 600_000); // only the kill can settle these
     const pending = Array.from({ length: 5 }, (_, i) => r.act({ episodeId: `e${i}`, state: [0, 0, 0.1, 0] }));
     await new Promise((res) => setImmediate(res)); // the burst has left as one message
     expect(r.actMessages.messages).toBe(1);
-    const t0 = Date.now();
     await r._killWorkerForTest();
     for (const p of pending) {
       const e = await rejection(p, ErrorCodes.SWY_ERR_WORKER_DIED);
       expect(e.where).toBe('slot:b');
       expect(e.message).toMatch(/slot 'b' died/);
     }
-    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(exits).toEqual([{ slot: 'b', exitCode: 1, willRestart: true, failedRequests: 5 }]);
     await r.whenReady();
     expect((await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] })).actions[0]![0]).toBeCloseTo(3.0856, 3);

@@ -12,7 +12,8 @@
  * of its own turn.
  */
 import { startModuleWorker } from '../platform/worker.js';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { AbandonedWorkers } from './abandoned-workers.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Slot } from '../contract/index.js';
 import { PolicyLoadError } from './load-error.js';
@@ -37,7 +38,20 @@ export interface RunnerStartOptions extends RunnerOptions {
   maxRestartBackoffMs?: number;
   /** Let tests send `debug` messages to the worker. */
   testHooks?: boolean;
+  /**
+   * A request not answered this long after it was asked (queueing and, for iterative policies,
+   * the whole refinement included) fails with SWY_ERR_ACT_TIMEOUT, and the worker is abandoned
+   * and replaced. Default 10,000 ms; 0 turns the deadline off.
+   */
+  actTimeoutMs?: number;
+  /** Where abandoned workers are counted (shared by every runner of the process). */
+  abandoned?: AbandonedWorkers;
+  /** V8 heap limits of the worker thread (ONNX Runtime's native memory is not counted). */
+  resourceLimits?: ResourceLimits;
 }
+
+/** Default worker heap limits: a policy worker holds small arrays; ORT's tensors live outside the V8 heap. */
+export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 64, stackSizeMb: 4 };
 
 export interface WorkerExitInfo {
   slot: Slot;
@@ -51,17 +65,24 @@ export interface WorkerExitInfo {
 }
 
 type Pending =
-  | { kind: 'act'; resolve: (v: ActOutput) => void; reject: (e: SwitchyardError) => void }
+  | { kind: 'act'; resolve: (v: ActOutput) => void; reject: (e: SwitchyardError) => void; deadline: number; sent: boolean }
   | { kind: 'batch'; resolve: (v: Float32Array) => void; reject: (e: SwitchyardError) => void };
 
 const NOOP_LOGGER: RunnerLogger = { info() {}, warn() {}, error() {} };
 
+/** What a GPU machine needs when the CUDA provider fails (spec §3: the CUDA build is opt-in). */
+export const CUDA_FIX =
+  'install the CUDA build of ONNX Runtime (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci) with a matching NVIDIA driver and CUDA 12 / cuDNN 9 libraries, or pass --device cpu';
+
 /** The worker's entry module, beside this file (see `startModuleWorker` for .ts vs .js). */
 const WORKER_ENTRY = new URL('./policy-worker', import.meta.url).href;
 
-function newWorker(workerData: WorkerInit, name: string): Worker {
-  return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name);
+function newWorker(workerData: WorkerInit, name: string, resourceLimits: ResourceLimits): Worker {
+  return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name, { resourceLimits });
 }
+
+/** How long `close()` waits for the worker thread to stop before leaving it to end on its own. */
+const CLOSE_WAIT_MS = 2000;
 
 /** How long a worker must stay up before its death no longer counts as "consecutive". */
 const STABLE_MS = 30_000;
@@ -106,12 +127,24 @@ export class PolicyRunner {
   private consecutiveDeaths = 0;
   private restartCount = 0;
   private crashCount = 0;
+  private abandonCount = 0;
+  private readonly actTimeoutMs: number;
+  private readonly abandoned: AbandonedWorkers;
+  private watchdog: NodeJS.Timeout | null = null;
+  private watchdogAt = Infinity;
+  private readonly onWatchdog = (): void => {
+    this.watchdog = null;
+    this.watchdogAt = Infinity;
+    this.checkDeadlines();
+  };
 
   private constructor(opts: RunnerStartOptions) {
     this.opts = opts;
     this.export = opts.export;
     this.slot = opts.slot;
     this.log = opts.logger ?? NOOP_LOGGER;
+    this.actTimeoutMs = opts.actTimeoutMs ?? 10_000;
+    this.abandoned = opts.abandoned ?? new AbandonedWorkers();
     const m = opts.export.manifest;
     this.obsDim = m.observation.dim;
     this.chunk = m.action.chunk;
@@ -170,6 +203,10 @@ export class PolicyRunner {
   get crashes(): number {
     return this.crashCount;
   }
+  /** Workers given up on after a request ran past `actTimeoutMs`. */
+  get abandonedWorkers(): number {
+    return this.abandonCount;
+  }
   get inFlight(): number {
     return this.pending.size;
   }
@@ -215,7 +252,7 @@ export class PolicyRunner {
     if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
     const id = this.nextId++;
     return new Promise<ActOutput>((resolve, reject) => {
-      this.pending.set(id, { kind: 'act', resolve, reject });
+      this.pending.set(id, { kind: 'act', resolve, reject, deadline: performance.now() + this.actTimeoutMs, sent: false });
       this.outIds.push(id);
       this.outEpisodes.push(input.episodeId);
       const out = this.outStates;
@@ -277,13 +314,17 @@ export class PolicyRunner {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
     }
+    this.disarmWatchdog();
     this.rejectAll(() => this.closedError());
     for (const w of this.readyWaiters.splice(0)) w.reject(this.closedError());
     const w = this.worker;
     this.worker = null;
     if (w !== null) {
       this.expectedExits.add(w);
-      await w.terminate();
+      // A worker stuck in native code stops only when the runtime returns: do not wait on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([w.terminate().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
     }
   }
 
@@ -318,9 +359,85 @@ export class PolicyRunner {
   private unavailableError(): SwitchyardError {
     if (this.closed) return this.closedError();
     return new SwitchyardError(
-      ErrorCodes.SWY_ERR_WORKER_DIED,
-      `The policy worker for slot '${this.slot}' is restarting after a crash (${this.crashCount} so far); retry shortly.`,
+      ErrorCodes.SWY_ERR_SLOT_RESTARTING,
+      `The policy worker for slot '${this.slot}' is being replaced (${this.crashCount} crash${this.crashCount === 1 ? '' : 'es'}, ${this.abandonCount} abandoned after a timeout so far) and is not serving yet; retry shortly.`,
       `slot:${this.slot}`,
+    );
+  }
+
+  // ---- deadlines ----
+
+  private armWatchdog(at: number): void {
+    if (at === Infinity || at >= this.watchdogAt) return;
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(this.onWatchdog, Math.max(0, at - performance.now()) + 1);
+    this.watchdog.unref?.();
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    this.watchdogAt = Infinity;
+  }
+
+  /** Abandons the worker when a request it holds is past its deadline; re-arms for the next one otherwise. */
+  private checkDeadlines(): void {
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of this.pending.values()) {
+      if (p.kind !== 'act' || !p.sent) continue;
+      if (p.deadline <= now) return this.abandonWorker();
+      if (p.deadline < next) next = p.deadline;
+    }
+    this.armWatchdog(next);
+  }
+
+  /**
+   * The worker holds a request past its deadline: it is stuck (in native code, where it cannot
+   * be interrupted). Its requests fail now, the thread is left to end when the runtime returns,
+   * and a fresh worker is started and warmed at once; until it is ready the slot answers 503.
+   */
+  private abandonWorker(): void {
+    const w = this.worker;
+    if (w === null || this.closed) return;
+    this.disarmWatchdog();
+    this.worker = null;
+    this.isReady = false;
+    this.expectedExits.add(w);
+    this.abandonCount++;
+    const timedOut = (): SwitchyardError =>
+      new SwitchyardError(
+        ErrorCodes.SWY_ERR_ACT_TIMEOUT,
+        `Slot '${this.slot}' did not answer within ${this.actTimeoutMs} ms (--act-timeout-ms); its worker is stuck and was abandoned, and a fresh one is warming up.`,
+        `slot:${this.slot}`,
+      );
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.outIds = [];
+    this.outEpisodes = [];
+    this.outStates = [];
+    this.actsInFlight = 0;
+    let failed = 0;
+    for (const p of all) {
+      if (p.kind === 'act' && p.sent) {
+        failed++;
+        p.reject(timedOut());
+      } else p.reject(this.unavailableError());
+    }
+    this.log.error(
+      { slot: this.slot, modelVersion: this.export.modelVersion, actTimeoutMs: this.actTimeoutMs, timedOutRequests: failed, abandoned: this.abandonCount },
+      'policy_runner.worker_abandoned',
+    );
+    this.abandoned.add(w, this.slot);
+    this.spawn(true).then(
+      () => this.log.info({ slot: this.slot, restarts: this.restartCount }, 'policy_runner.replaced_abandoned_worker'),
+      (e: unknown) => {
+        if (this.closed) return;
+        this.consecutiveDeaths++;
+        this.log.error({ slot: this.slot, error: (e as Error).message }, 'policy_runner.restart_failed');
+        this.scheduleRestart();
+      },
     );
   }
 
@@ -346,6 +463,16 @@ export class PolicyRunner {
     this.messagesSent++;
     this.actsSent += ids.length;
     this.actsInFlight++;
+    if (this.actTimeoutMs > 0) {
+      let first = Infinity;
+      for (const id of ids) {
+        const p = this.pending.get(id);
+        if (p?.kind !== 'act') continue;
+        p.sent = true;
+        if (p.deadline < first) first = p.deadline;
+      }
+      this.armWatchdog(first);
+    }
     if (states.length <= SMALL_ARRAY) {
       const msg: ToWorker = { type: 'acts', ids, episodes, states };
       w.postMessage(msg);
@@ -373,6 +500,7 @@ export class PolicyRunner {
     switch (m.type) {
       case 'acts-result': {
         if (this.actsInFlight > 0) this.actsInFlight--;
+        if (this.actsInFlight === 0) this.disarmWatchdog();
         // The acts that queued meanwhile leave first, so the worker can start on them while
         // this thread resolves these.
         if (this.actsInFlight === 0) this.flushActs();
@@ -425,7 +553,7 @@ export class PolicyRunner {
   private spawn(isRestart = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const started = performance.now();
-      const w = newWorker(this.init, `switchyard-policy-${this.slot}`);
+      const w = newWorker(this.init, `switchyard-policy-${this.slot}`, this.opts.resourceLimits ?? WORKER_RESOURCE_LIMITS);
       this.worker = w;
       let settled = false;
       let lastError: Error | undefined;
@@ -478,7 +606,9 @@ export class PolicyRunner {
             startMs: Math.round(performance.now() - started),
           };
           if (m.fallbackReason !== undefined) {
-            this.log.warn({ ...info, device: this.opts.device, reason: m.fallbackReason }, 'policy_runner.cuda_fallback');
+            // Callers resolve `auto` to `cpu` where no GPU exists (resolveDevice), so reaching here
+            // means a GPU is present and its provider failed: say what to install.
+            this.log.warn({ ...info, device: this.opts.device, reason: m.fallbackReason, fix: CUDA_FIX }, 'policy_runner.cuda_fallback');
           }
           this.log.info(info, 'policy_runner.ready');
           for (const r of this.readyWaiters.splice(0)) r.resolve();

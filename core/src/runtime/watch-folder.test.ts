@@ -63,21 +63,31 @@ const versionsRows = () => JSON.stringify(db.prepare('SELECT * FROM versions ORD
 
 describe('WatchFolder', () => {
   it('waits until an export copied in piece by piece stops changing, then checks and registers it as a candidate', async () => {
-    await startWatch();
+    // Driven step by step: no poll timer, no fs events, a clock that moves only when told to,
+    // so "120 ms between pieces against a 300 ms settle" holds however slow this machine is.
+    let mono = 0;
+    const clock = { now: () => Date.UTC(2026, 0, 1) + mono, monotonicMs: () => mono };
+    const w = await startWatch({ clock, useFsWatch: false, pollMs: 3_600_000 });
     const { manifest, onnx } = buildDemoPolicy('1.2.0');
     const dir = join(inbox, 'cartpole-balance-1.2.0');
     await mkdir(dir);
     await writeFile(join(dir, 'switchyard.json'), manifestJson(manifest));
-    let lastWrite = performance.now();
     // The model arrives in four pieces, 120 ms apart: less than settleMs each time.
     const piece = Math.ceil(onnx.length / 4);
     for (let i = 0; i < 4; i++) {
-      await sleep(120);
       await appendFile(join(dir, 'policy.onnx'), onnx.subarray(i * piece, (i + 1) * piece));
-      lastWrite = performance.now();
+      await w.scanNow();
+      mono += 120;
+      await w.scanNow();
+      expect(events.filter((e) => e.type === 'checking'), `after piece ${i + 1}`).toEqual([]);
     }
-    const checking = await waitForEvent((e) => e.type === 'checking' && e.dir === dir);
-    expect(checking.t - lastWrite).toBeGreaterThanOrEqual(300 - 50); // poll granularity
+    // Quiet for 299 ms of the 300: still waiting. One more millisecond: checked, once.
+    mono += 299 - 120;
+    await w.scanNow();
+    expect(events.filter((e) => e.type === 'checking')).toEqual([]);
+    mono += 1;
+    await w.scanNow();
+    expect(events.filter((e) => e.type === 'checking').map((e) => e.dir)).toEqual([dir]);
     const reg = await waitForEvent((e) => e.type === 'registered');
     expect(reg).toMatchObject({ dir, ref: 'cartpole-balance@1.2.0', created: true });
     expect(events.filter((e) => e.type === 'checking')).toHaveLength(1); // never looked at half-written
@@ -104,8 +114,9 @@ describe('WatchFolder', () => {
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ actor: 'watch-folder', check: 'load', code: 'SWY_ERR_MODEL_LOAD' });
     expect(logger.lines.some((l) => l.msg === 'watch_folder.rejected')).toBe(true);
-    // The same files are not looked at again...
-    await sleep(500);
+    // The same files are not looked at again (however many scans see them)...
+    await watcher!.scanNow();
+    await watcher!.scanNow();
     expect(events.filter((e) => e.type === 'checking')).toHaveLength(1);
     // ...but a fixed copy is.
     await writeFile(join(dir, 'policy.onnx'), buildDemoPolicy('1.0.0').onnx);
@@ -121,7 +132,8 @@ describe('WatchFolder', () => {
     await writeFile(join(inbox, 'stray-file.txt'), 'not an export');
     await startWatch();
     await waitForEvent((e) => e.type === 'registered' && e.dir === join(inbox, 'a'));
-    await sleep(400);
+    await watcher!.scanNow();
+    await watcher!.scanNow();
     expect(registry.find('cartpole-balance', '1.1.0')).toBeNull();
     expect(events.filter((e) => e.type === 'detected').map((e) => e.dir)).toEqual([join(inbox, 'a')]);
     await rename(join(inbox, 'b.tmp'), join(inbox, 'b'));

@@ -174,6 +174,19 @@ export class WatchFolder {
     this.notifyIdle();
   }
 
+  /**
+   * Scans DIR now instead of at the next poll or file event (tests drive the watch step by step
+   * with it, against an injected clock). Resolves once the scan has queued what settled.
+   */
+  async scanNow(): Promise<void> {
+    await this.scan();
+    // A scan already under way may have started before the latest change: run one more.
+    if (this.rescan) {
+      this.rescan = false;
+      await this.scan();
+    }
+  }
+
   /** Directories seen and not yet judged. */
   get pending(): string[] {
     return [...this.entries.values()].filter((e) => e.state !== 'done').map((e) => e.dir);

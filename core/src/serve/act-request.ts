@@ -3,6 +3,16 @@ import { ServingError, type ActRequest } from './serving-controller.js';
 
 const KNOWN_FIELDS = new Set(['episode_id', 'request_id', 'state', 'instruction', 'image']);
 const MAX_ID_LENGTH = 256;
+/** The largest finite float32; a JSON number beyond it becomes ±Infinity in the model's tensor. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Default `--max-body-bytes`: a 4-camera request of 640×480 JPEGs in base64 is ~0.5 MB. */
+export const DEFAULT_MAX_ACT_BODY_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting of arrays/objects a `/act` body may have: the body object holding the `state`
+ * array is 2. Deeper bodies are refused before `JSON.parse` builds them.
+ */
+export const MAX_ACT_NESTING = 2;
 
 function invalid(field: string, message: string): ServingError {
   return new ServingError(422, ErrorCodes.SWY_ERR_INVALID_INPUT, `${field}: ${message}`, field);
@@ -46,6 +56,8 @@ export function parseActRequest(body: unknown, observationDim: number | null): A
     const x = state[i];
     if (typeof x !== 'number') throw invalid(`state[${i}]`, `must be a number, got ${describe(x)}`);
     if (!Number.isFinite(x)) throw invalid(`state[${i}]`, 'must be finite');
+    // The model sees float32: 1e39 is finite here and Infinity there.
+    if (Math.abs(x) > FLOAT32_MAX) throw invalid(`state[${i}]`, `${x} is outside the float32 range the policy takes (±3.4e38); scale the observation`);
   }
   const req: ActRequest = { state: state as number[] };
   const episode = optionalString(b, 'episode_id', MAX_ID_LENGTH);
@@ -57,4 +69,62 @@ export function parseActRequest(body: unknown, observationDim: number | null): A
   const image = optionalString(b, 'image', 50_000_000);
   if (image !== undefined) req.image = image;
   return req;
+}
+
+/**
+ * Deepest array/object nesting in a JSON text, stopping as soon as it passes `limit`: a linear
+ * scan that allocates nothing, so a hostile body is refused before `JSON.parse` works on it.
+ * Brackets inside strings do not count.
+ */
+export function jsonNestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
+}
+
+/** `/act`'s JSON body parser: nesting checked first, then `JSON.parse`. */
+export function parseActJson(text: string): unknown {
+  if (jsonNestingExceeds(text, MAX_ACT_NESTING)) {
+    throw new ServingError(
+      400,
+      ErrorCodes.SWY_ERR_INVALID_INPUT,
+      `body: nested deeper than ${MAX_ACT_NESTING} levels; /act takes {"state": [numbers], ...} with no nested arrays or objects`,
+      'body',
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ServingError(400, ErrorCodes.SWY_ERR_INVALID_INPUT, `body: not valid JSON (${(e as Error).message})`, 'body');
+  }
+}
+
+/** The id a `/act` answer carries: the body's `request_id`, else the `X-Request-ID` header, else a fresh one. */
+export function actRequestId(body: ActRequest | null, header: unknown, generate: () => string): string {
+  if (body?.request_id !== undefined) return body.request_id;
+  if (typeof header === 'string' && header !== '' && header.length <= MAX_ID_LENGTH) return header;
+  return generate();
+}
+
+export type ActOutcome = 'ok' | 'client_error' | 'unavailable' | 'timeout' | 'server_error';
+
+/** The `outcome` label of `switchyard_requests_total` for an HTTP status. */
+export function outcomeForStatus(status: number): ActOutcome {
+  if (status < 400) return 'ok';
+  if (status === 503) return 'unavailable';
+  if (status === 504) return 'timeout';
+  if (status < 500) return 'client_error';
+  return 'server_error';
 }

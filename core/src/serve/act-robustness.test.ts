@@ -39,7 +39,7 @@ function randomValue(rand: () => number, depth = 0): unknown {
 beforeAll(async () => {
   ({ engine, dir, cleanup } = await createDemoEngine());
   await engine.startServing({ a: 'cartpole-balance@1.0.0', b: 'cartpole-balance@2.0.0-iter', split: 50 });
-  app = await createHttpServer(engine, { host: '127.0.0.1', port: 8000, bodyLimitBytes: 64 * 1024 });
+  app = await createHttpServer(engine, { host: '127.0.0.1', port: 8000, bodyLimitBytes: 64 * 1024, maxBodyBytes: 64 * 1024 });
 }, 60_000);
 
 afterAll(async () => {
@@ -78,7 +78,7 @@ describe('/act under hostile input', () => {
   it('rejects an oversized body with 413 and keeps serving', async () => {
     const res = await app.inject({ method: 'POST', url: '/act', headers: { ...host, 'content-type': 'application/json' }, payload: JSON.stringify({ state: [0, 0, 0, 0], instruction: 'x'.repeat(100_000) }) });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toMatchObject({ error: { code: 'SWY_ERR_INVALID_INPUT', where: 'body' } });
+    expect(res.json()).toMatchObject({ error: { code: 'SWY_ERR_BODY_TOO_LARGE', where: 'body' } });
     expect((await app.inject({ method: 'POST', url: '/act', headers: host, payload: { state: [0, 0, 0, 0] } })).statusCode).toBe(200);
   });
 

@@ -4,8 +4,11 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
 import type { Engine } from '../engine.js';
-import { parseActRequest } from './act-request.js';
+import { saveTraceUpload } from '../replay/replay-upload.js';
+import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
+import { HealthTracker } from './health.js';
+import { installReferenceCompat } from './reference-compat.js';
 import { ServingError } from './serving-controller.js';
 
 export interface HttpServerOptions {
@@ -18,6 +21,12 @@ export interface HttpServerOptions {
   /** Built workbench (dist/renderer); served at `/` when given. */
   workbenchDir?: string;
   bodyLimitBytes?: number;
+  /** `--max-body-bytes`: the `/act` body limit (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Follows start-up for `GET /health`; the serve command hands the engine's load events to it. */
+  health?: HealthTracker;
+  /** Robot token for `/act` (`--act-token-file`, `SWITCHYARD_ACT_TOKEN`); absent leaves `/act` open. */
+  actToken?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -37,6 +46,10 @@ const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
   SWY_ERR_CONFIG: 400,
   SWY_ERR_VERDICT_REQUIRED: 409,
   SWY_ERR_PROTECTED_VERSION: 409,
+  SWY_ERR_MODEL_MISMATCH: 409,
+  SWY_ERR_BODY_TOO_LARGE: 413,
+  SWY_ERR_ACT_TIMEOUT: 504,
+  SWY_ERR_SLOT_RESTARTING: 503,
   SWY_ERR_PATH_NOT_ALLOWED: 403,
 };
 
@@ -76,10 +89,12 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       '--host',
     );
   }
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024, return503OnClosing: true, ...fastifyLimitOptions() });
+  applyServerLimits(app.server);
   await app.register(websocket);
   const serving = engine.serving;
   let boundPort = opts.port;
+  installReferenceCompat(app, serving, { health: opts.health ?? new HealthTracker(), actToken: opts.actToken ?? null });
 
   const token = opts.token ?? generateToken();
   rememberControlToken(app, token);
@@ -113,14 +128,24 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     return reply.status(500).send({ error: toErrorShape(error) });
   });
 
-  app.post('/act', async (req, reply) => {
-    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || serving.nextRequestId();
-    void reply.header('X-Request-ID', requestId);
-    const body = parseActRequest(req.body, serving.observationDim);
-    const res = await serving.act(body, body.request_id ?? requestId);
-    void reply.header('X-Switchyard-Policy-Slot', res.slot);
-    void reply.header('X-Switchyard-Model-Version', res.model_version);
-    return res;
+  await registerActRoute(app, {
+    serving,
+    metrics: engine.metrics,
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    // The page's Host check (DNS rebinding): on a loopback bind only loopback names pass; on a
+    // network bind robots may use any name for the server.
+    checkCaller: (req) => {
+      const d = checkCaller(req, false);
+      return d.ok ? null : d.error;
+    },
+    statusFor: (e) => STATUS_FOR_CODE[e.code] ?? 500,
+    logger: engine.logger,
+  });
+
+  // Anything that is not a route or a workbench page: a JSON 404, never the workbench's HTML.
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No route ${req.method} ${path}. The robot endpoint is POST /act; the workbench is at /.`, where: path } });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -141,6 +166,23 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     const result = await engine.api.call(req.params.method, req.body ?? {}, { caller: auth.caller });
     if (result.ok) return result;
     return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
+  });
+
+  // ---- replay uploads (spec §7.6): the raw body is streamed to a file, never held whole ----
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    scope.post('/api/replay/upload', async (req: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply) => {
+      const auth = checkCaller(req, true);
+      if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
+      try {
+        const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
+        return { ok: true, value: saved };
+      } catch (e) {
+        const shape = toErrorShape(e);
+        return reply.status(STATUS_FOR_CODE[shape.code] ?? 500).send({ ok: false, error: shape });
+      }
+    });
   });
 
   // Refused before the upgrade: a caller without the token never gets a 101.
@@ -166,8 +208,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       const page = checkCaller(req, false);
       if (!page.ok) return reply.status(page.status).send({ error: toErrorShape(page.error) });
       const path = req.url.split('?')[0] ?? '/';
-      const file = files.get(path) ?? (extname(path) === '' ? index : undefined);
-      if (!file) return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No such file ${path}` } });
+      const file = files.get(path) ?? (WORKBENCH_PAGES.has(path) ? index : undefined);
+      if (!file) return reply.callNotFound();
       void reply.header('Content-Type', file.type);
       void reply.header('X-Content-Type-Options', 'nosniff');
       void reply.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:");

@@ -1,6 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricSlot = 'prod' | 'a' | 'b' | 'shadow';
+/** `policy_slot` of `switchyard_requests_total`: `none` when a request was refused before a slot was chosen. */
+export type RequestSlot = MetricSlot | 'none';
+export type RequestOutcome = 'ok' | 'client_error' | 'unavailable' | 'timeout' | 'server_error';
+export const REQUEST_OUTCOMES: readonly RequestOutcome[] = ['ok', 'client_error', 'unavailable', 'timeout', 'server_error'];
 
 /** One slot's labelled series, resolved once: `labels()` hashes its arguments on every call. */
 export interface SlotMetricChildren {
@@ -32,6 +36,7 @@ export class ServingMetrics {
   readonly degradedRouting: Counter;
   readonly traceDropped: Counter;
   readonly shadowDivergence: Histogram<'metric'>;
+  readonly workerAbandoned: Counter<'policy_slot'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -48,7 +53,7 @@ export class ServingMetrics {
     this.inFlight = new Gauge({ name: 'switchyard_in_flight_requests', help: 'POST /act requests being answered now, per policy slot.', labelNames: ['policy_slot'], registers });
     this.requests = new Counter({
       name: 'switchyard_requests_total',
-      help: 'POST /act requests by policy slot and outcome (ok, client_error, server_error, unavailable).',
+      help: 'POST /act requests by policy slot (none when refused before a slot was chosen) and outcome (ok, client_error, unavailable, timeout, server_error).',
       labelNames: ['policy_slot', 'outcome'],
       registers,
     });
@@ -57,6 +62,12 @@ export class ServingMetrics {
     this.split = new Gauge({ name: 'switchyard_split_percent', help: 'Percent of new episodes routed to slot a.', registers });
     this.degradedRouting = new Counter({ name: 'switchyard_degraded_routing_total', help: 'Requests routed by request_id because they had no episode_id.', registers });
     this.traceDropped = new Counter({ name: 'switchyard_trace_records_dropped_total', help: 'Trace records dropped because the queue overflowed or the disk failed.', registers });
+    this.workerAbandoned = new Counter({
+      name: 'switchyard_worker_abandoned_total',
+      help: 'Policy workers abandoned because a request ran past --act-timeout-ms (stuck in native code), per policy slot.',
+      labelNames: ['policy_slot'],
+      registers,
+    });
     this.shadowDivergence = new Histogram({
       name: 'switchyard_shadow_divergence',
       help: 'Divergence of the shadow slot from the primary answer (cosine distance, max abs difference).',
@@ -94,7 +105,14 @@ export class ServingMetrics {
       this.inFlight.labels(s).set(0);
       this.crashes.labels(s).inc(0);
       this.drained.labels(s).set(0);
+      this.workerAbandoned.labels(s).inc(0);
+      for (const o of REQUEST_OUTCOMES) this.requests.labels(s, o).inc(0);
     }
+  }
+
+  /** Counts one POST /act answer. */
+  countRequest(slot: RequestSlot, outcome: RequestOutcome): void {
+    this.requests.labels(slot, outcome).inc();
   }
 }
 

@@ -87,13 +87,12 @@ describe('crash drain', () => {
     const { engine } = await setup(5);
     await engine.startServing({ a: 'cartpole-balance@1.0.0', b: 'cartpole-balance@1.1.0', split: 100 });
     const runner = (engine.serving as unknown as { slots: Map<string, { spec: { runner: { _debugForTest(a: string, ms?: number): void; _killWorkerForTest(): Promise<number>; whenReady(): Promise<void> } } }> }).slots.get('a')!.spec.runner;
-    runner._debugForTest('block', 2000);
+    // Busy for longer than the test may run: only the kill can settle the request.
+    runner._debugForTest('block', 600_000);
     const pending = engine.serving.act({ episode_id: 'held', state: good }, 'held');
     await new Promise((r) => setTimeout(r, 50));
     void runner._killWorkerForTest();
-    const t0 = Date.now();
     const e = await pending.then(() => null, (x: ServingError) => x);
-    expect(Date.now() - t0).toBeLessThan(1500);
     expect(e?.status).toBe(500);
     expect(e?.code).toBe('SWY_ERR_WORKER_DIED');
     expect(e?.message).toMatch(/Slot a/);
@@ -122,6 +121,12 @@ describe('shadow slot', () => {
     expect(sh.divergence!.maxAbs).toBeCloseTo(Math.abs(sh.result!.actions[0]![0]! - res.actions[0]![0]!), 6);
     expect(engine.serving.state().slots.map((s) => s.slot)).toEqual(['prod', 'shadow']);
     expect(await engine.metricsRegistry.metrics()).toMatch(/switchyard_shadow_divergence_count\{metric="max_abs"\} 1/);
+    // The console's numbers: the stats push carries the shadow's divergence window and totals.
+    const stats = engine.serving.snapshot();
+    expect(stats.shadow?.versionRef).toBe('cartpole-balance@1.1.0');
+    expect(stats.shadow?.window.compared).toBe(1);
+    expect(stats.shadow?.window.maxAbsP99).toBeCloseTo(sh.divergence!.maxAbs, 9);
+    expect(stats.shadow?.total).toMatchObject({ compared: 1, failed: 0 });
   });
 
   it('refuses a shadow beside two policies', async () => {

@@ -10,12 +10,13 @@ import {
   type SplitChange,
 } from '../contract/index.js';
 import { actionDivergence } from '../domain/divergence.js';
+import { ShadowDivergenceWindow } from './shadow-divergence.js';
 import { Router, type RouteDecision } from '../domain/routing.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
-import type { MetricSlot, ServingMetrics, SlotMetricChildren } from './metrics.js';
+import type { MetricSlot, RequestOutcome, ServingMetrics, SlotMetricChildren } from './metrics.js';
 
 /** What the controller needs of a loaded policy; `PolicyRunner` is the real one. */
 export interface SlotRunner {
@@ -93,8 +94,30 @@ export class ServingError extends SwitchyardError {
     message: string,
     where?: string,
     readonly retryAfterSeconds?: number,
+    /** The slot that was chosen for the request, when one was. */
+    readonly slot?: Slot,
   ) {
     super(code, message, where);
+  }
+}
+
+/**
+ * What a failed inference means for the slot. Only a failure of the policy itself (worker death,
+ * runtime error on a valid input, non-finite output, timeout) counts toward the drain; a bad
+ * request or a slot that is between workers does not.
+ */
+export function classifyFailure(e: unknown): { status: number; outcome: RequestOutcome; crash: boolean; retryAfterSeconds?: number } {
+  const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
+  switch (code) {
+    case ErrorCodes.SWY_ERR_INVALID_INPUT:
+      return { status: 422, outcome: 'client_error', crash: false };
+    case ErrorCodes.SWY_ERR_SLOT_RESTARTING:
+    case ErrorCodes.SWY_ERR_NOT_SERVING:
+      return { status: 503, outcome: 'unavailable', crash: false, retryAfterSeconds: 1 };
+    case ErrorCodes.SWY_ERR_ACT_TIMEOUT:
+      return { status: 504, outcome: 'timeout', crash: true };
+    default:
+      return { status: 500, outcome: 'server_error', crash: true };
   }
 }
 
@@ -177,6 +200,8 @@ export interface ServingControllerOptions {
   onStateChange?: (state: ServingState) => void;
   /** Most shadow requests waiting at once; beyond it shadow answers are skipped and counted. */
   maxShadowInFlight?: number;
+  /** Max abs difference above which a shadow answer counts as diverging (default 0.1). */
+  shadowThreshold?: number;
   /** Called for each serving event (slot version change, split change, drain, restore): the journal records them. */
   onEvent?: (e: ServingEventInput) => void;
   /** An operator's split changes become one event once the split has rested this long (default 1 s; 0: every change). */
@@ -216,6 +241,7 @@ export class ServingController {
   private readonly runnerLoad = new Map<SlotRunner, number>();
   private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
+  private shadowWindow: ShadowDivergenceWindow | null = null;
   private vram: ServingState['vram'] = null;
   private lastSplitChange: SplitChange | null = null;
   private pendingSplitEvent: ReturnType<typeof setTimeout> | null = null;
@@ -274,6 +300,7 @@ export class ServingController {
     }
     if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
     this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
+    this.shadowWindow = new ShadowDivergenceWindow(this.opts.shadowThreshold);
     this.opts.metrics.initSlots(['shadow']);
     this.event('deploy', 'shadow', `slot Shadow serves ${spec.ref}`);
     this.emitState();
@@ -389,7 +416,14 @@ export class ServingController {
   async act(body: ActRequest, requestId: string): Promise<ActResponse> {
     const clock = this.opts.clock;
     const t0 = clock.monotonicMs();
-    const { s, decision } = this.pick(body.episode_id, requestId);
+    let picked: { s: SlotRuntime; decision: RouteDecision | null };
+    try {
+      picked = this.pick(body.episode_id, requestId);
+    } catch (e) {
+      this.opts.metrics.countRequest('none', 'unavailable');
+      throw e;
+    }
+    const { s, decision } = picked;
     const seq = ++this.seq;
     // The runner answering this request, even if the slot's runner is swapped meanwhile.
     const runner = s.spec.runner;
@@ -400,15 +434,18 @@ export class ServingController {
     try {
       out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
     } catch (e) {
-      this.recordFailure(s, e);
+      const failure = classifyFailure(e);
       const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
       const why = e instanceof Error ? e.message : String(e);
-      const message = `Slot ${s.spec.slot} (${runner.export.modelVersion}) failed: ${why}`;
+      const message = failure.outcome === 'client_error' ? why : `Slot ${s.spec.slot} (${runner.export.modelVersion}) failed: ${why}`;
+      if (failure.crash) this.recordFailure(s, e, failure.outcome);
+      else this.recordRefusal(s, e, failure.outcome);
       this.recorder?.request({
         seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion: runner.export.modelVersion, routing: decision,
         latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: configuredSteps(runner),
       });
-      throw new ServingError(500, code, message, s.spec.slot);
+      const where = failure.outcome === 'client_error' && e instanceof SwitchyardError && e.where !== undefined ? e.where : s.spec.slot;
+      throw new ServingError(failure.status, code, message, where, failure.retryAfterSeconds, s.spec.slot);
     } finally {
       s.inFlight--;
       this.loadDown(runner);
@@ -497,6 +534,7 @@ export class ServingController {
       const latencyMs = clock.monotonicMs() - t0;
       this.countSuccess(sh, out, latencyMs);
       const divergence = actionDivergence(primary.actions, out.actions);
+      this.shadowWindow?.add(divergence);
       if (divergence) {
         this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
         this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
@@ -504,7 +542,10 @@ export class ServingController {
       }
       this.recorder?.shadow({ seq, requestId, routing, modelVersion, result: out, latencyMs, error: null, divergence });
     } catch (e) {
-      this.recordFailure(sh, e);
+      const failure = classifyFailure(e);
+      if (failure.crash) this.recordFailure(sh, e, failure.outcome);
+      else this.recordRefusal(sh, e, failure.outcome);
+      this.shadowWindow?.fail();
       const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
       this.recorder?.shadow({
         seq, requestId, routing, modelVersion, result: null, latencyMs: clock.monotonicMs() - t0,
@@ -523,7 +564,17 @@ export class ServingController {
     return first.done ? null : first.value.spec.runner.export.manifest.observation.dim;
   }
 
-  private recordFailure(s: SlotRuntime, e: unknown): void {
+  /** A request the slot did not answer through no fault of the policy: counted, never toward a drain. */
+  private recordRefusal(s: SlotRuntime, e: unknown, outcome: RequestOutcome): void {
+    s.windowErrors++;
+    s.totalErrors++;
+    s.windowRequests++;
+    s.totalRequests++;
+    this.opts.metrics.countRequest(s.metricSlot, outcome);
+    this.opts.logger.warn({ slot: s.spec.slot, outcome, err: e instanceof Error ? e.message : String(e) }, `act refused (${outcome})`);
+  }
+
+  private recordFailure(s: SlotRuntime, e: unknown, outcome: RequestOutcome = 'server_error'): void {
     s.consecutiveFailures++;
     s.failures++;
     // A dead worker is a crash; an error the live worker answered with is a failed request.
@@ -537,7 +588,7 @@ export class ServingController {
     s.windowRequests++;
     s.totalRequests++;
     this.opts.metrics.crashes.labels(s.metricSlot).inc();
-    this.opts.metrics.requests.labels(s.metricSlot, 'server_error').inc();
+    this.opts.metrics.countRequest(s.metricSlot, outcome);
     this.opts.logger.error({ slot: s.spec.slot, consecutive: s.consecutiveFailures, err: e instanceof Error ? e.message : String(e) }, 'inference failed');
     if (!s.drained && s.consecutiveFailures >= this.maxCrashes) {
       s.drained = true;
@@ -611,7 +662,8 @@ export class ServingController {
       s.windowHits = 0;
       s.windowMisses = 0;
     }
-    return { at: iso(this.opts.clock.now()), windowMs, slots };
+    const shadow = this.shadow && this.shadowWindow ? { shadow: this.shadowWindow.take(this.shadow.spec.ref, this.shadowSkipped) } : {};
+    return { at: iso(this.opts.clock.now()), windowMs, slots, ...shadow };
   }
 
   // ---------------------------------------------------------------- lifecycle hooks
@@ -717,6 +769,7 @@ export class ServingController {
     this.standby = null;
     this.slots.clear();
     this.shadow = null;
+    this.shadowWindow = null;
     this.mode = 'off';
     await Promise.allSettled(runners.map((r) => r.close()));
   }

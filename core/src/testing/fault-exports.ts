@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
+import onnxProto from 'onnx-proto';
+import { attr, buildModel, floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
 
 /**
  * A real ONNX policy that fails on some inputs: action = sqrt(limit - state[0]). It is finite
@@ -29,6 +30,68 @@ export async function writeFlakyExport(dir: string, opts: { limit?: number; vers
         observation: { name: 'obs', dim: 4 },
         action: { name: 'action', dim: 1, chunk: 1 },
         notes: `Test fixture: NaN whenever state[0] > ${limit}.`,
+      },
+      null,
+      2,
+    ),
+  );
+  return dir;
+}
+
+/**
+ * A real ONNX policy that hangs on demand: an ONNX `Loop` whose trip count is `|state[0]|`
+ * (rounded down). Warm-up and `doctor` use small random observations (a handful of iterations),
+ * so it loads and passes; `state[0] = 1e8` keeps ONNX Runtime inside native code for minutes,
+ * where no JavaScript can interrupt it. The action is always 0.
+ */
+export function hangModel(): Uint8Array {
+  const T = onnxProto.onnx.TensorProto.DataType;
+  const outer = buildModel({
+    graphName: 'hang_loop',
+    inputs: [{ name: 'obs', shape: ['N', 4] }],
+    outputs: [{ name: 'action', shape: ['N', 1] }],
+    initializers: [floatTensor('pick', [4, 1], [1, 0, 0, 0]), floatTensor('zero', [], [0])],
+    nodes: [
+      node('MatMul', ['obs', 'pick'], ['x0']),
+      node('Abs', ['x0'], ['ax0']),
+      node('ReduceMax', ['ax0'], ['m'], { keepdims: attr.int(0) }),
+      node('Cast', ['m'], ['trips'], { to: attr.int(T.INT64) }),
+      node('Mul', ['x0', 'zero'], ['acc0']),
+      node('Loop', ['trips', '', 'acc0'], ['acc']),
+      node('Mul', ['acc', 'zero'], ['action']),
+    ],
+  });
+  const scalar = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
+  const body: onnxProto.onnx.IGraphProto = {
+    name: 'hang_body',
+    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), { name: 'acc_in', type: { tensorType: { elemType: T.FLOAT } } }],
+    output: [scalar('cond_out', T.BOOL), { name: 'acc_out', type: { tensorType: { elemType: T.FLOAT } } }],
+    node: [
+      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
+      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
+    ],
+  };
+  const loop = outer.graph!.node!.find((n) => n.opType === 'Loop')!;
+  loop.attribute = [{ name: 'body', type: onnxProto.onnx.AttributeProto.AttributeType.GRAPH, g: body }];
+  return onnxProto.onnx.ModelProto.encode(outer).finish();
+}
+
+/** Writes `hangModel()` as an export directory (observation dim 4, one action). */
+export async function writeHangExport(dir: string, opts: { version?: string; policy?: string } = {}): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'policy.onnx'), hangModel());
+  await writeFile(
+    join(dir, 'switchyard.json'),
+    JSON.stringify(
+      {
+        policy: opts.policy ?? 'hang',
+        version: opts.version ?? '0.0.1',
+        model_id: 'hang-loop',
+        kind: 'direct',
+        observation: { name: 'obs', dim: 4 },
+        action: { name: 'action', dim: 1, chunk: 1 },
+        notes: 'Test fixture: an ONNX Loop that runs |state[0]| times.',
       },
       null,
       2,

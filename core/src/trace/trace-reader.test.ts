@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../contract/errors.js';
 import { silentLogger } from '../platform/logger.js';
-import { canonicalize, NumberToken } from './canonical-json.js';
+import { notePythonSkips, python3 } from '../testing/python.js';
+import { canonicalize, NumberToken, parseLossless, type JsonObject } from './canonical-json.js';
 import { canonicalBody, chainHash, GENESIS_HASH } from './chain.js';
 import { sampleRequest, steppingClock } from './trace-fixtures.js';
 import { readTrace, TraceReader, verifyTrace } from './trace-reader.js';
@@ -192,50 +194,27 @@ with opener(path, "rt", encoding="utf-8") as f:
 print(f"OK {n}")
 `;
 
-const PY_WRITE = `
-import hashlib, json, sys
-prev = "0" * 64
-out = open(sys.argv[1], "w", encoding="utf-8")
-def emit(rec):
-    global prev
-    canon = json.dumps(rec, sort_keys=True, separators=(",", ":"))
-    h = hashlib.sha256((prev + canon).encode("ascii")).hexdigest()
-    rec = dict(rec, prev_record_hash=prev, record_hash=h)
-    out.write(json.dumps(rec, ensure_ascii=False) + "\\n")  # default separators, raw UTF-8, insertion order
-    prev = h
-emit({"kind": "header", "schema_version": 1, "session_id": "py", "started_at": "2026-01-01T00:00:00.000Z", "model_hash": "0123456789abcdef", "providers": ["CUDAExecutionProvider"], "hardware": {"gpu": "H100", "vram_bytes": 85899345920}, "redaction": "hash_only", "vendor_extension": {"ü": [1, 2]}})
-for i in range(20):
-    emit({"kind": "request", "schema_version": 1, "seq": i, "chunk_id": i % 4, "timestamp": 1767225600.0 + i / 8,
-          "request": {"episode_id": "ép-%d" % (i % 3), "request_id": None, "instruction": "pick up the 机器人 🤖", "state": [1.0, 1e-07, -0.0, 1e16, 0.1 * i], "image_sha256": "00ff00ff00ff00ff"},
-          "response": {"actions": [[float(i), 2.5e-300, 12345678901234567890]], "num_actions": 1, "action_dim": 3},
-          "latency": {"total_ms": 1.0 + i}, "denoise": {"steps_used": 10, "steps_configured": 10, "adaptive": False},
-          "weird": float("nan") if i == 3 else float("inf")})
-emit({"kind": "footer", "schema_version": 1, "ended_at": "2026-01-01T00:01:00.000Z", "totals": {"requests": 20}})
-out.close()
-`;
+const PY_WRITE = readFileSync(new URL('./fixtures/make-python-chain.py', import.meta.url), 'utf8');
 
-function python(args: string[]): { ok: boolean; out: string } | null {
+function python(args: string[]): { ok: boolean; out: string } {
   const r = spawnSync('python3', args, { encoding: 'utf8', env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
-  if (r.error) {
-    console.log(`python3 interop check skipped: python3 is not available here (${r.error.message})`);
-    return null;
-  }
+  if (r.error) throw r.error;
   return { ok: r.status === 0, out: r.stdout + r.stderr };
 }
 
+notePythonSkips('python3 interop checks of the chain');
+
 describe('interoperability with a Python implementation of the chain', () => {
-  it('Python verifies traces Switchyard wrote (plain and gzip)', async () => {
+  it.skipIf(!python3.available)('Python verifies traces Switchyard wrote (plain and gzip)', async () => {
     for (const p of [base, await writeTrace({ gzip: true })]) {
       const r = python(['-c', PY_VERIFY, p]);
-      if (r === null) return;
       expect(r.out.trim()).toBe('OK 12');
     }
   });
 
-  it('Switchyard verifies a trace Python wrote, and finds a tampered copy', async () => {
+  it.skipIf(!python3.available)('Switchyard verifies a trace Python wrote, and finds a tampered copy', async () => {
     const p = join(root, `py-${n++}.jsonl`);
     const r = python(['-c', PY_WRITE, p]);
-    if (r === null) return;
     expect(r.ok, r.out).toBe(true);
     const v = await verifyTrace(p);
     expect(v).toMatchObject({ ok: true, records: 22, kinds: { header: 1, request: 20, footer: 1 } });
@@ -248,5 +227,31 @@ describe('interoperability with a Python implementation of the chain', () => {
     const ls2 = lines(p);
     ls2[2] = ls2[2]!.replace('"state": [1.0,', '"state": [1,');
     expect(await verifyTrace(writeLines(ls2))).toMatchObject({ ok: false, firstBrokenIndex: 2 });
+  });
+});
+
+describe('reference vectors: the chain formula pinned without Python', () => {
+  // Computed once with Python's hashlib: sha256((prev + canonical_body).encode("ascii")).hexdigest().
+  //   python3 -c 'import hashlib; print(hashlib.sha256(("0"*64 + "{\"a\":1}").encode("ascii")).hexdigest())'
+  it('chainHash matches hashlib on fixed inputs', () => {
+    expect(chainHash(GENESIS_HASH, '{"a":1}')).toBe('fc6cee09194dd2578bd7664604fcb72a539066fd34544cea0009c43eb6cdc289');
+    expect(chainHash('ab'.repeat(32), '{}')).toBe('ccef0dfbce606b6e9381e0d525e93cac220fabfca3b2150d242e74e49913cece');
+  });
+
+  it("every record_hash of a trace Python wrote (fixtures/python-chain.jsonl) is recomputed exactly", async () => {
+    const path = new URL('./fixtures/python-chain.jsonl', import.meta.url);
+    const text = readFileSync(path, 'utf8');
+    const records = text.trim().split('\n').map((l) => parseLossless(l) as JsonObject);
+    expect(records).toHaveLength(22);
+    let prev = GENESIS_HASH;
+    for (const [i, rec] of records.entries()) {
+      expect(String(rec['prev_record_hash']), `record ${i}`).toBe(prev);
+      const recomputed = chainHash(prev, canonicalBody(rec));
+      expect(recomputed, `record ${i}`).toBe(String(rec['record_hash']));
+      prev = recomputed;
+    }
+    // The last hash Python printed for this file, so a change to the fixture itself is noticed.
+    expect(prev).toBe('cfe4bdca45dfc019f7483f03f51b4771274c3aa1db0febc22c2b960c85dc7156');
+    expect(await verifyTrace(fileURLToPath(path))).toMatchObject({ ok: true, records: 22 });
   });
 });

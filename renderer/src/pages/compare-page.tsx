@@ -13,6 +13,8 @@ import { formatDateTime } from '../format';
 import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale, type CompareSelection } from '../stores/compare-store';
 import { currentQuery, replaceQuery } from '../router';
+import { RunDownloads } from '../components/run-downloads';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function ComparePage() {
@@ -81,7 +83,7 @@ export function ComparePage() {
   return (
     <div className="page">
       {header}
-      {optionsError && <ErrorAlert title="Could not load the versions, suites and rules" error={optionsError} onRetry={() => void load()} />}
+      {optionsError && <ErrorAlert title="Could not load the versions, suites and rules" error={optionsError} hint={errorHint(optionsError)} onRetry={() => void load()} />}
       <CompareControls />
       {problem && <ErrorAlert title={problem.title} error={problem.error} hint={problem.hint} onDismiss={dismissProblem} />}
       {notice && <p className="note">{notice}</p>}
@@ -178,6 +180,7 @@ function Results() {
       <SlicesTable />
       <RulesTable />
       <FailingCases />
+      <RunDownloads candidate={comparison.candidate} baseline={comparison.baseline} />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { markersIn } from '../serving-view';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
+import { ShadowDivergenceChart } from '../components/shadow-divergence-chart';
 import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
@@ -23,6 +24,7 @@ import {
   type WindowId,
   type WindowSeries,
 } from '../stores/live-series';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 /** Charts and tiles hear of new samples at most four times a second. */
@@ -97,7 +99,7 @@ export function LivePage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -130,7 +132,7 @@ export function LivePage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void serving.getState().load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
       {connectionStatus !== 'open' && (
         <div className="banner banner-warning" role="status">
           Live updates are paused while the connection to the server is {connectionStatus === 'idle' ? 'off' : 're-established'}; the
@@ -164,6 +166,7 @@ export function LivePage() {
             </div>
           </section>
           <LiveCharts series={series} switching={switching} events={events} />
+          <ShadowDivergenceChart />
         </>
       )}
     </div>

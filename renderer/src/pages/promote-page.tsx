@@ -11,6 +11,7 @@ import { formatAgo, formatDateTime, formatMs, formatTimestamp } from '../format'
 import { useLifecycle, useStores } from '../stores/context';
 import { fileName, labelOf, productionSpans, TARGET_STAGES, type RollbackTarget } from '../stores/lifecycle-logic';
 import { selectPromotionView, selectRollbackTarget, type GateRun, type LifecycleOutcome, type PromotionView } from '../stores/lifecycle-store';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function PromotePage() {
@@ -85,7 +86,7 @@ export function PromotePage() {
   return (
     <div className="page">
       {header}
-      {loadError && <ErrorAlert title="Could not load the policies" error={loadError} onRetry={() => void actions.load()} />}
+      {loadError && <ErrorAlert title="Could not load the policies" error={loadError} hint={errorHint(loadError)} onRetry={() => void actions.load()} />}
       {status === 'loading' && policy === null && <p className="muted">Loading the policies…</p>}
 
       {policy && (
@@ -322,8 +323,13 @@ function PromotionPanel({ view, gate, busy }: { view: PromotionView; gate: GateR
             <strong>{(view.transition ?? '').replace('->', ' → ')}</strong>
             {view.rules === null && <span className="warn"> · no rules file for this transition: the gate cannot run</span>}
           </p>
+          {gateHere?.status === 'cancelled' && (
+            <p className="note gate-cancelled" role="status">
+              Gate cancelled: its evaluations were stopped (their finished cases are kept, labelled cancelled) and no verdict was recorded.
+            </p>
+          )}
           {running ? (
-            <GateRunning gate={gateHere} label={v.label} />
+            <GateRunning gate={gateHere} label={v.label} onCancel={() => void actions.cancelGate()} />
           ) : view.verdict ? (
             <LifecycleVerdict verdict={view.verdict} stale={view.stale} label="Latest verdict" />
           ) : (
@@ -352,7 +358,7 @@ function PromotionPanel({ view, gate, busy }: { view: PromotionView; gate: GateR
   );
 }
 
-function GateRunning({ gate, label }: { gate: GateRun; label: string }) {
+function GateRunning({ gate, label, onCancel }: { gate: GateRun; label: string; onCancel: () => void }) {
   const p = gate.progress;
   const pct = p === null ? null : Math.round(p.fraction * 100);
   return (
@@ -365,6 +371,11 @@ function GateRunning({ gate, label }: { gate: GateRun; label: string }) {
         <div className="progress" role="progressbar" aria-label={`Evaluating ${p.version}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
           <span className="progress-fill" style={{ width: `${pct}%` }} />
         </div>
+      )}
+      {p !== null && (
+        <button type="button" className="button small" onClick={onCancel} disabled={gate.cancelling === true}>
+          {gate.cancelling ? 'Cancelling…' : 'Cancel gate'}
+        </button>
       )}
     </div>
   );

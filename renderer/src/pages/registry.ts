@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { ComparePage } from './compare-page';
 import { LivePage } from './live-page';
 import { PromotePage } from './promote-page';
+import { ReplayPage } from './replay-page';
 import { TrafficPage } from './traffic-page';
 import { VersionsPage } from './versions-page';
 
@@ -26,6 +27,7 @@ export const pages: readonly PageEntry[] = [
   { id: 'traffic', title: 'Traffic', path: '/traffic', icon: '⇄', component: TrafficPage },
   { id: 'live', title: 'Live', path: '/live', icon: '∿', component: LivePage },
   { id: 'promote', title: 'Promote', heading: 'Promote / Rollback', path: '/promote', icon: '⇪', component: PromotePage },
+  { id: 'replay', title: 'Replay', path: '/replay', icon: '⟲', component: ReplayPage },
 ];
 
 export function pageForPath(path: string): PageEntry {

@@ -1,9 +1,12 @@
 import { useContext, useMemo } from 'react';
 import type { DrainState, ServingState } from '@contract';
+import { CanaryPanel } from '../components/canary-panel';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
+import { DemoTrafficToggle } from '../components/demo-traffic-toggle';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
+import { ShadowCard } from '../components/shadow-card';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
 import { SplitCause } from '../components/split-cause';
@@ -13,6 +16,7 @@ import { VramBudget } from '../components/vram-budget';
 import { useServing, useStats, useStores } from '../stores/context';
 import { selectShownSplit } from '../stores/serving-store';
 import { effectiveShare } from '../serving-view';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 const SERVE_COMMAND = 'switchyard serve --policy-a cartpole-balance@production --policy-b cartpole-balance@LABEL --no-rtc';
@@ -62,7 +66,7 @@ export function TrafficPage() {
     return (
       <div className="page">
         {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} onRetry={() => void load()} />}
+        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
         {status === 'loading' && <p className="muted">Loading the serving state…</p>}
       </div>
     );
@@ -98,9 +102,9 @@ export function TrafficPage() {
   return (
     <div className="page">
       {header}
-      {error && <ErrorAlert title="Could not refresh the serving state" error={error} onRetry={() => void load()} />}
+      {error && <ErrorAlert title="Could not refresh the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
       {actionError && (
-        <ErrorAlert title="The router did not accept the change" error={actionError} onDismiss={dismissActionError} />
+        <ErrorAlert title="The router did not accept the change" error={actionError} hint={errorHint(actionError, 'split')} onDismiss={dismissActionError} />
       )}
       {state.drain !== 'none' && (
         <div className="banner banner-warning" role="status">
@@ -161,10 +165,15 @@ export function TrafficPage() {
         </p>
       )}
 
+      {shadow && <ShadowCard />}
+
       <VramBudget vram={state.vram} mode={state.mode} />
 
       <RpsChart samples={samples} events={events} />
       <EventList events={events} />
+
+      <CanaryPanel serving={state} />
+      <DemoTrafficToggle />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { formatBytes, formatDateTime } from '../format';
 import { useStores, useVersions } from '../stores/context';
 import { selectSelectedVersion, type VersionRef, type VersionsStore } from '../stores/versions-store';
 import { currentQuery, replaceQuery } from '../router';
+import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
 export function VersionsPage() {
@@ -38,7 +39,7 @@ export function VersionsPage() {
         </button>
       </PageHeader>
 
-      {error && <ErrorAlert title="Could not load the versions" error={error} onRetry={() => void load()} />}
+      {error && <ErrorAlert title="Could not load the versions" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
 
       {status === 'ready' && count === 0 && (
         <EmptyState title="No policies registered yet">

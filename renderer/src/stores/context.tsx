@@ -2,11 +2,13 @@ import { createContext, useCallback, useContext, useSyncExternalStore, type Reac
 import { useStore } from 'zustand';
 import type { ContractClient } from '@contract';
 import type { ConnectionSource } from '../api/connection';
+import { createCanaryStore, type CanaryStore, type CanaryStoreState } from './canary-store';
 import { keepLastComparison } from './compare-persist';
 import { createCompareStore, type CompareState, type CompareStore } from './compare-store';
 import { createLifecycleStore, type LifecycleState, type LifecycleStore } from './lifecycle-store';
 import { createOfflineStore, type OfflineState } from './offline-store';
 import { reloadAfterReconnect } from './reconnect';
+import { createReplayStore, type ReplayState, type ReplayStore, type TraceUploader } from './replay-store';
 import { createServingStore, type ServingStore, type ServingStoreState } from './serving-store';
 import { createStatsStore, type StatsState, type StatsStore } from './stats-store';
 import { throttle } from './throttle';
@@ -23,10 +25,14 @@ export interface Stores {
   lifecycle: LifecycleStore;
   /** Whether the server is reachable now; every page greys out and disables actions while it is not. */
   offline: ReturnType<typeof createOfflineStore>;
+  canary: CanaryStore;
+  replay: ReplayStore;
 }
 
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
-export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string): Stores {
+const noUploads: TraceUploader = async () => ({ ok: false, error: { code: 'SWY_ERR_INTERNAL', message: 'Uploading is not available here; copy the trace into the record folder.' } });
+
+export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string, uploader: TraceUploader = noUploads): Stores {
   return {
     client,
     connection,
@@ -37,6 +43,8 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     compare: createCompareStore(client),
     lifecycle: createLifecycleStore(client),
     offline: createOfflineStore(connection),
+    canary: createCanaryStore(client),
+    replay: createReplayStore(client, uploader),
   };
 }
 
@@ -47,6 +55,8 @@ export function startStores(stores: Stores): () => void {
     stores.stats.getState().start(),
     stores.compare.getState().start(),
     stores.lifecycle.getState().start(),
+    stores.canary.getState().listen(),
+    stores.replay.getState().start(),
   ];
   void stores.versions.getState().load();
   stops.push(keepLastComparison(stores.compare, browserStorage()));
@@ -104,6 +114,14 @@ export function useLifecycle<T>(selector: (state: LifecycleState) => T): T {
 
 export function useOffline<T>(selector: (state: OfflineState) => T): T {
   return useStore(useStores().offline, selector);
+}
+
+export function useCanary<T>(selector: (state: CanaryStoreState) => T): T {
+  return useStore(useStores().canary, selector);
+}
+
+export function useReplay<T>(selector: (state: ReplayState) => T): T {
+  return useStore(useStores().replay, selector);
 }
 
 export function useStats<T>(selector: (state: StatsState) => T): T {

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry, PromotionResult, RollbackResult, VerdictSummary, VersionSummary } from '@contract';
+import type { GateResult, HistoryEntry, PromotionResult, Result, RollbackResult, VerdictSummary, VersionSummary } from '@contract';
 import { FakeClient, flush } from '../testing/fake-client';
 import { gateResult, policy, rulesFile, suiteSummary, version } from '../testing/fixtures';
 import { createLifecycleStore, selectPromotionView, selectRollbackTarget } from './lifecycle-store';
@@ -269,6 +269,41 @@ describe('lifecycle store', () => {
       error: null,
     });
     expect(store.getState().gate?.progress?.done).toBe(120);
+    stop();
+  });
+
+  it('cancels the gate: every evaluation it started is cancelled and it ends without a verdict or an error', async () => {
+    const { client } = world();
+    let finish: (r: Result<GateResult>) => void = () => undefined;
+    client.on('gate.run', () => new Promise<Result<GateResult>>((r) => (finish = r)));
+    client.on('eval.cancel', (input) => ({ ok: true, value: { runId: input.runId, cancelled: true } }));
+    const store = createLifecycleStore(client);
+    const stop = store.getState().start();
+    await store.getState().load();
+    const running = store.getState().runGate();
+    const progress = (runId: number, version: string) => ({
+      runId,
+      version,
+      suite: 'cartpole-frozen-v1',
+      suiteFingerprint: suiteSummary().fingerprint,
+      done: 10,
+      total: 300,
+      passed: 10,
+      fraction: 10 / 300,
+      status: 'running' as const,
+      phase: 'evaluating' as const,
+      error: null,
+    });
+    client.emit('eval.progress', progress(7, `${P}@2.0.0`));
+    client.emit('eval.progress', progress(8, `${P}@1.0.0`));
+    client.emit('eval.progress', progress(7, `${P}@2.0.0`));
+    await store.getState().cancelGate();
+    expect(client.callsOf('eval.cancel')).toEqual([{ runId: 7 }, { runId: 8 }]);
+    expect(store.getState().gate?.cancelling).toBe(true);
+    finish({ ok: false, error: { code: 'SWY_ERR_CONFLICT', message: 'The gate could not evaluate the candidate: the run ended cancelled. No verdict was recorded.' } });
+    await running;
+    expect(store.getState().gate?.status).toBe('cancelled');
+    expect(store.getState().problem).toBeNull();
     stop();
   });
 

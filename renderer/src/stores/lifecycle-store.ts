@@ -55,10 +55,14 @@ export interface GateRun {
   /** `policy@label` and transition the run is for. */
   version: string;
   transition: TransitionName;
-  status: 'running' | 'done' | 'failed';
+  status: 'running' | 'done' | 'failed' | 'cancelled';
   result: GateResult | null;
   /** The newest evaluation progress of the candidate or baseline while the gate evaluates. */
   progress: EvalProgressPayload | null;
+  /** Evaluation runs the gate started (from `eval.progress`): what Cancel stops. */
+  runIds?: number[];
+  /** Cancel was asked for; the gate ends without a verdict once its runs stop. */
+  cancelling?: boolean;
 }
 
 export interface AtLookup {
@@ -101,6 +105,8 @@ export interface LifecycleState {
   selectRules(path: string): void;
   /** `gate.run` with the transition's rules for the selected version and target. */
   runGate(): Promise<void>;
+  /** Stops the evaluations the running gate started; the gate then ends without a verdict. */
+  cancelGate(): Promise<void>;
   openDialog(kind: DialogKind): void;
   closeDialog(): void;
   /** Promotes the selection; with a reason when one is required (sent as `force: true`). */
@@ -265,6 +271,10 @@ export function createLifecycleStore(client: ContractClient): LifecycleStore {
         const result = await client.invoke('gate.run', { rulesPath: view.rules.path, candidate: version });
         const gate = get().gate;
         if (gate === null || gate.version !== version || gate.transition !== transition) return;
+        if (!result.ok && gate.cancelling) {
+          set({ gate: { ...gate, status: 'cancelled', progress: null, cancelling: false } });
+          return;
+        }
         if (!result.ok) {
           set({ gate: { ...gate, status: 'failed', progress: null }, problem: problem(`The gate for ${view.version.label} could not run`, result.error, 'gate') });
           return;
@@ -373,6 +383,16 @@ export function createLifecycleStore(client: ContractClient): LifecycleStore {
         set({ problem: null });
       },
 
+      async cancelGate() {
+        const gate = get().gate;
+        if (gate === null || gate.status !== 'running') return;
+        set({ gate: { ...gate, cancelling: true } });
+        const ids = gate.runIds ?? (gate.progress ? [gate.progress.runId] : []);
+        const results = await Promise.all(ids.map((runId) => client.invoke('eval.cancel', { runId })));
+        const failed = results.find((r) => !r.ok);
+        if (failed && !failed.ok) set({ problem: problem('The gate could not be cancelled', failed.error, 'gate') });
+      },
+
       dismissOutcome() {
         set({ outcome: null });
       },
@@ -385,7 +405,8 @@ export function createLifecycleStore(client: ContractClient): LifecycleStore {
           if (gate === null || gate.status !== 'running') return;
           const policy = gate.version.slice(0, gate.version.lastIndexOf('@'));
           if (!p.version.startsWith(`${policy}@`)) return;
-          set({ gate: { ...gate, progress: p } });
+          const runIds = gate.runIds ?? [];
+          set({ gate: { ...gate, progress: p, runIds: runIds.includes(p.runId) ? runIds : [...runIds, p.runId] } });
         });
         void get().load();
         return () => {

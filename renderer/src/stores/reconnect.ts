@@ -12,6 +12,7 @@ export function reloadAfterReconnect(stores: Stores): void {
   void serving.load();
   void stores.versions.getState().load();
   void stores.stats.getState().backfill();
+  void stores.canary.getState().load();
 
   const lifecycle = stores.lifecycle;
   if (isConnectionError(lifecycle.getState().problem?.error)) lifecycle.setState({ problem: null });

@@ -6,8 +6,9 @@
  * 3 for anything that stops it from reaching a verdict (a malformed rules file, an unknown
  * version or suite, a usage error). `import-results` 0 imported, 1 rejected (nothing written).
  */
-import { CommanderError, type Command } from 'commander';
-import { toErrorShape } from '../../contract/index.js';
+import { writeFile } from 'node:fs/promises';
+import { CommanderError, Option, type Command } from 'commander';
+import { ErrorCodes, SwitchyardError, toErrorShape } from '../../contract/index.js';
 import type { RuleEvidence } from '../../domain/verdict.js';
 import { compareResults, type SliceComparison } from '../../eval/compare.js';
 import type { EvalJob, EvalProgressEvent } from '../../eval/eval-service.js';
@@ -17,6 +18,7 @@ import { createProgress, type ProgressLine } from '../../eval/progress.js';
 import type { StoredEvaluation } from '../../eval/run-eval.js';
 import type { Engine } from '../../engine.js';
 import { intIn, jsonOption, reportFailure, storeOption, withEngine } from '../common.js';
+import { caseRows, exportRun, formatRows, type CaseExportFormat } from '../../eval/case-export.js';
 import { printTable } from '../table.js';
 
 export const GATE_EXIT = { GO: 0, 'NO-GO': 1, INCONCLUSIVE: 2, ERROR: 3 } as const;
@@ -34,7 +36,7 @@ function sliceRows(slices: SliceComparison[]): string[][] {
 }
 
 /** Progress lines for every evaluation a command waits on (one line per run), on stderr. */
-function progressDisplay(json: boolean | undefined): { onProgress: (p: EvalProgressEvent) => void; finish: () => void } {
+export function progressDisplay(json: boolean | undefined): { onProgress: (p: EvalProgressEvent) => void; finish: () => void } {
   const lines = new Map<number, ProgressLine>();
   const finished = new Set<number>();
   return {
@@ -118,6 +120,8 @@ async function runEvalCommand(engine: Engine, version: string, flags: EvalFlags)
         determinismReport: determinism,
         wallMs: Math.round(run.wallMs),
         casesPerSecond: Math.round(run.casesPerSecond * 10) / 10,
+        // Every case as stored (what `switchyard results RUN_ID` exports and determinism compares).
+        cases: caseRows(engine.evalStore.results(runId)),
       }) + '\n',
     );
     return code;
@@ -223,6 +227,27 @@ export function registerEvalCommands(program: Command): void {
       reportFailure(e, flags.json);
     }
     process.exitCode = code;
+  });
+
+  const results = program
+    .command('results')
+    .argument('<RUN_ID>', 'a stored evaluation run (its number, as `eval` printed it)')
+    .description('export every case of a stored run: id, slices, pass, grader results, score, latency')
+    .addOption(new Option('--format <format>', 'json (one array), jsonl (one case a line) or csv (graders as columns)').choices(['json', 'jsonl', 'csv']).default('jsonl'))
+    .option('--output <FILE>', 'write to FILE instead of standard output');
+  storeOption(results).action(async (runIdText: string, flags: { format: CaseExportFormat; output?: string; store: string }) => {
+    try {
+      const runId = Number(runIdText);
+      if (!Number.isInteger(runId) || runId < 1) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `RUN_ID must be a whole number from 1, got "${runIdText}".`, 'RUN_ID');
+      const out = await withEngine({ storePath: flags.store }, (e) => Promise.resolve(exportRun(e.evalStore, runId)));
+      const text = formatRows(out.rows, flags.format);
+      if (flags.output) {
+        await writeFile(flags.output, text);
+        process.stderr.write(`Wrote ${out.rows.length} cases of run #${runId} (${out.status}) to ${flags.output}\n`);
+      } else process.stdout.write(text);
+    } catch (e) {
+      reportFailure(e, false);
+    }
   });
 
   const gate = program

@@ -24,6 +24,7 @@ import { parseTimeArg } from '../../domain/lifecycle.js';
 import { reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../paths.js';
 import { printTable } from '../table.js';
+import { progressDisplay } from './eval.js';
 import { callServer } from './ops.js';
 
 interface CommonFlags {
@@ -132,7 +133,10 @@ export function registerLifecycleCommands(program: Command): void {
       };
       const { value, local } = await remoteOr<PromotionResult>(flags, 'lifecycle.promote', input, () =>
         withEngine({ storePath: flags.store }, async (e) => {
-          const r = await e.lifecycle.promote(input);
+          // --rules may evaluate what the gate is missing: the same progress lines as `eval`.
+          const display = flags.rules !== undefined ? progressDisplay(flags.json) : null;
+          const off = display ? e.events.on('eval.progress', display.onProgress) : () => {};
+          const r = await e.lifecycle.promote(input).finally(() => (off(), display?.finish()));
           return { policy: r.policy, version: r.version, from: r.from, to: r.to, at: r.at, replaced: r.replaced, verdictId: r.verdictId, forced: r.forced, overridden: r.overridden, reason: r.reason, actor: r.actor, traffic: r.traffic };
         }),
       );

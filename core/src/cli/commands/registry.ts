@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { toErrorShape } from '../../contract/index.js';
+import { createProgress } from '../../eval/progress.js';
 import { checkForRegistration, commitRegistration, DoctorFailedError } from '../../runtime/doctor.js';
 import { intIn, reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../paths.js';
@@ -14,7 +15,9 @@ export function registerRegistryCommands(program: Command): void {
     .action(async (flags: { store: string; json?: boolean }) => {
       try {
         const t0 = performance.now();
-        const demo = await withEngine({ storePath: flags.store }, (e) => e.buildDemo());
+        const bar = flags.json ? null : createProgress({ label: 'demo' });
+        const demo = await withEngine({ storePath: flags.store }, (e) => e.buildDemo(bar ? { onProgress: (p) => bar.update(p.done, p.total, p.step) } : {}));
+        bar?.done();
         const ms = performance.now() - t0;
         if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...demo, ms }) + '\n');
         else {
@@ -37,7 +40,8 @@ export function registerRegistryCommands(program: Command): void {
     .action(async (path: string, flags: { store: string; device: 'auto' | 'cpu' | 'cuda'; runs: number; json?: boolean }) => {
       try {
         // Doctor first, before the store is even opened: a broken export writes nothing.
-        const checked = await checkForRegistration(path, { device: flags.device, runs: flags.runs });
+        const bar = flags.json ? null : createProgress({ label: `register ${path}` });
+        const checked = await checkForRegistration(path, { device: flags.device, runs: flags.runs, ...(bar ? { onProgress: (p) => bar.update(p.done, p.total, `doctor: ${p.step}`) } : {}) }).finally(() => bar?.done());
         const r = await withEngine({ storePath: flags.store }, (e) => commitRegistration(e.registry, checked, { actor: process.env.USER ?? 'cli' }));
         if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...r.result, doctor: r.report }) + '\n');
         else {

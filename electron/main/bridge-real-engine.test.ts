@@ -1,0 +1,209 @@
+/**
+ * The IPC bridge into a REAL engine: a temporary SQLite store with the demo workspace, real ONNX
+ * policies in worker threads serving two slots. Only Electron is faked (ipcMain and the window's
+ * webContents), because its binary cannot run here. Every contract method is called through the
+ * invoke channel the way the renderer's preload calls it, and its answer checked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, methodNames } from '../../core/src/contract/index.js';
+import type { MethodName, Result } from '../../core/src/contract/index.js';
+import { createEngine, type Engine } from '../../core/src/engine.js';
+import { DEMO_SUITE_NAME } from '../../core/src/eval/demo-suite.js';
+import { silentLogger } from '../../core/src/platform/logger.js';
+import { registerBridge, type BridgeEventMessage, type IpcMainLike } from './ipc-bridge.js';
+import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';
+
+/** A FAKE of Electron's ipcMain (no Electron binary here): holds handlers, invokes them like ipcRenderer.invoke. */
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
+  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
+    const h = this.handlers.get(channel);
+    if (!h) throw new Error(`No handler registered for '${channel}'`);
+    // Electron structured-clones what crosses IPC: a value that cannot be cloned fails here too.
+    return structuredClone(await h(event, ...args));
+  }
+}
+
+/** A FAKE webContents of the app's window: its top frame shows the app page; what it is sent is kept. */
+class FakeWebContents implements WebContentsLike {
+  readonly sent: BridgeEventMessage[] = [];
+  readonly mainFrame: FrameLike;
+  constructor(
+    readonly id: number,
+    url: string,
+  ) {
+    this.mainFrame = { url, parent: null };
+  }
+  isDestroyed(): boolean {
+    return false;
+  }
+  send(channel: string, ...args: unknown[]): void {
+    if (channel === IPC_EVENT_CHANNEL) this.sent.push(structuredClone(args[0]) as BridgeEventMessage);
+  }
+}
+
+const RENDERER_DIR = '/opt/switchyard/dist/renderer';
+let dir: string;
+let engine: Engine;
+let ipcMain: FakeIpcMain;
+let win: FakeWebContents;
+let dispose: () => void;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'swy-bridge-real-'));
+  engine = await createEngine({ storePath: join(dir, 'store.db'), statsIntervalMs: 0, logger: silentLogger, device: 'cpu' });
+  await engine.buildDemo();
+  await engine.startServing({ a: 'cartpole-balance@production', b: 'cartpole-balance@1.1.0', split: 50 });
+  ipcMain = new FakeIpcMain();
+  win = new FakeWebContents(1, `file://${RENDERER_DIR}/index.html`);
+  dispose = registerBridge({
+    ipcMain,
+    engine,
+    isTrustedSender: createSenderCheck({ rendererDir: RENDERER_DIR, isAppWebContents: (wc) => wc.id === win.id }),
+    getTargets: () => [win],
+    logger: { warn: () => {}, error: () => {} },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  dispose?.();
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const invoke = (method: string, input: unknown = {}) =>
+  ipcMain.invoke({ sender: win, senderFrame: win.mainFrame }, IPC_INVOKE_CHANNEL, method, input) as Promise<Result<Record<string, unknown>>>;
+
+async function ok(method: MethodName, input: unknown = {}): Promise<Record<string, unknown>> {
+  const r = await invoke(method, input);
+  if (!r.ok) throw new Error(`${method} answered ${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+async function refused(method: MethodName, input: unknown, code: string, message: RegExp): Promise<void> {
+  const r = await invoke(method, input);
+  expect(r.ok, `${method} should be refused`).toBe(false);
+  if (!r.ok) {
+    expect(r.error.code, `${method}: ${r.error.message}`).toBe(code);
+    expect(r.error.message).toMatch(message);
+  }
+}
+
+const called = new Set<string>();
+const POLICY = 'cartpole-balance';
+
+describe('the IPC bridge into a real engine on the demo workspace', () => {
+  it('answers every contract method, values and refusals alike, as values that cross IPC', async () => {
+    const track = (m: MethodName) => called.add(m);
+
+    track('app.info');
+    expect(await ok('app.info')).toMatchObject({ version: expect.any(String) });
+
+    track('policies.list');
+    const { policies } = (await ok('policies.list')) as { policies: { name: string; productionLabel: string | null; versions: unknown[] }[] };
+    expect(policies).toEqual([expect.objectContaining({ name: POLICY, productionLabel: '1.0.0' })]);
+    expect(policies[0]!.versions).toHaveLength(4);
+
+    track('versions.get');
+    expect(await ok('versions.get', { policy: POLICY, label: '1.0.0' })).toMatchObject({ stage: 'production', doctorStatus: 'ok' });
+    await refused('versions.get', { policy: POLICY, label: '9.9.9' }, 'SWY_ERR_NOT_FOUND', /9\.9\.9/);
+
+    track('suites.list');
+    expect(((await ok('suites.list')) as { suites: { name: string }[] }).suites.map((s) => s.name)).toContain(DEMO_SUITE_NAME);
+
+    track('rules.list');
+    expect(((await ok('rules.list')) as { rules: unknown[] }).rules.length).toBeGreaterThanOrEqual(2);
+
+    track('serving.getState');
+    expect(await ok('serving.getState')).toMatchObject({ mode: 'ab', split: 50 });
+
+    track('serving.setSplit');
+    const sentBefore = win.sent.length;
+    expect(await ok('serving.setSplit', { split: 30 })).toMatchObject({ split: 30 });
+    // The state change reaches the window as an event.
+    expect(win.sent.slice(sentBefore)).toContainEqual({ event: 'serving.state', payload: expect.objectContaining({ split: 30 }) });
+    await refused('serving.setSplit', { split: 101 }, 'SWY_ERR_INVALID_INPUT', /split/);
+
+    track('serving.restoreSlot');
+    // Slot a is not drained: restoring it changes nothing and says so with the state.
+    expect(await ok('serving.restoreSlot', { slot: 'a' })).toMatchObject({ drain: 'none', slots: [expect.objectContaining({ slot: 'a', drained: false }), expect.anything()] });
+
+    track('eval.start');
+    const started = (await ok('eval.start', { version: `${POLICY}@1.1.0`, suite: DEMO_SUITE_NAME })) as { runId: number; alreadyRunning: boolean };
+    expect(started).toMatchObject({ runId: expect.any(Number), alreadyRunning: false });
+
+    track('eval.cancel');
+    expect(await ok('eval.cancel', { runId: started.runId })).toMatchObject({ runId: started.runId });
+
+    track('eval.runs');
+    const { runs } = (await ok('eval.runs', { version: `${POLICY}@1.1.0` })) as { runs: { id?: number; runId?: number }[] };
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+
+    track('compare.get');
+    // Neither version has a completed run of the suite yet: a coded refusal saying what to run.
+    await refused('compare.get', { candidate: `${POLICY}@1.1.0`, baseline: `${POLICY}@1.0.0`, suite: DEMO_SUITE_NAME }, 'SWY_ERR_NOT_FOUND', /has no completed evaluation on suite cartpole-frozen-v1 .*Evaluate it/);
+
+    track('gate.run');
+    await refused('gate.run', { rulesPath: join(dir, 'no-such-rules.yaml'), candidate: `${POLICY}@1.1.0` }, 'SWY_ERR_NOT_FOUND', /no-such-rules\.yaml/);
+
+    track('verdicts.list');
+    expect(await ok('verdicts.list', { policy: POLICY })).toMatchObject({ verdicts: [] });
+
+    track('lifecycle.promote');
+    // 1.1.0 (serving in slot b) to staging, so the canary below can ramp it.
+    await refused('lifecycle.promote', { version: `${POLICY}@1.1.0`, to: 'staging', actor: 'bridge-test' }, 'SWY_ERR_VERDICT_REQUIRED', /needs a GO verdict/);
+    expect(await ok('lifecycle.promote', { version: `${POLICY}@1.1.0`, to: 'staging', force: true, reason: 'bridge test', actor: 'bridge-test' })).toMatchObject({
+      to: 'staging',
+      forced: true,
+    });
+
+    track('lifecycle.history');
+    const history = (await ok('lifecycle.history', { policy: POLICY })) as { entries: { to: string; reason: string; forced: boolean }[] };
+    expect(history.entries).toContainEqual(expect.objectContaining({ label: '1.1.0', to: 'staging', reason: 'bridge test', forced: true }));
+
+    track('lifecycle.archive');
+    expect(await ok('lifecycle.archive', { version: `${POLICY}@2.0.0-iter`, reason: 'bridge test', actor: 'bridge-test' })).toMatchObject({ version: { label: '2.0.0-iter', stage: 'archived' }, reason: 'bridge test' });
+    await refused('lifecycle.archive', { version: `${POLICY}@1.0.0`, reason: 'bridge test' }, 'SWY_ERR_PROTECTED_VERSION', /is the production version and cannot be archived/);
+
+    track('lifecycle.rollback');
+    // 1.0.0 is the only version that was ever in production: nothing to go back to.
+    await refused('lifecycle.rollback', { policy: POLICY, reason: 'bridge test' }, 'SWY_ERR_NOT_FOUND', /no earlier production version to roll back to/);
+
+    track('canary.start');
+    const canary = await ok('canary.start', { policy: POLICY, candidate: `${POLICY}@1.1.0`, intervalMs: 86_400_000, force: true, reason: 'bridge test', actor: 'bridge-test' });
+    expect(canary).toMatchObject({ state: 'ramping' });
+
+    track('canary.status');
+    expect(await ok('canary.status')).toMatchObject({ canary: { state: 'ramping' } });
+
+    track('canary.pause');
+    expect(await ok('canary.pause', { actor: 'bridge-test' })).toMatchObject({ state: 'paused' });
+
+    track('canary.resume');
+    expect(await ok('canary.resume', { actor: 'bridge-test' })).toMatchObject({ state: 'ramping' });
+
+    track('canary.abort');
+    expect(await ok('canary.abort', { reason: 'bridge test', actor: 'bridge-test' })).toMatchObject({ state: 'aborted' });
+    expect(win.sent.some((m) => m.event === 'canary.progress')).toBe(true);
+
+    // Every method of the contract went through the bridge into the engine.
+    expect([...called].sort()).toEqual([...methodNames].sort());
+  }, 180_000);
+
+  it('refuses what is not a contract method, and input the schema rejects, before the engine sees it', async () => {
+    const unknown = await invoke('engine.close', {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'SWY_ERR_UNKNOWN_METHOD' } });
+    const bad = await invoke('versions.get', { policy: POLICY });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'SWY_ERR_INVALID_INPUT', where: expect.stringContaining('label') } });
+  });
+});
