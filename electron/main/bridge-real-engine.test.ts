@@ -196,6 +196,43 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
     expect(await ok('canary.abort', { reason: 'bridge test', actor: 'bridge-test' })).toMatchObject({ state: 'aborted' });
     expect(win.sent.some((m) => m.event === 'canary.progress')).toBe(true);
 
+    track('serving.history');
+    const servingHistory = (await ok('serving.history', { sinceMs: 60_000 })) as { samples: unknown[]; events: unknown[] };
+    expect(Array.isArray(servingHistory.samples) && Array.isArray(servingHistory.events)).toBe(true);
+
+    track('eval.results');
+    expect(await ok('eval.results', { runId: started.runId, format: 'csv' })).toMatchObject({ runId: started.runId, format: 'csv', text: expect.any(String) });
+    await refused('eval.results', { runId: 999_999 }, 'SWY_ERR_NOT_FOUND', /999999/);
+
+    // Replay: the record folder is empty, so every trace-bound method refuses by name.
+    track('replay.list');
+    expect(await ok('replay.list')).toMatchObject({ traces: expect.any(Array) });
+    track('replay.open');
+    await refused('replay.open', { path: '/etc/passwd' }, 'SWY_ERR_PATH_NOT_ALLOWED', /passwd|allowed|folder/i);
+    track('replay.cancel');
+    await refused('replay.cancel', { jobId: 'no-such-job' }, 'SWY_ERR_NOT_FOUND', /no-such-job/);
+    track('replay.job');
+    await refused('replay.job', { jobId: 'no-such-job' }, 'SWY_ERR_NOT_FOUND', /no-such-job/);
+    track('replay.rerunResult');
+    await refused('replay.rerunResult', { jobId: 'no-such-job' }, 'SWY_ERR_NOT_FOUND', /no-such-job/);
+    for (const [method, input] of [
+      ['replay.summary', { traceId: 'no-such-trace' }],
+      ['replay.timeline', { traceId: 'no-such-trace', bins: 10 }],
+      ['replay.episodes', { traceId: 'no-such-trace' }],
+      ['replay.episode', { traceId: 'no-such-trace', episodeId: 'ep-1' }],
+      ['replay.at', { traceId: 'no-such-trace', tMs: 0 }],
+      ['replay.rerun', { traceId: 'no-such-trace', version: `${POLICY}@1.1.0` }],
+    ] as const) {
+      track(method);
+      await refused(method, input, 'SWY_ERR_NOT_FOUND', /no-such-trace/);
+    }
+
+    track('demo.traffic.get');
+    expect(await ok('demo.traffic.get')).toMatchObject({ running: false });
+    // No HTTP server in the desktop bridge: the robots have no /act to drive, and it says so.
+    track('demo.traffic.set');
+    await refused('demo.traffic.set', { on: true, robots: 1 }, 'SWY_ERR_NOT_SERVING', /HTTP server|\/act/);
+
     // Every method of the contract went through the bridge into the engine.
     expect([...called].sort()).toEqual([...methodNames].sort());
   }, 180_000);
