@@ -66,7 +66,12 @@ build_sqlite() {
   # A copy of the package without its Node 20 build, so that build is never touched.
   mkdir "$tmp/pkg"
   (cd "$root/node_modules/better-sqlite3" && tar cf - --exclude=./build --exclude=./node_modules .) | tar xf - -C "$tmp/pkg"
-  (cd "$tmp/pkg" && PATH="$nodedir/bin:$PATH" "$nodedir/bin/node" "$gyp" rebuild --release --nodedir="$nodedir" --jobs="${SWITCHYARD_BUILD_JOBS:-2}" >"$tmp/build.log" 2>&1) || {
+  # Under `npm test` npm exports its config (npm_config_nodedir=/usr among it), and node-gyp lets
+  # that win over --nodedir: the "Node 24" build silently came out against Node 20's headers.
+  # The build therefore runs with npm's config variables removed.
+  local -a clean_env=()
+  while IFS= read -r name; do clean_env+=(-u "$name"); done < <(env | grep -o '^npm_config_[^=]*' || true)
+  (cd "$tmp/pkg" && env "${clean_env[@]}" PATH="$nodedir/bin:$PATH" "$nodedir/bin/node" "$gyp" rebuild --release --nodedir="$nodedir" --jobs="${SWITCHYARD_BUILD_JOBS:-2}" >"$tmp/build.log" 2>&1) || {
     tail -30 "$tmp/build.log" >&2
     log "better-sqlite3 build for Node $version failed"
     rm -rf "$tmp"
@@ -76,6 +81,11 @@ build_sqlite() {
   dest=$(dirname "$out")
   mkdir -p "$tmp/out"
   cp "$tmp/pkg/build/Release/better_sqlite3.node" "$tmp/out/"
+  # Only an addon that Node 24 itself can load goes into the cache.
+  "$nodedir/bin/node" -e 'process.dlopen({ exports: {} }, process.argv[1])' "$tmp/out/better_sqlite3.node" || {
+    log "the better-sqlite3 build does not load in Node $version (wrong headers?); see $tmp/build.log"
+    exit 1
+  }
   rm -rf "$dest"
   mv "$tmp/out" "$dest"
   rm -rf "$tmp"
