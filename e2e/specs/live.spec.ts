@@ -130,7 +130,7 @@ test('Live shows per-slot latency, throughput and cache hits of real /act traffi
     await workbench.timeWindowOption('5 min').check();
     await expect(workbench.timeWindowOption('5 min')).toBeChecked();
     await expect(workbench.liveChart('Requests per second', '5 min')).toBeVisible();
-    await expect(page.getByRole('heading', { name: 'Last 5 min' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Last 5 min', exact: true })).toBeVisible();
     await page.keyboard.press('ArrowRight');
     await expect(workbench.timeWindowOption('15 min')).toBeChecked();
     await expect(workbench.liveChart('Cache hit rate', '15 min')).toBeVisible();

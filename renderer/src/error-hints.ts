@@ -27,6 +27,8 @@ export function errorHint(error: SwitchyardErrorShape, context: ErrorContext = '
       return context === 'split' ? 'The split is a whole percent from 0 to 100 of new episodes sent to slot A.' : 'Fix the value named above and try again.';
     case 'SWY_ERR_CONFLICT':
       return 'Someone else changed this at the same time: Retry reads the current state.';
+    case 'SWY_ERR_UNAVAILABLE':
+      return 'The workbench keeps reconnecting by itself. If the server was stopped, start it again (`switchyard console`) and this page picks it up.';
     case 'SWY_ERR_INTERNAL':
       if (/Cannot reach|did not answer|connection .* broke/.test(error.message)) {
         return 'The workbench keeps reconnecting by itself. If the server was stopped, start it again (`switchyard console`) and this page picks it up.';
