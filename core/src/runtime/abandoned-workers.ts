@@ -1,12 +1,13 @@
 /**
  * Workers given up on because a request ran past `--act-timeout-ms`. A thread stuck inside
- * native code (an ONNX `Loop` with a huge trip count) cannot be interrupted: `terminate()` only
- * takes effect when the runtime returns to JavaScript. Until then the thread keeps its memory
+ * native code (an ONNX `Loop` with a huge trip count) cannot be interrupted: it is asked to stop
+ * and leaves when the runtime returns to JavaScript. Until then the thread keeps its memory
  * and a core, so they are counted process-wide, and past `max` the process gives up (the
  * supervisor restarts it) rather than piling threads up until the machine stalls.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Slot } from '../contract/index.js';
+import { requestStop } from './worker-stop.js';
 
 export interface AbandonedWorkersOptions {
   /** Abandoned workers still alive at once before `onLimit` is called. Default 4. */
@@ -44,6 +45,7 @@ export class AbandonedWorkers {
     });
     this.opts.onAbandon?.(slot);
     if (this.aliveCount > this.max) this.opts.onLimit?.(this.aliveCount, this.max);
-    void w.terminate().catch(() => undefined);
+    // Not terminate(): that aborts the process when the stuck ONNX call returns (worker-stop.ts).
+    requestStop(w);
   }
 }

@@ -14,6 +14,7 @@
 import { startModuleWorker } from '../platform/worker.js';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AbandonedWorkers } from './abandoned-workers.js';
+import { newStopFlag, registerStopFlag, requestStop, stopAndWait } from './worker-stop.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Slot } from '../contract/index.js';
 import { PolicyLoadError } from './load-error.js';
@@ -78,7 +79,10 @@ export const CUDA_FIX =
 const WORKER_ENTRY = new URL('./policy-worker', import.meta.url).href;
 
 function newWorker(workerData: WorkerInit, name: string, resourceLimits: ResourceLimits): Worker {
-  return startModuleWorker(WORKER_ENTRY, import.meta.url, workerData, name, { resourceLimits });
+  const stopFlag = newStopFlag();
+  const w = startModuleWorker(WORKER_ENTRY, import.meta.url, { ...workerData, stopFlag }, name, { resourceLimits });
+  registerStopFlag(w, stopFlag);
+  return w;
 }
 
 /** How long `close()` waits for the worker thread to stop before leaving it to end on its own. */
@@ -322,9 +326,7 @@ export class PolicyRunner {
     if (w !== null) {
       this.expectedExits.add(w);
       // A worker stuck in native code stops only when the runtime returns: do not wait on it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([w.terminate().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
+      await stopAndWait(w, CLOSE_WAIT_MS);
     }
   }
 
@@ -564,7 +566,7 @@ export class PolicyRunner {
         clearTimeout(timer);
         this.expectedExits.add(w);
         if (this.worker === w) this.worker = null;
-        void w.terminate();
+        requestStop(w);
         reject(err);
       };
       const timeoutMs = this.opts.startTimeoutMs ?? 60_000;
@@ -585,7 +587,7 @@ export class PolicyRunner {
           clearTimeout(timer);
           if (this.closed) {
             this.expectedExits.add(w);
-            void w.terminate();
+            requestStop(w);
             reject(this.closedError());
             return;
           }

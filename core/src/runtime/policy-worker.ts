@@ -8,11 +8,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
+import { stopRequested } from './worker-stop.js';
 import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('policy-worker must run in a worker thread');
 const init = workerData as WorkerInit;
+
+/**
+ * The worker leaves only from JavaScript, never while ONNX Runtime is running (worker-stop.ts):
+ * the main thread raises the shared flag and posts `stop`; the message wakes an idle worker, the
+ * flag stops a busy one before its next piece of work.
+ */
+let loading = true;
+function leaveIfStopped(): void {
+  if (stopRequested(init.stopFlag)) process.exit(0);
+}
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop' && !loading) process.exit(0);
+});
 
 function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port!.postMessage(msg, transfer);
@@ -149,9 +163,13 @@ async function main(): Promise<void> {
       phase: loadPhaseOf(e),
     };
     if (e instanceof PolicyLoadError && e.provider !== undefined) fatal.provider = e.provider;
+    loading = false;
+    leaveIfStopped();
     post(fatal);
     return;
   }
+  loading = false;
+  leaveIfStopped();
   // Requests run strictly in arrival order: the session is single-threaded here anyway, and an
   // iterative episode's consecutive requests must see each other's cache entries (actMany keeps
   // that order inside a merged batch).
@@ -160,12 +178,17 @@ async function main(): Promise<void> {
   const drain = async (): Promise<void> => {
     busy = true;
     try {
-      while (queue.length > 0) await handle(engine, nextWork(queue));
+      while (queue.length > 0) {
+        leaveIfStopped();
+        await handle(engine, nextWork(queue));
+      }
+      leaveIfStopped();
     } finally {
       busy = false;
     }
   };
   port!.on('message', (msg: ToWorker) => {
+    if (msg.type === 'stop') return;
     if (msg.type === 'debug') {
       void handle(engine, msg);
       return;

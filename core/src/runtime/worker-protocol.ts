@@ -24,6 +24,8 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Honour `debug` messages (tests only). */
   testHooks: boolean;
+  /** Raised by the main thread to stop this worker (see worker-stop.ts); one per worker. */
+  stopFlag?: SharedArrayBuffer;
 }
 
 /** Up to this many values a number array is sent as a plain array, above it as a Float32Array. */
@@ -43,6 +45,8 @@ export type ToWorker =
       states: number[] | Float32Array;
     }
   | { type: 'batch'; id: number; obs: Float32Array; n: number }
+  /** Leave as soon as no native call is running (see worker-stop.ts). */
+  | { type: 'stop' }
   /** Tests only (needs `testHooks`): make the worker misbehave. */
   | { type: 'debug'; action: 'exit' | 'throw' | 'block'; ms?: number };
 
