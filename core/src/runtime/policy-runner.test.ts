@@ -327,6 +327,25 @@ describe('PolicyRunner coalescing', () => {
     expect(r.actMessages).toEqual({ messages: before.messages + 2, acts: before.acts + 6 });
   });
 
+  it('sends small act batches through shared memory and answers them exactly as the message lane does', async () => {
+    for (const ex of [demo[0]!, demo[3]!]) {
+      const shared = await start(ex);
+      const messages = await start(ex, { sharedActs: false });
+      const s0 = shared.sharedActBatches;
+      for (let i = 0; i < 12; i++) {
+        // Two steps per episode: the iterative policy warm-starts the second from its cache.
+        const input = { episodeId: `lane-${i >> 1}`, state: [0.01 * i, -0.02, 0.03, 0.1 * (i % 3)] };
+        const [a, b] = [await shared.act(input), await messages.act(input)];
+        expect([a.cache, a.denoiseSteps, a.actions]).toEqual([b.cache, b.denoiseSteps, b.actions]);
+      }
+      // A burst of one turn is one shared batch too.
+      const burst = await Promise.all([1, 2, 3].map((k) => shared.act({ episodeId: `burst-${k}`, state: [0, 0, 0.01 * k, 0] })));
+      expect(burst).toHaveLength(3);
+      expect(shared.sharedActBatches - s0).toBe(13);
+      expect(messages.sharedActBatches).toBe(0);
+    }
+  }, 60_000);
+
   it('rejects every coalesced act at once, naming the slot, when the worker dies', async () => {
     const r = await start(demo[0]!, { slot: 'b' });
     const exits: WorkerExitInfo[] = [];

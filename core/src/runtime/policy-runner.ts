@@ -20,6 +20,7 @@ import type { Slot } from '../contract/index.js';
 import { PolicyLoadError } from './load-error.js';
 import type { ActInput, ActOutput, PolicyExport, RunnerOptions } from './types.js';
 import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
+import { actChannelViews, CTL, newActChannel, ringDoorbell, writeRequest, type ActChannelViews } from './act-channel.js';
 
 export interface RunnerLogger {
   info(o: object, msg?: string): void;
@@ -49,6 +50,11 @@ export interface RunnerStartOptions extends RunnerOptions {
   abandoned?: AbandonedWorkers;
   /** V8 heap limits of the worker thread (ONNX Runtime's native memory is not counted). */
   resourceLimits?: ResourceLimits;
+  /**
+   * Send small act batches through shared memory (act-channel.ts) instead of messages. Default
+   * true; false keeps every act on `postMessage` (for comparison).
+   */
+  sharedActs?: boolean;
 }
 
 /** Default worker heap limits: a policy worker holds small arrays; ORT's tensors live outside the V8 heap. */
@@ -78,12 +84,17 @@ export const CUDA_FIX =
 /** The worker's entry module, beside this file (see `startModuleWorker` for .ts vs .js). */
 const WORKER_ENTRY = new URL('./policy-worker', import.meta.url).href;
 
-function newWorker(workerData: WorkerInit, name: string, resourceLimits: ResourceLimits): Worker {
+function newWorker(workerData: WorkerInit, name: string, resourceLimits: ResourceLimits, actChannel: SharedArrayBuffer | null): Worker {
   const stopFlag = newStopFlag();
-  const w = startModuleWorker(WORKER_ENTRY, import.meta.url, { ...workerData, stopFlag }, name, { resourceLimits });
+  const data: WorkerInit = { ...workerData, stopFlag };
+  if (actChannel !== null) data.actChannel = actChannel;
+  const w = startModuleWorker(WORKER_ENTRY, import.meta.url, data, name, { resourceLimits });
   registerStopFlag(w, stopFlag);
   return w;
 }
+
+/** `Atomics.waitAsync` (Node >= 16; this project's TypeScript lib predates it). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
 
 /** How long `close()` waits for the worker thread to stop before leaving it to end on its own. */
 const CLOSE_WAIT_MS = 2000;
@@ -101,6 +112,14 @@ export class PolicyRunner {
   private readonly chunk: number;
   private readonly actionDim: number;
   private worker: Worker | null = null;
+  /** The current worker's shared lane (null: messages only). A replaced worker's lane is dropped with it. */
+  private channel: ActChannelViews | null = null;
+  /** Seq of the batch out on the shared lane (0: none), and its ids. */
+  private sharedSeq = 0;
+  private sharedIds: number[] = [];
+  private nextSharedSeq = 0;
+  private sharedSent = 0;
+  private readonly useShared: boolean;
   private isReady = false;
   private providerName = '';
   private lastFallbackReason: string | undefined;
@@ -148,6 +167,7 @@ export class PolicyRunner {
     this.slot = opts.slot;
     this.log = opts.logger ?? NOOP_LOGGER;
     this.actTimeoutMs = opts.actTimeoutMs ?? 10_000;
+    this.useShared = opts.sharedActs ?? true;
     this.abandoned = opts.abandoned ?? new AbandonedWorkers();
     const m = opts.export.manifest;
     this.obsDim = m.observation.dim;
@@ -214,7 +234,11 @@ export class PolicyRunner {
   get inFlight(): number {
     return this.pending.size;
   }
-  /** `acts` messages sent to the worker and the acts they carried (their ratio: the coalescing). */
+  /** Act batches that went through the shared lane (act-channel.ts) instead of a message. */
+  get sharedActBatches(): number {
+    return this.sharedSent;
+  }
+  /** `acts` batches sent to the worker (on either lane) and the acts they carried (their ratio: the coalescing). */
   get actMessages(): { messages: number; acts: number } {
     return { messages: this.messagesSent, acts: this.actsSent };
   }
@@ -299,13 +323,15 @@ export class PolicyRunner {
     }
     const w = this.worker;
     if (w === null || !this.isReady || this.closed) return Promise.reject(this.unavailableError());
-    this.flushActs(); // acts asked for earlier go first
+    // Acts asked for earlier go first (unless a batch of acts is out: those wait for its answer).
+    if (this.actsInFlight === 0) this.flushActs();
     const copy = obs.slice();
     const id = this.nextId++;
     return new Promise<Float32Array>((resolve, reject) => {
       this.pending.set(id, { kind: 'batch', resolve, reject });
       const msg: ToWorker = { type: 'batch', id, obs: copy, n };
       w.postMessage(msg, [copy.buffer]);
+      if (this.channel !== null) ringDoorbell(this.channel);
     });
   }
 
@@ -322,11 +348,15 @@ export class PolicyRunner {
     this.rejectAll(() => this.closedError());
     for (const w of this.readyWaiters.splice(0)) w.reject(this.closedError());
     const w = this.worker;
+    const ch = this.channel;
     this.worker = null;
+    this.dropChannel();
     if (w !== null) {
       this.expectedExits.add(w);
       // A worker stuck in native code stops only when the runtime returns: do not wait on it.
-      await stopAndWait(w, CLOSE_WAIT_MS);
+      const stopped = stopAndWait(w, CLOSE_WAIT_MS);
+      if (ch !== null) ringDoorbell(ch);
+      await stopped;
     }
   }
 
@@ -341,6 +371,7 @@ export class PolicyRunner {
   _debugForTest(action: 'exit' | 'throw' | 'block', ms?: number): void {
     const msg: ToWorker = ms === undefined ? { type: 'debug', action } : { type: 'debug', action, ms };
     this.worker?.postMessage(msg);
+    if (this.channel !== null) ringDoorbell(this.channel);
   }
 
   // ---- internals ----
@@ -405,6 +436,7 @@ export class PolicyRunner {
     if (w === null || this.closed) return;
     this.disarmWatchdog();
     this.worker = null;
+    this.dropChannel();
     this.isReady = false;
     this.expectedExits.add(w);
     this.abandonCount++;
@@ -447,6 +479,8 @@ export class PolicyRunner {
   private flushActs(): void {
     const ids = this.outIds;
     if (ids.length === 0) return;
+    // One batch of acts out at a time, on either lane: its answer sends the next.
+    if (this.actsInFlight > 0) return;
     const episodes = this.outEpisodes;
     const states = this.outStates;
     this.outIds = [];
@@ -475,17 +509,63 @@ export class PolicyRunner {
       }
       this.armWatchdog(first);
     }
+    const ch = this.channel;
+    if (ch !== null) {
+      const seq = ++this.nextSharedSeq;
+      if (writeRequest(ch, seq, ids, episodes, states, ids.length * this.chunk * this.actionDim)) {
+        this.sharedSeq = seq;
+        this.sharedIds = ids;
+        this.sharedSent++;
+        this.awaitShared(ch, seq);
+        return;
+      }
+    }
     if (states.length <= SMALL_ARRAY) {
       const msg: ToWorker = { type: 'acts', ids, episodes, states };
       w.postMessage(msg);
+      if (ch !== null) ringDoorbell(ch);
     } else {
       const f = new Float32Array(states);
       const msg: ToWorker = { type: 'acts', ids, episodes, states: f };
       w.postMessage(msg, [f.buffer]);
+      if (ch !== null) ringDoorbell(ch);
     }
   }
 
+  /** Waits (without blocking this thread) for the worker to answer shared request `seq`. */
+  private awaitShared(ch: ActChannelViews, seq: number): void {
+    const res = Atomics.load(ch.ctl, CTL.RES);
+    if (res === seq) return this.onShared(ch, seq);
+    const w = waitAsync(ch.ctl, CTL.RES, res);
+    if (w.async) void w.value.then(() => this.awaitShared(ch, seq));
+    else queueMicrotask(() => this.awaitShared(ch, seq));
+  }
+
+  private onShared(ch: ActChannelViews, seq: number): void {
+    // A lane dropped with its worker (death, timeout, close) answers nothing any more.
+    if (this.channel !== ch || this.sharedSeq !== seq) return;
+    this.sharedSeq = 0;
+    const ids = this.sharedIds;
+    this.sharedIds = [];
+    // A failed act: the worker sent the whole answer as a message.
+    if (Atomics.load(ch.ctl, CTL.VIA_MESSAGE) === 1) return;
+    const n = ids.length;
+    // Copies: the next request may be answered into the slot before these are resolved.
+    const actions = ch.actions.slice(0, n * this.chunk * this.actionDim);
+    const info: number[] = [];
+    for (let i = 0; i < n * 3; i++) info.push(ch.info[i]!);
+    this.onMessage({ type: 'acts-result', ids, actions, info });
+  }
+
+  private dropChannel(): void {
+    this.channel = null;
+    this.sharedSeq = 0;
+    this.sharedIds = [];
+  }
+
   private rejectAll(err: () => SwitchyardError): number {
+    this.sharedSeq = 0;
+    this.sharedIds = [];
     this.outIds = [];
     this.outEpisodes = [];
     this.outStates = [];
@@ -555,8 +635,11 @@ export class PolicyRunner {
   private spawn(isRestart = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const started = performance.now();
-      const w = newWorker(this.init, `switchyard-policy-${this.slot}`, this.opts.resourceLimits ?? WORKER_RESOURCE_LIMITS);
+      const sab = this.useShared ? newActChannel() : null;
+      const w = newWorker(this.init, `switchyard-policy-${this.slot}`, this.opts.resourceLimits ?? WORKER_RESOURCE_LIMITS, sab);
       this.worker = w;
+      this.dropChannel();
+      if (sab !== null) this.channel = actChannelViews(sab);
       let settled = false;
       let lastError: Error | undefined;
       const where = this.export.modelPath;
@@ -565,8 +648,12 @@ export class PolicyRunner {
         settled = true;
         clearTimeout(timer);
         this.expectedExits.add(w);
-        if (this.worker === w) this.worker = null;
+        if (this.worker === w) {
+          this.worker = null;
+          this.dropChannel();
+        }
         requestStop(w);
+        if (sab !== null) ringDoorbell(actChannelViews(sab));
         reject(err);
       };
       const timeoutMs = this.opts.startTimeoutMs ?? 60_000;
@@ -588,6 +675,7 @@ export class PolicyRunner {
           if (this.closed) {
             this.expectedExits.add(w);
             requestStop(w);
+            if (sab !== null) ringDoorbell(actChannelViews(sab));
             reject(this.closedError());
             return;
           }
@@ -646,7 +734,10 @@ export class PolicyRunner {
   }
 
   private onDeath(w: Worker, code: number, err: Error | undefined): void {
-    if (this.worker === w) this.worker = null;
+    if (this.worker === w) {
+      this.worker = null;
+      this.dropChannel();
+    }
     this.isReady = false;
     this.crashCount++;
     const reason = err !== undefined ? `: ${err.message}` : '';

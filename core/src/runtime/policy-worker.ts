@@ -4,7 +4,8 @@
  * `acts` messages that arrive while the worker is busy are merged and run together (one batched
  * ONNX run where the model allows), and answered with one `acts-result`.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { actChannelViews, answer, CTL, MAX_ACTION_VALUES, readRequest, type ActChannelViews } from './act-channel.js';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
@@ -43,9 +44,15 @@ function errorShape(e: unknown): ReturnType<typeof toErrorShape> {
 
 const CACHE_CODE: Record<string, number> = Object.fromEntries(CACHE_CODES.map((c, i) => [c, i]));
 
-/** Runs coalesced acts and answers all of them with one message; each act fails on its own. */
-async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
-  const n = ids.length;
+interface ActsAnswer {
+  /** `[n * chunk * action_dim]`; a failed act's row is zeros. */
+  flat: Float32Array;
+  info: number[];
+  errors?: (SwitchyardErrorShape | null)[];
+}
+
+/** Runs coalesced acts; each act fails on its own. */
+async function runActs(engine: PolicyEngine, n: number, episodes: (string | null)[], states: ArrayLike<number>): Promise<ActsAnswer> {
   const per = init.manifest.action.chunk * init.manifest.action.dim;
   // Arrays built by push stay packed, which structured clone writes densely (a holey one, e.g.
   // `new Array(n)`, is written key by key).
@@ -74,6 +81,14 @@ async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string
   } catch (e) {
     for (let i = 0; i < n; i++) fail(i, e);
   }
+  const out: ActsAnswer = { flat, info };
+  if (errors !== undefined) out.errors = errors;
+  return out;
+}
+
+/** Answers coalesced acts with one `acts-result` message. */
+function postActs(ids: number[], a: ActsAnswer): void {
+  const flat = a.flat;
   const small = flat.length <= SMALL_ARRAY;
   let actions: number[] | Float32Array = flat;
   if (small) {
@@ -81,15 +96,33 @@ async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string
     for (let i = 0; i < flat.length; i++) plain.push(flat[i]!);
     actions = plain;
   }
-  const msg: FromWorker = { type: 'acts-result', ids, actions, info };
-  if (errors !== undefined) msg.errors = errors;
+  const msg: FromWorker = { type: 'acts-result', ids, actions, info: a.info };
+  if (a.errors !== undefined) msg.errors = a.errors;
   try {
     post(msg, small ? undefined : [flat.buffer as ArrayBuffer]);
   } catch (e) {
     // Every act must be answered (the runner holds later acts until this answer comes).
     const error = errorShape(e);
-    post({ type: 'acts-result', ids, actions: [], info, errors: ids.map(() => error) });
+    post({ type: 'acts-result', ids, actions: [], info: a.info, errors: ids.map(() => error) });
   }
+}
+
+async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
+  postActs(ids, await runActs(engine, ids.length, episodes, states));
+}
+
+/** Serves the request in the shared slot; answers in the slot, or by message when an act failed. */
+async function handleShared(engine: PolicyEngine, ch: ActChannelViews, seq: number): Promise<void> {
+  const req = readRequest(ch, init.manifest.observation.dim);
+  const a = await runActs(engine, req.ids.length, req.episodes, req.states);
+  if (a.errors === undefined && a.flat.length <= MAX_ACTION_VALUES) {
+    ch.actions.set(a.flat);
+    for (let i = 0; i < a.info.length; i++) ch.info[i] = a.info[i]!;
+    answer(ch, seq, false);
+    return;
+  }
+  postActs(req.ids, a);
+  answer(ch, seq, true);
 }
 
 /** Takes the next message off the queue; consecutive `acts` messages become one. */
@@ -187,15 +220,21 @@ async function main(): Promise<void> {
       busy = false;
     }
   };
-  port!.on('message', (msg: ToWorker) => {
-    if (msg.type === 'stop') return;
+  const ch = init.actChannel ? actChannelViews(init.actChannel) : null;
+  const onPortMessage = (msg: ToWorker): void => {
+    if (msg.type === 'stop') {
+      // Taken off the port by the shared loop, the top-level 'stop' listener never sees it.
+      if (ch !== null) process.exit(0);
+      return;
+    }
     if (msg.type === 'debug') {
       void handle(engine, msg);
       return;
     }
     queue.push(msg);
-    if (!busy) void drain();
-  });
+    if (ch === null && !busy) void drain();
+  };
+  port!.on('message', onPortMessage);
   const ready: FromWorker = {
     type: 'ready',
     provider: engine.provider,
@@ -203,7 +242,43 @@ async function main(): Promise<void> {
     warmupMs: engine.warmupMs,
   };
   if (engine.fallbackReason !== undefined) ready.fallbackReason = engine.fallbackReason;
+  // Read before `ready` goes out: the runner may write its first request the moment it arrives.
+  const answered = ch !== null ? Atomics.load(ch.ctl, CTL.REQ) : 0;
   post(ready);
+  if (ch !== null) await serveShared(engine, ch, queue, onPortMessage, answered);
+}
+
+/** Idle, the worker sleeps on the doorbell at most this long before letting its event loop run. */
+const IDLE_WAIT_MS = 50;
+
+/**
+ * The worker's loop with a shared lane (act-channel.ts): the shared slot first (the runner has
+ * at most one acts batch out, on either lane), then messages in arrival order; asleep in
+ * `Atomics.wait` when there is nothing to do. The runner rings the doorbell for a request, a
+ * message or a stop; the timeout bounds how long anything else waits (the stop flag is checked
+ * every turn).
+ */
+async function serveShared(engine: PolicyEngine, ch: ActChannelViews, queue: ToWorker[], onPortMessage: (m: ToWorker) => void, answered: number): Promise<void> {
+  let done = answered;
+  for (;;) {
+    leaveIfStopped();
+    const wake = Atomics.load(ch.ctl, CTL.WAKE);
+    const req = Atomics.load(ch.ctl, CTL.REQ);
+    if (req !== done) {
+      done = req;
+      await handleShared(engine, ch, req);
+      continue;
+    }
+    // Messages that arrived while this loop held the thread (the 'message' event takes the others).
+    for (let m = receiveMessageOnPort(port!); m !== undefined; m = receiveMessageOnPort(port!)) onPortMessage(m.message as ToWorker);
+    if (queue.length > 0) {
+      await handle(engine, nextWork(queue));
+      // A debug message may have scheduled work on the event loop.
+      await new Promise<void>((r) => setImmediate(r));
+      continue;
+    }
+    if (Atomics.wait(ch.ctl, CTL.WAKE, wake, IDLE_WAIT_MS) === 'timed-out') await new Promise<void>((r) => setImmediate(r));
+  }
 }
 
 void main();

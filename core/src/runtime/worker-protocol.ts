@@ -26,6 +26,8 @@ export interface WorkerInit {
   testHooks: boolean;
   /** Raised by the main thread to stop this worker (see worker-stop.ts); one per worker. */
   stopFlag?: SharedArrayBuffer;
+  /** The shared small-acts lane (act-channel.ts); absent: every act travels as a message. */
+  actChannel?: SharedArrayBuffer;
 }
 
 /** Up to this many values a number array is sent as a plain array, above it as a Float32Array. */
