@@ -17,7 +17,7 @@
  * Callers hand over their arrays (state, actions) and must not mutate them afterwards: the
  * record is serialized later, off the caller's path.
  */
-import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { createWriteStream, fstat, fsync, promises as fsp, type WriteStream } from 'node:fs';
 import { cpus, arch, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,9 @@ import { SWITCHYARD_VERSION } from '../version.js';
 import { canonicalizeJs } from './canonical-json.js';
 import { GENESIS_HASH, sealRecord } from './chain.js';
 
-export const TRACE_SCHEMA_VERSION = 1;
+import { buildRequestRecord, imageSha256, latencyObject, requestRecordJson, responseObject, TRACE_SCHEMA_VERSION } from './request-record.js';
+
+export { imageSha256, TRACE_SCHEMA_VERSION };
 
 export type Redaction = 'hash_only' | 'full' | 'none';
 
@@ -181,10 +183,6 @@ export function traceFileName(startedAtMs: number, modelHash: string, sessionId:
   return `${stamp}-${modelHash}-${sessionId}.jsonl${gzip ? '.gz' : ''}`;
 }
 
-/** First 16 hex of SHA-256 of the base64 text (spec §4.3). */
-export function imageSha256(base64: string): string {
-  return createHash('sha256').update(base64, 'utf8').digest('hex').slice(0, 16);
-}
 
 type Queued =
   | { k: 'header'; rec: Record<string, unknown> }
@@ -542,9 +540,14 @@ export class TraceWriter {
       let n = 0;
       for (let i = this.head; i < end; i++) {
         const item = this.queue[i]!;
-        let body: string;
+        let body: string | null = null;
         try {
-          body = canonicalizeJs(this.build(item));
+          if (item.k === 'request') {
+            // The record's own serializer; the generic one when its shape is unexpected.
+            this.countRequest(item.input);
+            body = requestRecordJson(item.seq, item.chunk, item.ts, item.input, this.redaction);
+            body ??= canonicalizeJs(buildRequestRecord(item.seq, item.chunk, item.ts, item.input, this.redaction));
+          } else body = canonicalizeJs(this.build(item));
         } catch (e) {
           // A value that cannot be serialized (a Map, a cycle): drop that record, keep recording.
           this.countDropped(1);
@@ -682,6 +685,11 @@ export class TraceWriter {
     this.wakeIdle();
   }
 
+  private countRequest(inp: TraceRequestInput): void {
+    this.requests++;
+    if (inp.error) this.errors++;
+  }
+
   /** Builds the record object, keys in sorted order (the serializer then need not sort). */
   private build(item: Queued): Record<string, unknown> {
     switch (item.k) {
@@ -696,33 +704,9 @@ export class TraceWriter {
         totals.dropped_records = this.dropped;
         return item.rec;
       }
-      case 'request': {
-        const inp = item.input;
-        this.requests++;
-        if (inp.error) this.errors++;
-        const rq = inp.request;
-        const request: Record<string, unknown> = { episode_id: rq.episode_id ?? null };
-        const image = rq.image;
-        if (this.redaction === 'full') request.image = image ?? null;
-        if (this.redaction !== 'none') request.image_sha256 = image ? imageSha256(image) : null;
-        request.instruction = rq.instruction ?? null;
-        request.request_id = rq.request_id ?? null;
-        request.state = rq.state;
-        const rec: Record<string, unknown> = {};
-        if (inp.cache) rec.cache = { status: inp.cache.status };
-        rec.chunk_id = item.chunk;
-        rec.denoise = { adaptive: inp.denoise.adaptive, steps_configured: inp.denoise.steps_configured, steps_used: inp.denoise.steps_used };
-        if (inp.error) rec.error = { code: inp.error.code, message: inp.error.message };
-        rec.kind = 'request';
-        rec.latency = latency(inp.latency);
-        rec.request = request;
-        rec.response = response(inp.response);
-        if (inp.routing) rec.routing = { cached: inp.routing.cached, degraded: inp.routing.degraded, routing_key: inp.routing.routing_key, slot: inp.routing.slot };
-        rec.schema_version = TRACE_SCHEMA_VERSION;
-        rec.seq = item.seq;
-        rec.timestamp = item.ts / 1000;
-        return rec;
-      }
+      case 'request':
+        this.countRequest(item.input);
+        return buildRequestRecord(item.seq, item.chunk, item.ts, item.input, this.redaction);
       case 'shadow': {
         const inp = item.input;
         this.shadows++;
@@ -730,8 +714,8 @@ export class TraceWriter {
           divergence: inp.divergence ? { cosine: inp.divergence.cosine, max_abs: inp.divergence.max_abs } : null,
           error: inp.error ? { code: inp.error.code, message: inp.error.message } : null,
           kind: 'shadow_result',
-          latency: latency(inp.latency),
-          response: response(inp.response),
+          latency: latencyObject(inp.latency),
+          response: responseObject(inp.response),
           routing: inp.routing ?? null,
           schema_version: TRACE_SCHEMA_VERSION,
           seq: inp.seq,
@@ -741,17 +725,6 @@ export class TraceWriter {
       }
     }
   }
-}
-
-function latency(l: TraceLatency): Record<string, unknown> {
-  return l.stages ? { stages: l.stages, total_ms: l.total_ms } : { total_ms: l.total_ms };
-}
-
-function response(r: TraceResponse | null): Record<string, unknown> | null {
-  if (!r) return null;
-  const numActions = r.num_actions ?? r.actions.length;
-  const actionDim = r.action_dim ?? r.actions[0]?.length ?? 0;
-  return { action_dim: actionDim, actions: r.actions, num_actions: numActions };
 }
 
 function describeError(e: unknown): string {
