@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1]
  *        [--scenarios c8,c1,r8] [--configs plain,gzip,images] [--from dist|src] [--build]
- *        [--trace-gc] [--profile DIR] [--json out.json]
+ *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js]
  *
  * Servers (child processes, all started once and kept for every round):
  *   minimal    bench/lib/minimal-server.ts: fastify + the same ONNX model in-process, nothing else
@@ -12,6 +12,8 @@
  *   gzip       the same with --record-gzip
  *   images     the same with --record-images full; its bodies (and minimal's, in that pairing)
  *              carry a 224×224 JPEG-sized image in base64
+ *   base       with --base-cli: the plain configuration run by another build (e.g. the commit
+ *              before an optimisation), so before and after are measured in the same rounds
  * Scenarios:
  *   c8   8 keep-alive connections, closed loop, a new episode every --closed-episode-steps (1)
  *   c1   1 connection, closed loop (one robot as fast as it goes)
@@ -38,7 +40,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI_DIST = join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js');
 
 type Scenario = 'c8' | 'c1' | 'r8';
-type Config = 'plain' | 'gzip' | 'images';
+type Config = 'plain' | 'gzip' | 'images' | 'base';
 
 interface Args {
   rounds: number;
@@ -54,12 +56,13 @@ interface Args {
   json: string | null;
   hz: number;
   closedEpisodeSteps: number;
+  baseCli: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     rounds: 3, seconds: 5, pacedSeconds: 10, warmup: 1, scenarios: ['c8', 'c1', 'r8'], configs: ['plain', 'gzip', 'images'],
-    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1,
+    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -93,6 +96,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--trace-gc') a.traceGc = true;
     else if (k === '--profile') a.profile = v();
     else if (k === '--json') a.json = v();
+    else if (k === '--base-cli') a.baseCli = v();
     else if (k === '-h' || k === '--help') {
       process.stdout.write(
         'usage: npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1] [--scenarios c8,c1,r8]\n' +
@@ -174,14 +178,14 @@ async function main(): Promise<void> {
       return n;
     };
     const recordDirs: Record<string, string> = {};
-    const sy = async (name: Config, extra: string[]): Promise<Child> => {
+    const sy = async (name: Config, extra: string[], cliArgs = cli): Promise<Child> => {
       const rec = join(tmp, `trace-${name}`);
       mkdirSync(rec, { recursive: true });
       recordDirs[name] = rec;
       const c = await startChild(
         name,
         nodeArgs(name),
-        [...cli, 'serve', '--port', '0', '--json', '--store', join(tmp, `${name}.db`), '--device', 'cpu', '--policy-a', a, '--policy-b', b, '--no-rtc', '--split', '50', '--record', rec, ...extra],
+        [...cliArgs, 'serve', '--port', '0', '--json', '--store', join(tmp, `${name}.db`), '--device', 'cpu', '--policy-a', a, '--policy-b', b, '--no-rtc', '--split', '50', '--record', rec, ...extra],
         ROOT,
       );
       children.push(c);
@@ -194,6 +198,10 @@ async function main(): Promise<void> {
     if (args.configs.includes('plain')) servers.plain = await sy('plain', []);
     if (args.configs.includes('gzip')) servers.gzip = await sy('gzip', ['--record-gzip']);
     if (args.configs.includes('images')) servers.images = await sy('images', ['--record-images', 'full']);
+    if (args.baseCli) {
+      servers.base = await sy('base', [], [args.baseCli]);
+      if (!args.configs.includes('base')) args.configs.splice(1, 0, 'base');
+    }
 
     // JIT-warm every server (a fresh process runs its first thousands of requests slower).
     for (const c of children) {

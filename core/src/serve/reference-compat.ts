@@ -66,30 +66,37 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
     return reply.status(503).send({ error: { code: ErrorCodes.SWY_ERR_NOT_SERVING, message: NOT_READY_MESSAGE[state] }, status: 'not_ready', state });
   };
 
+  // These hooks run on every request, so they take fastify's callback form: an async hook costs
+  // a promise and a microtask turn each (issue 15). A hook that answers sends and does not call done.
   // onRequest: an unauthenticated or premature request is answered before its body is read.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!isAct(req)) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!isAct(req)) return done();
     if (auth) {
       const denied = auth.check(req.headers);
       if (denied) {
         void reply.header('WWW-Authenticate', 'Bearer realm="switchyard-act"');
-        return reply.status(401).send({ error: toErrorShape(denied) });
+        void reply.status(401).send({ error: toErrorShape(denied) });
+        return;
       }
     }
     // Once slots serve, the controller decides (a drained slot's traffic moves to its partner).
-    if (serving.isServing && serving.drainState() !== 'degraded') return;
+    if (serving.isServing && serving.drainState() !== 'degraded') return done();
     const state = opts.health.state(serving);
-    if (state !== 'ready') return refuse(reply, state);
+    if (state !== 'ready') {
+      void refuse(reply, state);
+      return;
+    }
+    done();
   });
 
   // The reference client sends `state: null` for image-only policies. Switchyard's exports all
   // read an observation vector, so say that instead of a bare type error.
-  app.addHook('preValidation', async (req, reply) => {
-    if (!isAct(req)) return;
+  app.addHook('preValidation', (req, reply, done) => {
+    if (!isAct(req)) return done();
     const b = req.body as Record<string, unknown> | null;
-    if (typeof b !== 'object' || b === null || Array.isArray(b) || b.state !== null) return;
+    if (typeof b !== 'object' || b === null || Array.isArray(b) || b.state !== null) return done();
     const dim = serving.observationDim;
-    return reply.status(422).send({
+    void reply.status(422).send({
       error: {
         code: ErrorCodes.SWY_ERR_INVALID_INPUT,
         message: `state: is null, but ${dim === null ? 'every policy' : `this policy`} reads an observation of ${dim === null ? 'numbers' : `${dim} numbers`}; no Switchyard export is image-only (an image is recorded, not fed to the model). Send "state": [...].`,
@@ -98,12 +105,12 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
     });
   });
 
-  app.addHook('preSerialization', async (req, reply, payload: unknown) => {
-    if (!isAct(req) || reply.statusCode !== 200 || typeof payload !== 'object' || payload === null || !('actions' in payload)) return payload;
+  app.addHook('preSerialization', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, value?: unknown) => void) => {
+    if (!isAct(req) || reply.statusCode !== 200 || typeof payload !== 'object' || payload === null || !('actions' in payload)) return done(null, payload);
     const slot = (payload as { slot?: unknown }).slot;
     const spec = slot === 'prod' || slot === 'a' || slot === 'b' ? serving.slotSpec(slot) : null;
     const extra: ReferenceActFields = { inference_mode: spec?.runner.export.manifest.kind ?? '', guard_violations: [], guard_clamped: false };
-    return { ...payload, ...extra };
+    done(null, { ...payload, ...extra });
   });
 
   app.get('/health', async (_req, reply) => {
