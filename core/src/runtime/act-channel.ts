@@ -29,6 +29,8 @@ export const CTL = {
   N: 3,
   /** 0: the answer is in the shared slot; 1: it was posted as an `acts-result` message. */
   VIA_MESSAGE: 4,
+  /** 1 while the worker sleeps (or is about to) on the doorbell: only then does ringing it cost a futex wake. */
+  SLEEPING: 5,
 } as const;
 const CTL_WORDS = 8;
 
@@ -86,10 +88,27 @@ export function actChannelViews(sab: SharedArrayBuffer): ActChannelViews {
   return { sab, ctl, ids, epLen, epUnits, states, actions, info };
 }
 
-/** Wakes the worker if it sleeps on the doorbell. */
+/**
+ * Wakes the worker if it sleeps on the doorbell. `Atomics.notify` is a system call and, in the
+ * profile under load, the main thread's most expensive line; a worker that is awake sees the
+ * bumped WAKE word by itself. Seq-cst order makes this safe: either this load sees SLEEPING = 1,
+ * or the worker's store of it comes later and its `Atomics.wait(WAKE, old)` returns at once.
+ */
 export function ringDoorbell(v: ActChannelViews): void {
   Atomics.add(v.ctl, CTL.WAKE, 1);
-  Atomics.notify(v.ctl, CTL.WAKE, 1);
+  if (Atomics.load(v.ctl, CTL.SLEEPING) === 1) Atomics.notify(v.ctl, CTL.WAKE, 1);
+}
+
+/**
+ * Worker side: sleeps until the doorbell moves past `wake`, at most `sleepMs`; false on a timeout.
+ * (Spinning a few tens of µs first, to catch the next batch awake, cost more CPU per act than the
+ * wake it saved on the 2-core machine: the runner's next batch rarely came that fast.)
+ */
+export function waitDoorbell(v: ActChannelViews, wake: number, sleepMs: number): boolean {
+  Atomics.store(v.ctl, CTL.SLEEPING, 1);
+  const r = Atomics.wait(v.ctl, CTL.WAKE, wake, sleepMs);
+  Atomics.store(v.ctl, CTL.SLEEPING, 0);
+  return r !== 'timed-out';
 }
 
 /**

@@ -5,7 +5,7 @@
  * ONNX run where the model allows), and answered with one `acts-result`.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { actChannelViews, answer, CTL, MAX_ACTION_VALUES, readRequest, type ActChannelViews } from './act-channel.js';
+import { actChannelViews, answer, CTL, MAX_ACTION_VALUES, readRequest, waitDoorbell, type ActChannelViews } from './act-channel.js';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
 import { PolicyEngine } from './policy-engine.js';
@@ -277,7 +277,7 @@ async function serveShared(engine: PolicyEngine, ch: ActChannelViews, queue: ToW
       await new Promise<void>((r) => setImmediate(r));
       continue;
     }
-    if (Atomics.wait(ch.ctl, CTL.WAKE, wake, IDLE_WAIT_MS) === 'timed-out') await new Promise<void>((r) => setImmediate(r));
+    if (!waitDoorbell(ch, wake, IDLE_WAIT_MS)) await new Promise<void>((r) => setImmediate(r));
   }
 }
 
