@@ -42,6 +42,8 @@ for f in bench/*.ts; do
   args=()
   if [[ $name == act-bench && -n ${BENCH_QUICK:-} ]]; then args=(--seconds 2 --warmup 1 --rounds 1); fi
   if [[ $name == act-bench && -n ${BENCH_OUT:-} ]]; then args+=(--json "$BENCH_OUT/act-bench.json"); fi
+  if [[ $name == act-side-by-side && -n ${BENCH_QUICK:-} ]]; then args=(--rounds 1 --seconds 2 --paced-seconds 4); fi
+  if [[ $name == act-side-by-side && -n ${BENCH_OUT:-} ]]; then args+=(--json "$BENCH_OUT/act-side-by-side.json"); fi
   echo
   echo "================================================================ $name"
   start=$(date +%s)
