@@ -5,3 +5,4 @@ export * from './replay-schemas.js';
 export * from './demo-traffic-schemas.js';
 export * from './client.js';
 export * from './traffic-rule.js';
+export * from './units.js';
