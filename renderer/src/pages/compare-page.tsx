@@ -14,6 +14,7 @@ import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale, type CompareSelection } from '../stores/compare-store';
 import { currentQuery, replaceQuery } from '../router';
 import { RunDownloads } from '../components/run-downloads';
+import { RunLink, VersionLink } from '../components/version-link';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
@@ -106,13 +107,15 @@ export function ComparePage() {
 function RunFacts({ side }: { side: Comparison['candidate'] }) {
   return (
     <>
-      <span className="run-version">{side.version}</span>
+      <span className="run-version">
+        <VersionLink reference={side.version} />
+      </span>
       <span className={`badge stage-${side.stage}`}>{side.stage}</span>
       <code className="mono muted" title={side.modelVersion}>
         {side.modelVersion}
       </code>
       <span className="muted">
-        run #{side.runId}
+        <RunLink id={side.runId} />
         {side.runKind === 'imported' ? ' (imported)' : ''} · {formatDateTime(side.evaluatedAt)}
       </span>
     </>

@@ -6,6 +6,7 @@ import { ErrorAlert } from '../components/error-alert';
 import { ArchiveDialog, PromoteDialog, RollbackDialog } from '../components/lifecycle-dialogs';
 import { LifecycleVerdict } from '../components/lifecycle-verdict';
 import { PageHeader } from '../components/page-header';
+import { VerdictLink, VersionLink } from '../components/version-link';
 import { StageTimeline } from '../components/stage-timeline';
 import { formatAgo, formatDateTime, formatMs, formatTimestamp } from '../format';
 import { useLifecycle, useStores } from '../stores/context';
@@ -157,7 +158,9 @@ function ProductionCard({
         ) : (
           <>
             <p className="prod-version">
-              <strong>{prod.label}</strong>
+              <strong>
+                <VersionLink reference={`${prod.policy}@${prod.label}`}>{prod.label}</VersionLink>
+              </strong>
               <code className="mono muted" title={prod.modelVersion}>
                 {prod.modelVersion}
               </code>
@@ -350,7 +353,13 @@ function PromotionPanel({ view, gate, busy }: { view: PromotionView; gate: GateR
         </button>
         {moveOk && (
           <span className="muted promote-hint">
-            {view.reasonRequired ? 'Without a GO verdict that holds, promoting needs a reason.' : `Rests on GO verdict #${view.verdict?.id}.`}
+            {view.reasonRequired || !view.verdict ? (
+              'Without a GO verdict that holds, promoting needs a reason.'
+            ) : (
+              <>
+                Rests on GO <VerdictLink policy={view.verdict.policy} id={view.verdict.id} />.
+              </>
+            )}
           </span>
         )}
       </div>
@@ -392,9 +401,15 @@ function OutcomeBanner({ outcome, onDismiss }: { outcome: LifecycleOutcome; onDi
     text = (
       <>
         <strong>
-          Promoted {r.version.label}: {r.from} → {r.to}
+          Promoted <VersionLink reference={`${r.version.policy}@${r.version.label}`}>{r.version.label}</VersionLink>: {r.from} → {r.to}
         </strong>{' '}
-        at {formatTimestamp(r.at)} {r.forced ? `· forced (override): “${r.reason}”` : r.verdictId !== null ? `on GO verdict #${r.verdictId}` : ''}
+        at {formatTimestamp(r.at)} {r.forced ? `· forced (override): “${r.reason}”` : r.verdictId !== null ? (
+          <>
+            on GO <VerdictLink policy={r.version.policy} id={r.verdictId} />
+          </>
+        ) : (
+          ''
+        )}
         {r.replaced && ` · replaced ${r.replaced.label} (now ${r.replaced.stage})`}
         {r.to === 'production' && ` · ${trafficText(r.traffic)}`}
       </>

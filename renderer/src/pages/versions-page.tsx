@@ -133,14 +133,23 @@ export function VersionsPage() {
 /** `#/versions?version=policy@label` opens that version's details: a link to a version is a link to its detail. */
 function useVersionInUrl(store: VersionsStore): void {
   useEffect(() => {
-    const ref = currentQuery().get('version');
-    const at = ref ? ref.lastIndexOf('@') : -1;
-    if (ref && at > 0) store.getState().select({ policy: ref.slice(0, at), label: ref.slice(at + 1) });
+    const fromUrl = (): void => {
+      const ref = currentQuery().get('version');
+      const at = ref ? ref.lastIndexOf('@') : -1;
+      if (ref && at > 0) store.getState().select({ policy: ref.slice(0, at), label: ref.slice(at + 1) });
+    };
+    fromUrl();
     const write = (sel: VersionRef | null) => replaceQuery({ version: sel ? `${sel.policy}@${sel.label}` : null });
     write(store.getState().selected);
-    return store.subscribe((st, prev) => {
+    const stop = store.subscribe((st, prev) => {
       if (st.selected !== prev.selected) write(st.selected);
     });
+    // A version link followed while this page is open changes only the query: open that version.
+    window.addEventListener('hashchange', fromUrl);
+    return () => {
+      stop();
+      window.removeEventListener('hashchange', fromUrl);
+    };
   }, [store]);
 }
 
