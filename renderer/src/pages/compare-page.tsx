@@ -9,7 +9,7 @@ import { FailingCases } from '../components/failing-cases';
 import { PageHeader } from '../components/page-header';
 import { SlicesTable } from '../components/slices-table';
 import { RulesTable, VerdictBanner } from '../components/verdict-panel';
-import { formatDateTime } from '../format';
+import { formatTimestamp } from '../format';
 import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale, type CompareSelection } from '../stores/compare-store';
 import { currentQuery, replaceQuery } from '../router';
@@ -116,7 +116,7 @@ function RunFacts({ side }: { side: Comparison['candidate'] }) {
       </code>
       <span className="muted">
         <RunLink id={side.runId} />
-        {side.runKind === 'imported' ? ' (imported)' : ''} · {formatDateTime(side.evaluatedAt)}
+        {side.runKind === 'imported' ? ' (imported)' : ''} · {formatTimestamp(side.evaluatedAt)}
       </span>
     </>
   );
@@ -144,7 +144,7 @@ function Results() {
     <div className={stale ? 'results is-stale' : 'results'}>
       {restoredAt && (
         <p className="note" role="note" aria-label="Restored comparison">
-          The comparison from your last visit ({formatDateTime(restoredAt)}), kept across the reload. Run it again to recompute it from the store.
+          The comparison from your last visit ({formatTimestamp(restoredAt)}), kept across the reload. Run it again to recompute it from the store.
         </p>
       )}
       {stale && (

@@ -8,7 +8,7 @@ import { LifecycleVerdict } from '../components/lifecycle-verdict';
 import { PageHeader } from '../components/page-header';
 import { VerdictLink, VersionLink } from '../components/version-link';
 import { StageTimeline } from '../components/stage-timeline';
-import { formatAgo, formatDateTime, formatMs, formatTimestamp } from '../format';
+import { formatAgo, formatDateTime, formatMs, formatTimestamp, zoneName } from '../format';
 import { useLifecycle, useStores } from '../stores/context';
 import { fileName, labelOf, productionSpans, TARGET_STAGES, type RollbackTarget } from '../stores/lifecycle-logic';
 import { selectPromotionView, selectRollbackTarget, type GateRun, type LifecycleOutcome, type PromotionView } from '../stores/lifecycle-store';
@@ -224,7 +224,9 @@ function VersionsCard({
               <th scope="col">Version</th>
               <th scope="col">Stage</th>
               <th scope="col">Model version</th>
-              <th scope="col">Production</th>
+              <th scope="col">
+                Production <span className="muted zone">({zoneName()})</span>
+              </th>
             </tr>
           </thead>
           <tbody>

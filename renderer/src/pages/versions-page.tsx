@@ -1,12 +1,14 @@
 import { useContext, useEffect, useRef } from 'react';
-import type { VersionSummary } from '@contract';
-import { DoctorStatus, StageBadge, VerdictBadge } from '../components/badges';
+import type { HistoryEntry, VersionSummary } from '@contract';
+import { DoctorStatus, ForcedMark, StageBadge, VerdictBadge } from '../components/badges';
+import { actionText } from '../components/stage-timeline';
+import { VerdictLink } from '../components/version-link';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
-import { formatBytes, formatDateTime } from '../format';
+import { formatBytes, formatDateTime, formatTimestamp, zoneName } from '../format';
 import { useStores, useVersions } from '../stores/context';
-import { selectSelectedVersion, type VersionRef, type VersionsStore } from '../stores/versions-store';
+import { forcedEntry, selectSelectedVersion, versionHistory, type VersionRef, type VersionsStore } from '../stores/versions-store';
 import { currentQuery, replaceQuery } from '../router';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
@@ -22,6 +24,8 @@ export function VersionsPage() {
   const { load, select } = versions.getState();
   useVersionInUrl(versions);
 
+  const history = useVersions((s) => s.history);
+  const forcedOf = (v: VersionSummary) => forcedEntry(history, v);
   const count = policies.reduce((n, p) => n + p.versions.length, 0);
   const isSelected = (v: VersionSummary): boolean => selected?.policy === v.policy && selected.label === v.label;
   const toggle = (ref: VersionRef): void => select(selected?.policy === ref.policy && selected.label === ref.label ? null : ref);
@@ -63,7 +67,9 @@ export function VersionsPage() {
                   <th scope="col" className="num">
                     Size
                   </th>
-                  <th scope="col">Production since</th>
+                  <th scope="col">
+                    Production since <span className="muted zone">({zoneName()})</span>
+                  </th>
                   <th scope="col">Doctor</th>
                   <th scope="col">Last verdict</th>
                 </tr>
@@ -101,7 +107,10 @@ export function VersionsPage() {
                         </button>
                       </td>
                       <td>
-                        <StageBadge stage={v.stage} />
+                        <span className="stage-cell">
+                          <StageBadge stage={v.stage} />
+                          {forcedOf(v) && <ForcedMark reason={forcedOf(v)?.reason ?? ''} />}
+                        </span>
                       </td>
                       <td>
                         <code className="mono" title={v.modelVersion}>
@@ -123,7 +132,7 @@ export function VersionsPage() {
               ))}
             </table>
           </div>
-          {detail && <VersionDetail version={detail} onClose={() => select(null)} />}
+          {detail && <VersionDetail version={detail} history={versionHistory(history, detail)} onClose={() => select(null)} />}
         </div>
       )}
     </div>
@@ -153,7 +162,7 @@ function useVersionInUrl(store: VersionsStore): void {
   }, [store]);
 }
 
-function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClose: () => void }) {
+function VersionDetail({ version: v, history, onClose }: { version: VersionSummary; history: HistoryEntry[]; onClose: () => void }) {
   const ref = useRef<HTMLElement>(null);
   const key = `${v.policy}@${v.label}`;
   useEffect(() => {
@@ -175,6 +184,7 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
             {v.policy} <span className="muted">@</span> {v.label}
           </h2>
           <StageBadge stage={v.stage} />
+          {history.find((e) => e.to === v.stage)?.forced === true && <ForcedMark reason={history.find((e) => e.to === v.stage)?.reason ?? ''} />}
         </div>
         <button type="button" className="button button-quiet" onClick={onClose} aria-label="Close version details">
           ✕
@@ -197,9 +207,9 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
           <dt>Size</dt>
           <dd>{v.kind === 'external' ? '—' : `${formatBytes(v.sizeBytes)} (${v.sizeBytes.toLocaleString('en-US')} bytes)`}</dd>
           <dt>Registered</dt>
-          <dd title={v.registeredAt}>{formatDateTime(v.registeredAt)}</dd>
+          <dd title={v.registeredAt}>{formatTimestamp(v.registeredAt)}</dd>
           <dt>Production since</dt>
-          <dd>{formatDateTime(v.productionSince)}</dd>
+          <dd>{formatTimestamp(v.productionSince)}</dd>
           <dt>Doctor</dt>
           <dd>
             <DoctorStatus status={v.doctorStatus} />
@@ -220,6 +230,32 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
         <div className="detail-notes">
           <h3>Notes</h3>
           {v.notes === null || v.notes.trim() === '' ? <p className="muted">No notes in the manifest.</p> : <p className="notes">{v.notes}</p>}
+          <h3>Stage history</h3>
+          {history.length === 0 ? (
+            <p className="muted">No stage change recorded.</p>
+          ) : (
+            <ol className="version-history" aria-label={`Stage history of ${v.label}`}>
+              {history.map((e) => (
+                <li key={e.id}>
+                  <time dateTime={e.at} title={e.at}>
+                    {formatTimestamp(e.at)}
+                  </time>{' '}
+                  {e.from === null ? <span className="muted">new</span> : <StageBadge stage={e.from} />} → <StageBadge stage={e.to} /> {actionText(e)}
+                  {e.forced && <ForcedMark reason={e.reason} />}
+                  <span className="version-history-detail">
+                    by {e.actor}
+                    {e.reason !== '' && <> · “{e.reason}”</>}
+                    {e.verdictId !== null && (
+                      <>
+                        {' '}
+                        · <VerdictLink policy={e.policy} id={e.verdictId} />
+                      </>
+                    )}
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
         </div>
       </div>
     </section>

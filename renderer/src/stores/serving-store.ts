@@ -18,6 +18,10 @@ export interface ServingStoreState {
   load(): Promise<void>;
   /** Sends the split at once; at most one call in flight, and the latest value always wins. */
   setSplit(split: number): void;
+  /** Shows a split the operator is dragging to, without sending it (the drag sends on release). */
+  previewSplit(split: number): void;
+  /** Sends where a drag or key presses came to rest; nothing when that is the router's split already. */
+  commitSplit(split: number): void;
   restoreSlot(slot: Slot): Promise<void>;
   dismissActionError(): void;
   /** Subscribes to `serving.state` and loads the current state; returns the unsubscribe function. */
@@ -91,6 +95,19 @@ export function createServingStore(client: ContractClient): ServingStore {
           return;
         }
         void send(value);
+      },
+
+      previewSplit(split) {
+        set({ draftSplit: Math.max(0, Math.min(100, Math.round(split))), actionError: null });
+      },
+
+      commitSplit(split) {
+        const value = Math.max(0, Math.min(100, Math.round(split)));
+        if (!inFlight && queued === null && value === get().state?.split) {
+          set({ draftSplit: null });
+          return;
+        }
+        get().setSplit(value);
       },
 
       async restoreSlot(slot) {
