@@ -39,7 +39,7 @@ describe('end reasons', () => {
   it('explains each reason the engine reports in plain words', () => {
     expect(endReasonText('track')).toMatch(/cart left the track/);
     expect(endReasonText('pole_angle')).toMatch(/pole fell/);
-    expect(endReasonText('non_finite_action')).toMatch(/not a number/);
+    expect(endReasonText('non_finite_action')).toMatch(/NaN or Infinity/);
     expect(endReasonText('gripper_slip')).toMatch(/“gripper_slip”/);
   });
 });

@@ -67,12 +67,12 @@ export function formatGraderValue(name: string, value: number | null): string {
 }
 
 const END_REASONS: Record<string, string> = {
-  track: 'The cart left the track: its position went past the safety bound (|x| > 2.4 m), which ends the episode as a failure.',
-  pole_angle: 'The pole fell: it leaned more than 12° from upright, which ends the episode as a failure.',
-  non_finite_action: 'The policy returned a value that is not a number (NaN or Infinity); the environment cannot apply it, so the episode stopped.',
+  track: 'The cart left the track (|x| > 2.4 m, the safety bound): a failure.',
+  pole_angle: 'The pole fell (more than 12° from upright): a failure.',
+  non_finite_action: 'The policy returned NaN or Infinity, which cannot be applied: the episode stopped.',
 };
 
 /** What an episode's end reason means, in plain words; a generic sentence for one the engine does not define. */
 export function endReasonText(reason: string): string {
-  return END_REASONS[reason] ?? `The environment ended the episode early with the reason “${reason}” (a failure the environment reports).`;
+  return END_REASONS[reason] ?? `The environment ended the episode early: “${reason}” (a failure it reports).`;
 }

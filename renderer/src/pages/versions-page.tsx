@@ -4,6 +4,7 @@ import { DoctorStatus, ForcedMark, StageBadge, VerdictBadge } from '../component
 import { actionText } from '../components/stage-timeline';
 import { VerdictLink } from '../components/version-link';
 import { EmptyState } from '../components/empty-state';
+import { ScrollCue } from '../components/scroll-cue';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { formatBytes, formatDateTime, formatTimestamp, zoneName } from '../format';
@@ -56,8 +57,8 @@ export function VersionsPage() {
 
       {count > 0 && (
         <div className={detail ? 'split-layout with-detail' : 'split-layout'}>
-          <div className="table-wrap">
-            <table className="data-table" aria-label="Versions">
+          <ScrollCue label="Versions">
+            <table className="data-table sticky-first" aria-label="Versions">
               <thead>
                 <tr>
                   <th scope="col">Label</th>
@@ -131,7 +132,7 @@ export function VersionsPage() {
                 </tbody>
               ))}
             </table>
-          </div>
+          </ScrollCue>
           {detail && <VersionDetail version={detail} history={versionHistory(history, detail)} onClose={() => select(null)} />}
         </div>
       )}
