@@ -76,6 +76,30 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     await page.keyboard.press('Escape');
     await expect(wb.detailPane()).toHaveCount(0);
 
+    // At 1024 px the table cannot show every column: it says how many are out of view, and
+    // scrolling sideways shows them; at 1920 px every column fits and the note is gone.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const cue = page.getByRole('note', { name: 'Versions: columns out of view', exact: true });
+    await expect(cue).toContainText(/\d+ more columns?: scroll →/);
+    await screenshotAtSizes(page, 'versions-scroll-cue');
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await expect(cue).toBeVisible();
+    await page.getByRole('group', { name: 'Versions (scrolls sideways)', exact: true }).evaluate((el) => el.scrollBy({ left: 2000 }));
+    await expect(cue).toContainText(/← \d+ columns? to the left/);
+    await expect(cue).not.toContainText('scroll →');
+    await expect(wb.versionsTable().getByRole('columnheader', { name: /Last verdict/i })).toBeInViewport();
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await expect(cue).toHaveCount(0);
+    await page.setViewportSize({ width: 1360, height: 860 });
+
+    // The skip link is the first stop of the keyboard and leads to the content.
+    await page.reload();
+    await expect(wb.heading('Versions')).toBeVisible();
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name: 'Skip to content', exact: true })).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('main')).toBeFocused();
+
     await wb.promote();
     await expect(wb.historyEntries().first().getByRole('img', { name: `Forced promotion: ${FORCE_REASON}`, exact: true })).toBeVisible();
   });
