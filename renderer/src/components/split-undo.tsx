@@ -35,7 +35,7 @@ export function SplitUndo() {
       Split changed from {offer.from}% to {offer.to}% to A.{' '}
       <button
         type="button"
-        className="button button-quiet small"
+        className="button small"
         onClick={() => {
           setOffer(null);
           serving.getState().setSplit(offer.from);

@@ -39,20 +39,20 @@ export function VerdictPage() {
   const { entered } = useContext(NavigationContext);
   useHash();
   const target = verdictFromQuery(currentQuery());
-  const key = target === null ? '' : `${target.policy}#${target.id}`;
+  const policy = target?.policy ?? null;
+  const id = target?.id ?? null;
   const [state, setState] = useState<Loaded>({ status: 'loading' });
 
   const load = useCallback(async () => {
-    if (target === null) return;
+    if (policy === null || id === null) return;
     setState({ status: 'loading' });
-    const [v, h] = await Promise.all([client.invoke('verdicts.list', { policy: target.policy, id: target.id }), client.invoke('lifecycle.history', { policy: target.policy })]);
+    const [v, h] = await Promise.all([client.invoke('verdicts.list', { policy, id }), client.invoke('lifecycle.history', { policy })]);
     if (!v.ok) return setState({ status: 'error', error: v.error });
     const verdict = v.value.verdicts[0];
     if (verdict === undefined) return setState({ status: 'missing' });
     const resting = h.ok ? h.value.entries.filter((e) => e.verdictId === verdict.id) : [];
     setState({ status: 'ready', verdict, resting });
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` names the target
-  }, [client, key]);
+  }, [client, policy, id]);
 
   useEffect(() => {
     void load();
