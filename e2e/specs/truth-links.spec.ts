@@ -41,6 +41,7 @@ async function splitEvents(): Promise<number> {
 
 test.describe.serial('links to every detail, the FORCED mark, units, one split per drag', () => {
   let gate: GateAnswer;
+  let goGate: GateAnswer;
 
   test.beforeAll(async () => {
     test.setTimeout(300_000);
@@ -49,6 +50,10 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     const c2s = rules.find((r) => r.transition === 'candidate->staging');
     if (!c2s) throw new Error('the demo workspace has no candidate->staging rules');
     gate = await callApi<GateAnswer>(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@1.1.0` });
+    // A promotion that rests on a GO verdict, for the timeline's verdict link (before the forced one: that stays the newest).
+    goGate = await callApi<GateAnswer>(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@2.0.0-iter` });
+    if (goGate.verdict !== 'GO') throw new Error(`2.0.0-iter was expected to pass candidate->staging, got ${goGate.verdict}`);
+    await callApi(own.server, 'lifecycle.promote', { version: `${P}@2.0.0-iter`, to: 'staging', actor: 'e2e' });
     await callApi(own.server, 'lifecycle.promote', { version: `${P}@1.2.0`, to: 'staging', force: true, reason: FORCE_REASON, actor: 'e2e' });
   });
 
@@ -130,6 +135,22 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     expect(new URL(page.url()).hash).toBe(`#/versions?version=${encodeURIComponent(`${P}@1.1.0`)}`);
     await page.reload();
     await expect(wb.detailPane()).toContainText('1.1.0');
+  });
+
+  test('verdict #N in the stage history is a link to the verdict, which lists the promotion that rests on it', async ({ page, pageErrors }) => {
+    void pageErrors;
+    const wb = new WorkbenchPage(page, own.url);
+    await wb.open();
+    await wb.promote();
+    const entry = wb.historyEntries().filter({ hasText: '2.0.0-iter' }).filter({ hasText: 'promoted' }).first();
+    await entry.getByRole('link', { name: `verdict #${goGate.verdictId}`, exact: true }).click();
+    await expect(wb.heading(`Verdict #${goGate.verdictId}`)).toBeVisible();
+    await expect(wb.verdictWord('GO')).toBeVisible();
+    const resting = page.getByRole('region', { name: 'Stage changes that rest on it', exact: true });
+    await expect(resting).toContainText('2.0.0-iter');
+    await expect(resting).toContainText('promoted');
+    await page.goBack();
+    await expect(wb.heading('Promote / Rollback')).toBeVisible();
   });
 
   test('run #N on Compare is a link to the run: its cases with grader units and end reasons in words, and Compare with it', async ({ page, pageErrors }) => {
