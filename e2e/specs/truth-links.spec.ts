@@ -73,6 +73,11 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     // A version that got its stage without an override has no mark.
     await expect(wb.versionRow(P, '1.0.0').getByRole('img', { name: /Forced promotion/ })).toHaveCount(0);
     await expect(wb.versionsTable().getByRole('columnheader', { name: /Production since \(.+\)/ })).toBeVisible();
+    // The last verdict's word links to that verdict.
+    await expect(wb.versionRow(P, '1.1.0').getByRole('link', { name: `${gate.verdict}, verdict #${gate.verdictId}`, exact: true })).toHaveAttribute(
+      'href',
+      `#/verdict?policy=${P}&id=${gate.verdictId}`,
+    );
     const pane = await wb.openDetails(row);
     const history = pane.getByRole('list', { name: 'Stage history of 1.2.0', exact: true });
     await expect(history).toContainText(FORCE_REASON);

@@ -10,7 +10,7 @@ import { PageHeader } from '../components/page-header';
 import { formatBytes, formatDateTime, formatTimestamp, zoneName } from '../format';
 import { useStores, useVersions } from '../stores/context';
 import { forcedEntry, selectSelectedVersion, versionHistory, type VersionRef, type VersionsStore } from '../stores/versions-store';
-import { currentQuery, replaceQuery } from '../router';
+import { currentQuery, replaceQuery, verdictHref } from '../router';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
@@ -26,6 +26,7 @@ export function VersionsPage() {
   useVersionInUrl(versions);
 
   const history = useVersions((s) => s.history);
+  const lastVerdictId = useVersions((s) => s.lastVerdictId);
   const forcedOf = (v: VersionSummary) => forcedEntry(history, v);
   const count = policies.reduce((n, p) => n + p.versions.length, 0);
   const isSelected = (v: VersionSummary): boolean => selected?.policy === v.policy && selected.label === v.label;
@@ -125,7 +126,7 @@ export function VersionsPage() {
                         <DoctorStatus status={v.doctorStatus} />
                       </td>
                       <td>
-                        <VerdictBadge verdict={v.lastVerdict} />
+                        <LastVerdict version={v} id={lastVerdictId[`${v.policy}@${v.label}`]} />
                       </td>
                     </tr>
                   ))}
@@ -133,7 +134,9 @@ export function VersionsPage() {
               ))}
             </table>
           </ScrollCue>
-          {detail && <VersionDetail version={detail} history={versionHistory(history, detail)} onClose={() => select(null)} />}
+          {detail && (
+            <VersionDetail version={detail} history={versionHistory(history, detail)} lastVerdictId={lastVerdictId[`${detail.policy}@${detail.label}`]} onClose={() => select(null)} />
+          )}
         </div>
       )}
     </div>
@@ -163,7 +166,27 @@ function useVersionInUrl(store: VersionsStore): void {
   }, [store]);
 }
 
-function VersionDetail({ version: v, history, onClose }: { version: VersionSummary; history: HistoryEntry[]; onClose: () => void }) {
+/** The last verdict's word, a link to that verdict when its id is known. */
+function LastVerdict({ version: v, id }: { version: VersionSummary; id: number | undefined }) {
+  if (v.lastVerdict === null || id === undefined) return <VerdictBadge verdict={v.lastVerdict} />;
+  return (
+    <a className="verdict-badge-link" href={verdictHref(v.policy, id)} aria-label={`${v.lastVerdict}, verdict #${id}`} title={`Open verdict #${id}`} onClick={(e) => e.stopPropagation()}>
+      <VerdictBadge verdict={v.lastVerdict} />
+    </a>
+  );
+}
+
+function VersionDetail({
+  version: v,
+  history,
+  lastVerdictId,
+  onClose,
+}: {
+  version: VersionSummary;
+  history: HistoryEntry[];
+  lastVerdictId: number | undefined;
+  onClose: () => void;
+}) {
   const ref = useRef<HTMLElement>(null);
   const key = `${v.policy}@${v.label}`;
   useEffect(() => {
@@ -217,7 +240,13 @@ function VersionDetail({ version: v, history, onClose }: { version: VersionSumma
           </dd>
           <dt>Last verdict</dt>
           <dd>
-            <VerdictBadge verdict={v.lastVerdict} />
+            <LastVerdict version={v} id={lastVerdictId} />
+            {lastVerdictId !== undefined && v.lastVerdict !== null && (
+              <>
+                {' '}
+                <VerdictLink policy={v.policy} id={lastVerdictId} />
+              </>
+            )}
           </dd>
           <dt>Export path</dt>
           <dd>

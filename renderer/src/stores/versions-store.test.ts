@@ -65,6 +65,7 @@ describe('versions store', () => {
     await client.releaseOne();
     await client.releaseOne();
     await client.releaseOne(); // the second load's stage history of its one policy
+    await client.releaseOne(); // and its verdicts
     await Promise.all([first, second]);
     expect(store.getState().policies).toHaveLength(1);
   });
@@ -94,10 +95,36 @@ describe('versions store', () => {
     const store = createVersionsStore(client);
     await store.getState().load();
     const h = store.getState().history;
+    expect(store.getState().lastVerdictId).toEqual({});
     expect(versionHistory(h, { policy: 'cartpole-balance', label: '1.1.0' }).map((e) => e.id)).toEqual([2, 1]);
     expect(forcedEntry(h, { policy: 'cartpole-balance', label: '1.1.0', stage: 'staging' })?.reason).toBe('bench run on the edge cases');
     expect(forcedEntry(h, { policy: 'cartpole-balance', label: '1.0.0', stage: 'production' })).toBeNull();
     // Once it moves on without an override, the mark goes: it describes the current stage.
     expect(forcedEntry(h, { policy: 'cartpole-balance', label: '1.1.0', stage: 'candidate' })).toBeNull();
+  });
+
+  it("links each version's last verdict: the newest verdict of that candidate", async () => {
+    const verdict = (id: number, candidate: string) => ({
+      id,
+      policy: 'cartpole-balance',
+      candidate,
+      baseline: null,
+      transition: 'candidate->staging',
+      suite: null,
+      suiteFingerprint: null,
+      rulesHash: 'h',
+      rulesFile: null,
+      verdict: 'GO' as const,
+      summary: 'GO',
+      rules: [],
+      failingCases: [],
+      createdAt: '2025-01-01T00:00:00.000Z',
+    });
+    const client = new FakeClient()
+      .on('policies.list', () => ({ ok: true, value: { policies: [policy('cartpole-balance', [v1, v2])] } }))
+      .on('verdicts.list', () => ({ ok: true, value: { verdicts: [verdict(9, 'cartpole-balance@1.1.0'), verdict(4, 'cartpole-balance@1.0.0'), verdict(2, 'cartpole-balance@1.1.0')] } }));
+    const store = createVersionsStore(client);
+    await store.getState().load();
+    expect(store.getState().lastVerdictId).toEqual({ 'cartpole-balance@1.1.0': 9, 'cartpole-balance@1.0.0': 4 });
   });
 });

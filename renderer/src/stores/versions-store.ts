@@ -13,6 +13,8 @@ export interface VersionsState {
   selected: VersionRef | null;
   /** Every policy's stage history (for the FORCED mark and the detail pane); empty where it could not be read. */
   history: Record<string, HistoryEntry[]>;
+  /** The newest verdict's id per version (`policy@label`), for the Last verdict link; among each policy's newest 200 verdicts. */
+  lastVerdictId: Record<string, number>;
   load(): Promise<void>;
   select(ref: VersionRef | null): void;
 }
@@ -27,6 +29,7 @@ export function createVersionsStore(client: ContractClient): VersionsStore {
     error: null,
     selected: null,
     history: {},
+    lastVerdictId: {},
 
     async load() {
       const seq = ++loadSeq;
@@ -38,8 +41,16 @@ export function createVersionsStore(client: ContractClient): VersionsStore {
         return;
       }
       const policies = result.value.policies;
-      const histories = await Promise.all(policies.map((p) => client.invoke('lifecycle.history', { policy: p.name })));
+      const [histories, verdictLists] = await Promise.all([
+        Promise.all(policies.map((p) => client.invoke('lifecycle.history', { policy: p.name }))),
+        Promise.all(policies.map((p) => client.invoke('verdicts.list', { policy: p.name, limit: 200 }))),
+      ]);
       if (seq !== loadSeq) return;
+      const lastVerdictId: Record<string, number> = {};
+      for (const r of verdictLists) {
+        // Newest first: the first verdict seen for a candidate is its last one.
+        if (r?.ok) for (const v of r.value.verdicts) if (!(v.candidate in lastVerdictId)) lastVerdictId[v.candidate] = v.id;
+      }
       const history: Record<string, HistoryEntry[]> = {};
       policies.forEach((p, i) => {
         const h = histories[i];
@@ -48,7 +59,7 @@ export function createVersionsStore(client: ContractClient): VersionsStore {
       const selected = get().selected;
       // Keep the selection only if that version still exists.
       const stillThere = selected !== null && findVersion(policies, selected) !== null;
-      set({ status: 'ready', error: null, policies, history, selected: stillThere ? selected : null });
+      set({ status: 'ready', error: null, policies, history, lastVerdictId, selected: stillThere ? selected : null });
     },
 
     select(ref) {
