@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { endReasonText, formatGraderValue, graderUnit, type Comparison } from '@contract';
 import { useCompare } from '../stores/context';
+import { ScrollCue } from './scroll-cue';
 
 type FailingCase = Comparison['failingCases'][number];
 type Grader = FailingCase['graders'][number];
@@ -56,7 +57,7 @@ export function FailingCases() {
       {cases.length === 0 ? (
         <p className="card-empty muted">The candidate passes every case of the suite.</p>
       ) : (
-        <div className="table-scroll table-scroll-tall">
+        <ScrollCue label="Failing cases" bodyClassName="table-scroll table-scroll-tall">
           <table className="data-table failing-table" aria-label="Failing cases">
             <thead>
               <tr>
@@ -105,7 +106,7 @@ export function FailingCases() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollCue>
       )}
     </section>
   );

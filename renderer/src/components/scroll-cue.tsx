@@ -22,7 +22,7 @@ export function hiddenColumns(viewLeft: number, viewRight: number, cells: readon
  * line naming how many are out of view ("2 more columns: scroll →"), so a narrow window never hides
  * columns silently. The first column stays put (sticky) while the rest scroll.
  */
-export function ScrollCue({ label, children }: { label: string; children: ReactNode }) {
+export function ScrollCue({ label, bodyClassName = 'table-wrap', children }: { label: string; bodyClassName?: string; children: ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
   const [cue, setCue] = useState<Cue>({ right: 0, left: 0 });
 
@@ -60,7 +60,7 @@ export function ScrollCue({ label, children }: { label: string; children: ReactN
           )}
         </p>
       )}
-      <div ref={ref} className="table-wrap scroll-cue-body" tabIndex={0} aria-label={`${label} (scrolls sideways)`} role="group">
+      <div ref={ref} className={`${bodyClassName} scroll-cue-body`} tabIndex={cue.left + cue.right > 0 ? 0 : undefined} aria-label={`${label} (scrolls sideways)`} role="group">
         {children}
       </div>
     </div>

@@ -3,6 +3,7 @@ import type { GateResult, RuleEvidence } from '@contract';
 import { formatRuleInterval, formatRuleValue, formatThreshold } from '../compare-format';
 import { useCompare } from '../stores/context';
 import { VerdictLink, VersionLink } from './version-link';
+import { ScrollCue } from './scroll-cue';
 
 /** `policy@label` → `policy`. */
 function policyOf(ref: string): string {
@@ -105,7 +106,7 @@ export function RuleEvidenceTable({ rules }: { rules: readonly RuleEvidence[] })
           {rules.length} rules · GO needs every rule to pass; any failure is NO-GO; missing data is INCONCLUSIVE
         </span>
       </header>
-      <div className="table-scroll">
+      <ScrollCue label="Rules" bodyClassName="table-scroll">
         <table className="data-table rules-table" aria-label="Rules">
           <thead>
             <tr>
@@ -146,7 +147,7 @@ export function RuleEvidenceTable({ rules }: { rules: readonly RuleEvidence[] })
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollCue>
     </section>
   );
 }

@@ -14,6 +14,7 @@ import { fileName, labelOf, productionSpans, TARGET_STAGES, type RollbackTarget 
 import { selectPromotionView, selectRollbackTarget, type GateRun, type LifecycleOutcome, type PromotionView } from '../stores/lifecycle-store';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
+import { ScrollCue } from '../components/scroll-cue';
 
 export function PromotePage() {
   const { lifecycle } = useStores();
@@ -217,7 +218,7 @@ function VersionsCard({
         <h2 id="stages-heading">Versions</h2>
         <span className="muted">pick one to promote</span>
       </header>
-      <div className="table-scroll">
+      <ScrollCue label="Stages" bodyClassName="table-scroll">
         <table className="data-table stages-table" aria-label="Stages">
           <thead>
             <tr>
@@ -255,7 +256,7 @@ function VersionsCard({
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollCue>
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { errorHint } from '../error-hints';
 import { compareHref, currentQuery, useHash } from '../router';
 import { useStores } from '../stores/context';
 import { NavigationContext } from './navigation';
+import { ScrollCue } from '../components/scroll-cue';
 
 /** One case of a stored run as `eval.results` (json) gives it. */
 export interface RunCase {
@@ -172,7 +173,7 @@ export function RunPage() {
                 only failing ({failing})
               </label>
             </header>
-            <div className="table-scroll table-scroll-tall">
+            <ScrollCue label="Cases of the run" bodyClassName="table-scroll table-scroll-tall">
               <table className="data-table failing-table" aria-label="Cases of the run">
                 <thead>
                   <tr>
@@ -225,7 +226,7 @@ export function RunPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollCue>
           </section>
         </>
       )}
