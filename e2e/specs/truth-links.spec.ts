@@ -129,6 +129,19 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     await expect(wb.verdictWord(gate.verdict as 'NO-GO')).toBeVisible();
     await expect(wb.rulesTable()).toContainText('max_fail_rate');
     await screenshotAtSizes(page, 'verdict-detail');
+    // Wherever the rules table is cut off, it says so; where it fits, it says nothing.
+    for (const size of [{ width: 1024, height: 700 }, { width: 1920, height: 1080 }]) {
+      await page.setViewportSize(size);
+      const body = page.getByRole('group', { name: 'Rules (scrolls sideways)', exact: true });
+      await expect
+        .poll(async () => {
+          const cut = await body.evaluate((el) => el.scrollWidth > el.clientWidth + 1);
+          const noted = await page.getByRole('note', { name: 'Rules: columns out of view', exact: true }).count();
+          return cut === noted > 0;
+        }, { message: `rules table at ${size.width} px: cue shown exactly when columns are cut off` })
+        .toBe(true);
+    }
+    await page.setViewportSize({ width: 1360, height: 860 });
 
     await page.reload();
     await expect(heading).toBeVisible();
@@ -222,9 +235,11 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
 
     const undo = page.getByRole('status', { name: 'Undo split', exact: true });
     await expect(undo).toContainText(`from ${before}% to ${held}%`);
-    // The offer lasts a few seconds: one picture at this size, then Undo (the three sizes come after).
+    // The offer lasts a few seconds, and stays while it has the focus: focus it, take one picture, then Undo.
+    const undoButton = undo.getByRole('button', { name: `Undo (back to ${before}%)`, exact: true });
+    await undoButton.focus();
     await page.screenshot({ path: path.join(resultsDir, 'truth', 'traffic-split-undo-offer.png') });
-    await undo.getByRole('button', { name: `Undo (back to ${before}%)`, exact: true }).click();
+    await undoButton.click();
     await expect.poll(async () => (await callApi<ServingStateInfo>(own.server, 'serving.getState')).split, { timeout: 15_000 }).toBe(before);
     await expect.poll(operatorSplitCalls, { timeout: 15_000 }).toBe(calls0 + 2);
     await expect(page.getByRole('status').filter({ hasText: `The router sends ${before}% of new episodes to A.` })).toBeVisible();
