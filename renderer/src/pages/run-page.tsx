@@ -174,7 +174,7 @@ export function RunPage() {
               </label>
             </header>
             <ScrollCue label="Cases of the run" bodyClassName="table-scroll table-scroll-tall">
-              <table className="data-table failing-table" aria-label="Cases of the run">
+              <table className="data-table failing-table run-cases-table" aria-label="Cases of the run">
                 <thead>
                   <tr>
                     <th scope="col">Case</th>
@@ -191,7 +191,7 @@ export function RunPage() {
                     <tr key={c.id}>
                       <th scope="row">
                         <code className="case-id">{c.id}</code>
-                        {c.slices.length > 0 && <span className="muted small"> {c.slices.join(', ')}</span>}
+                        {c.slices.length > 0 && <span className="run-case-slices muted">{c.slices.join(', ')}</span>}
                       </th>
                       <td>
                         <span className={`badge ${c.pass ? 'result-pass' : 'result-fail'}`}>{c.pass ? 'PASS' : 'FAIL'}</span>
