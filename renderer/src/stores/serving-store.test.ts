@@ -66,6 +66,23 @@ describe('serving store', () => {
     expect(store.getState().draftSplit).toBeNull();
   });
 
+  it('keeps a newer preview when the answer to an earlier change arrives (the slider never jumps back under the operator)', async () => {
+    const client = routerClient();
+    const store = createServingStore(client);
+    await store.getState().load();
+    client.hold();
+    store.getState().commitSplit(82);
+    store.getState().previewSplit(81);
+    store.getState().previewSplit(80);
+    await client.releaseOne();
+    expect(store.getState().state?.split).toBe(82);
+    expect(selectShownSplit(store.getState()), 'the preview stays shown').toBe(80);
+    store.getState().commitSplit(80);
+    await client.releaseOne();
+    expect(store.getState().state?.split).toBe(80);
+    expect(store.getState().draftSplit).toBeNull();
+  });
+
   it('sends a split change at once', async () => {
     const client = routerClient();
     const store = createServingStore(client);

@@ -34,6 +34,8 @@ export function createServingStore(client: ContractClient): ServingStore {
   let stateSeq = 0; // bumped by every state we accept from the server
   let inFlight = false;
   let queued: number | null = null;
+  // A preview the operator has not let go of yet: an answer to an earlier send must not wipe it.
+  let previewing = false;
 
   return createStore<ServingStoreState>()((set, get) => {
     const acceptState = (state: ServingState): void => {
@@ -58,7 +60,7 @@ export function createServingStore(client: ContractClient): ServingStore {
         void send(next);
         return;
       }
-      set({ splitPending: false, draftSplit: null });
+      set(previewing ? { splitPending: false } : { splitPending: false, draftSplit: null });
     };
 
     return {
@@ -88,6 +90,7 @@ export function createServingStore(client: ContractClient): ServingStore {
       },
 
       setSplit(split) {
+        previewing = false;
         const value = Math.max(0, Math.min(100, Math.round(split)));
         set({ draftSplit: value, actionError: null });
         if (inFlight) {
@@ -98,11 +101,13 @@ export function createServingStore(client: ContractClient): ServingStore {
       },
 
       previewSplit(split) {
+        previewing = true;
         set({ draftSplit: Math.max(0, Math.min(100, Math.round(split))), actionError: null });
       },
 
       commitSplit(split) {
         const value = Math.max(0, Math.min(100, Math.round(split)));
+        previewing = false;
         if (!inFlight && queued === null && value === get().state?.split) {
           set({ draftSplit: null });
           return;
