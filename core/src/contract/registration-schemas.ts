@@ -67,6 +67,8 @@ export type RegistrationEvaluation = z.infer<typeof RegistrationEvaluationSchema
 
 export const RegistrationJobSchema = z.object({
   jobId: JobId,
+  /** Grows with every change of this job: of two copies that crossed on the wire, the higher is newer. */
+  seq: z.number().int().nonnegative(),
   /** `page`: the Register export action (or an API caller); `watch`: an export that appeared in a watched folder. */
   source: z.enum(['page', 'watch']),
   /** The export directory (absolute, symlinks followed). */

@@ -204,6 +204,7 @@ export class RegistrationService {
   private newJob(source: 'page' | 'watch', dir: string, state: RegistrationJob['state']): LiveJob {
     const job: RegistrationJob = {
       jobId: `reg-${randomUUID().slice(0, 8)}`,
+      seq: 0,
       source,
       dir,
       startedAt: iso(this.o.clock.now()),
@@ -232,7 +233,7 @@ export class RegistrationService {
   }
 
   private update(live: LiveJob, patch: Partial<RegistrationJob>, force = true): void {
-    live.job = { ...live.job, ...patch };
+    live.job = { ...live.job, ...patch, seq: live.job.seq + 1 };
     this.push(live, force);
   }
 
@@ -365,7 +366,7 @@ export class RegistrationService {
       set({ ...base, note: rule ? `Gate of ${rule.name} on ${suite.name} against production` : `Evaluating on ${suite.name} (no candidate->staging rules for this suite: no verdict)` });
       const stop = this.o.onEvalProgress((p) => {
         if (p.version !== ref || p.suiteFingerprint !== suite.fingerprint || live.job.evaluation?.state !== 'evaluating') return;
-        live.job = { ...live.job, evaluation: { ...live.job.evaluation, runId: p.runId, fraction: p.fraction } };
+        live.job = { ...live.job, seq: live.job.seq + 1, evaluation: { ...live.job.evaluation, runId: p.runId, fraction: p.fraction } };
         this.push(live, p.status !== 'running');
       });
       try {
