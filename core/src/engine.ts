@@ -335,6 +335,27 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     return demoTrafficStatus();
   }
 
+  /** What `shadow` rules read for `candidate` against `baseline` (default: production), plus the live window when it is the shadow now. */
+  function shadowEvidenceView(candidate: string, baseline?: string) {
+    const c = registry.resolve(candidate);
+    const b = registry.resolve(baseline ?? `${c.policy}@production`);
+    lifecycle.flushShadowEvidence();
+    const e = lifecycle.shadowEvidence.evidence(c.id, b.id);
+    const st = serving.state();
+    const shadowSlot = st.slots.find((s) => s.slot === 'shadow');
+    return {
+      candidate: `${c.policy}@${c.label}`,
+      baseline: `${b.policy}@${b.label}`,
+      recorded: e !== null,
+      requests: e?.requests ?? 0,
+      errors: e?.errors ?? 0,
+      maxDivergence: e === null ? 0 : Number.isFinite(e.maxDivergence) ? e.maxDivergence : null,
+      sessions: e?.sessions ?? 0,
+      updatedAt: e?.updatedAt || null,
+      live: shadowSlot?.versionRef === `${c.policy}@${c.label}` ? (st.shadowDivergence ?? null) : null,
+    };
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -386,6 +407,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     'registry.registrations': () => registration.list(),
     'registry.doctorReport': ({ policy, label }) => registration.doctorReport(policy, label),
     'registry.chooseExportFolder': () => registration.chooseFolder(),
+    'shadow.evidence': ({ candidate, baseline }) => shadowEvidenceView(candidate, baseline),
   };
   const api = new ApiDispatcher(handlers);
   const pathRoots = new PathRoots([

@@ -245,6 +245,9 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
     track('registry.chooseExportFolder');
     await refused('registry.chooseExportFolder', {}, 'SWY_ERR_CONFIG', /no folder dialog/);
 
+    track('shadow.evidence');
+    expect(await ok('shadow.evidence', { candidate: `${POLICY}@1.1.0` })).toMatchObject({ recorded: false, requests: 0, baseline: `${POLICY}@1.0.0` });
+
     // Every method of the contract went through the bridge into the engine.
     expect([...called].sort()).toEqual([...methodNames].sort());
   }, 180_000);

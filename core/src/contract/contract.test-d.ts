@@ -67,6 +67,7 @@ test('method signatures', () => {
     | 'registry.registrations'
     | 'registry.doctorReport'
     | 'registry.chooseExportFolder'
+    | 'shadow.evidence'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();

@@ -26,6 +26,7 @@ import {
 import { replayEvents, replayMethods } from './replay-schemas.js';
 import { demoTrafficMethods } from './demo-traffic-schemas.js';
 import { registrationEvents, registrationMethods } from './registration-schemas.js';
+import { shadowMethods } from './shadow-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -194,6 +195,8 @@ export const methods = {
   ...demoTrafficMethods,
   // ---- registration from the workbench, watched folders (issue 13) ----
   ...registrationMethods,
+  // ---- the shadow evidence promotion rules read (issue 13) ----
+  ...shadowMethods,
 } as const;
 
 export const events = {
