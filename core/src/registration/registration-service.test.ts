@@ -116,6 +116,22 @@ describe('Register export (a path under the known folders)', () => {
   }, 120_000);
 });
 
+describe('cancelling a registration', () => {
+  it('stops doctor at its next step and writes nothing', async () => {
+    const exp = await writeGoodExport(join(dir, 'drops', 'cancel-1.6.0'), '1.0.0', (m) => (m.version = '1.6.0'));
+    const before = dumpStore(engine.db);
+    // In process: the cancel lands before doctor's first step, which waits on the file system.
+    const job = await engine.registration.register(exp, 'test');
+    expect(engine.registration.cancel(job.jobId).state).toBe('checking');
+    const done = await finished(job.jobId);
+    expect(done).toMatchObject({ state: 'cancelled', version: null, error: { message: expect.stringContaining('nothing was written') } });
+    expect(done.checks.every((c) => c.status !== 'running' && c.status !== 'pending')).toBe(true);
+    expect(dumpStore(engine.db)).toBe(before);
+    const again = await call('registry.cancelRegistration', { jobId: 'reg-nope' });
+    expect(!again.ok && again.error.code).toBe('SWY_ERR_NOT_FOUND');
+  }, 60_000);
+});
+
 describe('a watched folder', () => {
   it('shows an export that appears there, registers it and evaluates it against production with the candidate->staging gate', async () => {
     const watched = join(dir, 'watched');

@@ -317,7 +317,9 @@ export class RegistrationService {
         return;
       case 'registered': {
         if (!live) live = this.startWatchJob(e.dir, 'checking');
-        this.finish(live, 'registered', { report: e.report, version: { ref: e.ref, modelVersion: e.modelVersion, created: e.created } });
+        // The evaluation is announced with the registration, so no copy of the job looks finished without it.
+        const waiting: RegistrationEvaluation = { ...skipped(null, 'Looking for production\u2019s suite\u2026'), state: 'waiting' };
+        this.finish(live, 'registered', { report: e.report, version: { ref: e.ref, modelVersion: e.modelVersion, created: e.created }, ...(e.created ? { evaluation: waiting } : {}) });
         const target = live;
         if (e.created) this.track(this.evaluate(target, e.ref));
         else this.update(target, { evaluation: skipped(null, `${e.ref} was registered already with these files; nothing new to evaluate.`) });
