@@ -18,10 +18,14 @@ interface Fixtures {
   writeGoodExport(dir: string, version: string, edit?: Edit): Promise<string>;
   writeFaultyExport(dir: string, fault: string): Promise<string>;
 }
+interface SlowFixtures {
+  writeBusyExport(dir: string, opts: { version: string; trips: number }): Promise<string>;
+}
 
 const P = 'cartpole-balance';
 let own: OwnConsole;
 let fx: Fixtures;
+let slow: SlowFixtures;
 let watched: string;
 
 test.describe.configure({ mode: 'serial' });
@@ -29,6 +33,7 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(async () => {
   test.setTimeout(240_000);
   fx = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/runtime/fault-fixtures.js')).href)) as Fixtures;
+  slow = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/testing/fault-exports.js')).href)) as SlowFixtures;
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(path.join(tmpdir(), 'switchyard-e2e-register-'));
@@ -105,6 +110,30 @@ test('Register export: a broken export shows the failing check and writes nothin
   await page.screenshot({ path: path.join(resultsDir, 'register-doctor-report.png'), fullPage: true });
   // The refused /etc answered 403; Chromium logs that answer as an error.
   for (const e of pageErrors.filter((x) => /status of 403/.test(x))) pageErrors.splice(pageErrors.indexOf(e), 1);
+});
+
+test('a registration in progress shows each check as it runs, and Cancel registration stops it with nothing written', async ({ page, pageErrors }) => {
+  test.setTimeout(180_000);
+  void pageErrors;
+  const workbench = new WorkbenchPage(page, own.url);
+  const reg = new RegistrationSection(page);
+  // Every call of this policy runs a 200,000-step ONNX loop (about half a second here): doctor's
+  // 50 timed runs last long enough to be watched on any machine.
+  const busy = await slow.writeBusyExport(path.join(own.dir, 'drops', 'busy'), { version: '9.9.9-busy', trips: 200_000 });
+  const before = await versionCount();
+  await workbench.open();
+  await reg.register(busy);
+  const card = reg.card('busy');
+  await expect(reg.check('busy', 'Finite outputs, timed runs', 'running')).toBeVisible({ timeout: 90_000 });
+  await expect(reg.check('busy', 'Warm-up on random input', 'passed')).toBeVisible();
+  await expect(card.getByRole('progressbar', { name: 'Doctor checks of busy' })).toHaveAttribute('aria-valuetext', /5 of 6 checks passed, \d+ of 50 timed runs/);
+  await page.screenshot({ path: path.join(resultsDir, 'register-running.png'), fullPage: true });
+  await card.getByRole('button', { name: 'Cancel registration' }).click();
+  await expect(card.getByRole('status')).toContainText('Cancelled before it was registered: nothing was written to the store.', { timeout: 60_000 });
+  await expect(card.getByRole('alert')).toHaveCount(0);
+  await expect(reg.check('busy', 'Finite outputs, timed runs', 'skipped')).toBeVisible();
+  expect(await versionCount()).toBe(before);
+  await page.screenshot({ path: path.join(resultsDir, 'register-cancelled.png'), fullPage: true });
 });
 
 test('a watched-folder export shows up live, is registered, evaluated against production and given a verdict', async ({ page, pageErrors }) => {

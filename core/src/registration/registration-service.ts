@@ -263,7 +263,10 @@ export class RegistrationService {
       checks = checks.map((c, i): RegistrationCheck => (i <= idx ? { ...c, status: 'passed' } : i === idx + 1 ? { ...c, status: 'running' } : c));
     }
     const runsDone = p.step.startsWith('run ') ? Number(p.step.slice(4)) || 0 : live.job.runs.done;
-    this.update(live, { checks, runs: { done: runsDone, total: runsTotal }, fraction: p.total > 0 ? Math.min(1, p.done / p.total) : 0 }, idx >= 0 || runsDone === runsTotal);
+    // Each check is a sixth of the bar; the timed runs fill the last sixth.
+    const passed = checks.filter((c) => c.status === 'passed').length;
+    const fraction = Math.min(1, (passed + (passed === DOCTOR_CHECKS.length - 1 && runsTotal > 0 ? runsDone / runsTotal : 0)) / DOCTOR_CHECKS.length);
+    this.update(live, { checks, runs: { done: runsDone, total: runsTotal }, fraction }, idx >= 0 || runsDone === runsTotal);
   }
 
   private async runPageJob(live: LiveJob, actor: string): Promise<void> {

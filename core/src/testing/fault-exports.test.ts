@@ -32,3 +32,21 @@ describe('the slow fixture policy (a gate that can always be cancelled)', () => 
     }
   }, 60_000);
 });
+
+describe('the busy-loop fixture policy (doctor runs that can be watched)', () => {
+  it('loads, and answers the 1.0.0 controller\'s action', async () => {
+    const { writeBusyExport } = await import('./fault-exports.js');
+    const exp = await writeBusyExport(join(dir, 'busy'), { trips: 1000 });
+    const runner = await PolicyRunner.start({ export: await readExport(exp), slot: 'a', device: 'cpu' });
+    try {
+      const state = [0.1, -0.2, 0.05, 0.3];
+      const lqr = state.reduce((s, v, i) => s + v * GAINS.lqr[i]!, 0);
+      const t0 = performance.now();
+      const out = await runner.act({ episodeId: null, state });
+      process.stdout.write(`busy-loop model, 1000 trips: ${(performance.now() - t0).toFixed(1)} ms a call\n`);
+      expect(out.actions[0]![0]!).toBeCloseTo(lqr, 4);
+    } finally {
+      await runner.close();
+    }
+  }, 60_000);
+});

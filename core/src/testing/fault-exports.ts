@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { attr, buildModel, floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
+import { attr, buildModel, floatTensor, int64Tensor, node, serializeModel } from '../demo/onnx-writer.js';
 
 /**
  * A real ONNX policy that fails on some inputs: action = sqrt(limit - state[0]). It is finite
@@ -155,6 +155,72 @@ export async function writeSlowExport(dir: string, opts: { version?: string; wid
         observation: { name: 'obs', dim: 4 },
         action: { name: 'action', dim: 1, chunk: 1 },
         notes: 'Test fixture: the 1.0.0 LQR controller plus work that changes no action, so its evaluation is slow.',
+      },
+      null,
+      2,
+    ),
+  );
+  return dir;
+}
+
+/**
+ * A good policy whose every call is slow whatever the machine: the 1.0.0 controller's action plus
+ * zero times the result of an ONNX `Loop` of `trips` scalar steps (each step is a subgraph run by
+ * ONNX Runtime, some microseconds however fast the CPU). With the default 100,000 trips a call
+ * takes about a second here, so doctor's timed runs can be watched, and cancelled, from the page.
+ */
+export function busyLoopModel(trips = 100_000): Uint8Array {
+  const T = onnxProto.onnx.TensorProto.DataType;
+  const outer = buildModel({
+    graphName: 'busy_loop_lqr',
+    inputs: [{ name: 'obs', shape: ['N', 4] }],
+    outputs: [{ name: 'action', shape: ['N', 1] }],
+    initializers: [
+      floatTensor('K', [4, 1], [0.91, 2.143, 30.856, 7.879]),
+      int64Tensor('trips', [], [trips]),
+      floatTensor('zero', [], [0]),
+      floatTensor('force_min', [], [-10]),
+      floatTensor('force_max', [], [10]),
+    ],
+    nodes: [
+      node('MatMul', ['obs', 'K'], ['force_raw']),
+      node('Loop', ['trips', '', 'zero'], ['acc']),
+      node('Mul', ['acc', 'zero'], ['nothing']),
+      node('Add', ['force_raw', 'nothing'], ['force']),
+      node('Clip', ['force', 'force_min', 'force_max'], ['action']),
+    ],
+  });
+  const scalar = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
+  const body: onnxProto.onnx.IGraphProto = {
+    name: 'busy_body',
+    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), scalar('acc_in', T.FLOAT)],
+    output: [scalar('cond_out', T.BOOL), scalar('acc_out', T.FLOAT)],
+    node: [
+      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
+      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
+    ],
+  };
+  const loop = outer.graph!.node!.find((n) => n.opType === 'Loop')!;
+  loop.attribute = [{ name: 'body', type: onnxProto.onnx.AttributeProto.AttributeType.GRAPH, g: body }];
+  return onnxProto.onnx.ModelProto.encode(outer).finish();
+}
+
+/** Writes `busyLoopModel()` as a `cartpole-balance` export (the version label given). */
+export async function writeBusyExport(dir: string, opts: { version?: string; trips?: number } = {}): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'policy.onnx'), busyLoopModel(opts.trips));
+  await writeFile(
+    join(dir, 'switchyard.json'),
+    JSON.stringify(
+      {
+        policy: 'cartpole-balance',
+        version: opts.version ?? '9.9.9-busy',
+        model_id: 'cartpole-lqr-busy',
+        kind: 'direct',
+        observation: { name: 'obs', dim: 4 },
+        action: { name: 'action', dim: 1, chunk: 1 },
+        notes: 'Test fixture: the 1.0.0 LQR controller plus a slow loop that changes no action, so each call is slow.',
       },
       null,
       2,

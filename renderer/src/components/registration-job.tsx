@@ -94,16 +94,19 @@ export function RegistrationJobCard({ job, onCancel }: { job: RegistrationJob; o
           {job.report?.latency ? ` · p50 ${job.report.latency.p50Ms} ms, p99 ${job.report.latency.p99Ms} ms` : ''}. The doctor report is kept with the version.
         </p>
       )}
-      {(job.state === 'rejected' || job.state === 'failed' || job.state === 'cancelled') && job.error && (
+      {job.state === 'cancelled' && (
+        <p className="registration-cancelled-note" role="status">
+          Cancelled before it was registered: nothing was written to the store.
+        </p>
+      )}
+      {(job.state === 'rejected' || job.state === 'failed') && job.error && (
         <div className="registration-refusal" role="alert">
           <p className="alert-title">
-            {job.state === 'cancelled'
-              ? 'Cancelled'
-              : failedCheck
-                ? `Not registered: the ${CHECK_TEXT[failedCheck].toLowerCase()} check (${failedCheck}) failed`
-                : job.state === 'failed'
-                  ? 'Not registered: the server could not finish'
-                  : 'Not registered'}
+            {failedCheck
+              ? `Not registered: the ${CHECK_TEXT[failedCheck].toLowerCase()} check (${failedCheck}) failed`
+              : job.state === 'failed'
+                ? 'Not registered: the server could not finish'
+                : 'Not registered'}
           </p>
           <p className="alert-message">{job.error.message}</p>
           <p className="alert-meta">
