@@ -132,6 +132,18 @@ describe('cancelling a registration', () => {
   }, 60_000);
 });
 
+describe('registrations at once', () => {
+  it('checks two at a time and refuses a third, saying which are running', async () => {
+    const { writeBusyExport } = await import('../testing/fault-exports.js');
+    const jobs: RegistrationJob[] = [];
+    for (const n of [1, 2]) jobs.push(await engine.registration.register(await writeBusyExport(join(dir, 'drops', `busy-${n}`), { version: `9.9.${n}-busy`, trips: 200_000 }), 'test'));
+    const third = await call('registry.registerExport', { path: await writeBusyExport(join(dir, 'drops', 'busy-3'), { version: '9.9.3-busy', trips: 200_000 }) });
+    expect(!third.ok && third.error).toMatchObject({ code: 'SWY_ERR_CONFLICT', message: expect.stringContaining('2 registrations are being checked') });
+    for (const j of jobs) engine.registration.cancel(j.jobId);
+    for (const j of jobs) expect((await finished(j.jobId)).state).toBe('cancelled');
+  }, 120_000);
+});
+
 describe('a watched folder', () => {
   it('shows an export that appears there, registers it and evaluates it against production with the candidate->staging gate', async () => {
     const watched = join(dir, 'watched');

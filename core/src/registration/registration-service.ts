@@ -61,6 +61,8 @@ export interface RegistrationServiceOptions {
   runs?: number;
   /** Jobs kept (default 50). */
   maxJobs?: number;
+  /** Page registrations checked at once (default 2); more are refused until one finishes. */
+  maxConcurrent?: number;
   /** Milliseconds between progress pushes of timed runs (default 100). */
   progressIntervalMs?: number;
 }
@@ -145,6 +147,16 @@ export class RegistrationService {
     }
     const busy = [...this.jobs.values()].find((j) => j.job.dir === abs && (j.job.state === 'checking' || j.job.state === 'settling'));
     if (busy) return busy.job;
+    // Each doctor is a worker thread loading a model: a few at once, not one per click.
+    const running = [...this.jobs.values()].filter((j) => j.job.source === 'page' && j.job.state === 'checking');
+    const max = this.o.maxConcurrent ?? 2;
+    if (running.length >= max) {
+      throw new SwitchyardError(
+        ErrorCodes.SWY_ERR_CONFLICT,
+        `${running.length} registrations are being checked (${running.map((j) => j.job.dir).join(', ')}); register ${abs} once one of them has finished, or cancel one.`,
+        'path',
+      );
+    }
     const live = this.newJob('page', abs, 'checking');
     this.track(this.runPageJob(live, actor));
     return live.job;
