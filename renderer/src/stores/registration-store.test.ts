@@ -76,3 +76,22 @@ describe('registration store', () => {
     expect(store.getState().actionError).toBeNull();
   });
 });
+
+describe('the desktop folder dialog', () => {
+  it('returns the folder picked and re-reads the folders; a dismissed dialog changes nothing; a headless refusal is kept', async () => {
+    const client = new FakeClient();
+    let answer: { ok: true; value: { path: string | null } } | { ok: false; error: { code: 'SWY_ERR_CONFIG'; message: string } } = { ok: true, value: { path: '/home/lab/exports/cartpole-2.1.0' } };
+    client.on('registry.chooseExportFolder', () => answer);
+    client.on('registry.registrations', () => ({ ok: true, value: { jobs: [], folders: [], watching: [], folderDialog: true } }));
+    const store = createRegistrationStore(client);
+    expect(await store.getState().choose()).toBe('/home/lab/exports/cartpole-2.1.0');
+    await flush();
+    expect(client.callsOf('registry.registrations')).toHaveLength(1);
+    answer = { ok: true, value: { path: null } };
+    expect(await store.getState().choose()).toBeNull();
+    expect(client.callsOf('registry.registrations')).toHaveLength(1);
+    answer = { ok: false, error: { code: 'SWY_ERR_CONFIG', message: 'This server has no folder dialog' } };
+    expect(await store.getState().choose()).toBeNull();
+    expect(store.getState().actionError).toMatchObject({ code: 'SWY_ERR_CONFIG' });
+  });
+});
