@@ -60,7 +60,7 @@ beforeAll(async () => {
     getTargets: () => [wc],
     logger: { warn: () => {}, error: () => {} },
   });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   dispose?.();
@@ -109,5 +109,5 @@ describe('Register export with the desktop folder dialog (fake dialog, real engi
     }
     const gone = await invoke('registry.chooseExportFolder');
     expect(!gone.ok && gone.error.code).toBe('SWY_ERR_CONFIG');
-  }, 120_000);
+  }, 180_000);
 });

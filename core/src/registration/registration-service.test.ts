@@ -21,7 +21,7 @@ const events: RegistrationJob[] = [];
 beforeAll(async () => {
   ({ engine, dir, cleanup } = await createDemoEngine());
   engine.events.on('registry.registerProgress', (j) => events.push(j));
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await cleanup?.();
@@ -70,7 +70,7 @@ describe('Register export (a path under the known folders)', () => {
     const rep = await call<{ report: { ok: boolean; checks: unknown[]; latency: { runs: number } } }>('registry.doctorReport', { policy: 'cartpole-balance', label: '1.4.0' });
     expect(rep.ok && rep.value.report).toMatchObject({ ok: true, latency: { runs: 50 } });
     expect(rep.ok && rep.value.report.checks).toHaveLength(6);
-  }, 120_000);
+  }, 180_000);
 
   it('refuses a broken export with the failing check and why, writing nothing to the store', async () => {
     const exp = await writeFaultyExport(join(dir, 'drops', 'bad-shapes'), 'obs-dim-mismatch');
@@ -83,7 +83,7 @@ describe('Register export (a path under the known folders)', () => {
     expect(job.checks.map((c) => `${c.name}:${c.status}`)).toEqual(['manifest:passed', 'files:passed', 'load:passed', 'io-shapes:failed', 'warmup:skipped', 'finite-outputs:skipped']);
     expect(job.report).toMatchObject({ ok: false });
     expect(dumpStore(engine.db)).toBe(before);
-  }, 120_000);
+  }, 180_000);
 
   it('refuses a path outside the known folders before looking at it, and a missing one by name', async () => {
     const exp = await writeGoodExport(join(outside, 'elsewhere'), '1.0.0', (m) => (m.version = '7.0.0'));
@@ -113,7 +113,7 @@ describe('Register export (a path under the known folders)', () => {
     } finally {
       engine.registration.setFolderChooser(null);
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('cancelling a registration', () => {
@@ -129,7 +129,7 @@ describe('cancelling a registration', () => {
     expect(dumpStore(engine.db)).toBe(before);
     const again = await call('registry.cancelRegistration', { jobId: 'reg-nope' });
     expect(!again.ok && again.error.code).toBe('SWY_ERR_NOT_FOUND');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('registrations at once', () => {
@@ -141,7 +141,7 @@ describe('registrations at once', () => {
     expect(!third.ok && third.error).toMatchObject({ code: 'SWY_ERR_CONFLICT', message: expect.stringContaining('2 registrations are being checked') });
     for (const j of jobs) engine.registration.cancel(j.jobId);
     for (const j of jobs) expect((await finished(j.jobId)).state).toBe('cancelled');
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('a watched folder', () => {
@@ -183,5 +183,5 @@ describe('a watched folder', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(job).toMatchObject({ state: 'rejected', error: { check: 'warmup' }, evaluation: null });
-  }, 120_000);
+  }, 180_000);
 });

@@ -30,7 +30,7 @@ describe('the slow fixture policy (a gate that can always be cancelled)', () => 
     } finally {
       await runner.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the busy-loop fixture policy (doctor runs that can be watched)', () => {
@@ -48,5 +48,5 @@ describe('the busy-loop fixture policy (doctor runs that can be watched)', () =>
     } finally {
       await runner.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
