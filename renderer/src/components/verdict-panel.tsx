@@ -4,6 +4,7 @@ import { formatRuleInterval, formatRuleValue, formatThreshold } from '../compare
 import { useCompare } from '../stores/context';
 import { VerdictLink, VersionLink } from './version-link';
 import { ScrollCue } from './scroll-cue';
+import { ShadowEvidenceLink } from './shadow-evidence-link';
 
 /** `policy@label` → `policy`. */
 function policyOf(ref: string): string {
@@ -93,11 +94,11 @@ function ResultBadge({ pass }: { pass: boolean | null }) {
 export function RulesTable() {
   const gate = useCompare((s) => s.result?.gate ?? null);
   if (gate === null) return null;
-  return <RuleEvidenceTable rules={gate.rules} />;
+  return <RuleEvidenceTable rules={gate.rules} candidate={gate.candidate.version} baseline={gate.baseline?.version ?? null} />;
 }
 
 /** Rules with their observed value, interval, threshold, result and evidence, in each rule's unit. */
-export function RuleEvidenceTable({ rules }: { rules: readonly RuleEvidence[] }) {
+export function RuleEvidenceTable({ rules, candidate, baseline }: { rules: readonly RuleEvidence[]; candidate: string; baseline: string | null }) {
   return (
     <section className="card card-flush" aria-labelledby="rules-heading">
       <header className="card-header card-header-pad">
@@ -141,6 +142,7 @@ export function RuleEvidenceTable({ rules }: { rules: readonly RuleEvidence[] })
                   <div className="rule-evidence">
                     <span className="rule-note">{r.note}</span>
                     <RuleCases rule={r} />
+                    {r.id.startsWith('shadow.') && <ShadowEvidenceLink candidate={candidate} baseline={baseline} rule={{ id: r.id, observed: r.observed }} />}
                   </div>
                 </td>
               </tr>

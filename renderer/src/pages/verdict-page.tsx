@@ -127,7 +127,7 @@ function VerdictDetail({ verdict: v, resting }: { verdict: VerdictSummary; resti
           </a>
         </p>
       </section>
-      <RuleEvidenceTable rules={v.rules} />
+      <RuleEvidenceTable rules={v.rules} candidate={v.candidate} baseline={v.baseline} />
       <section className="card" aria-labelledby="resting-heading">
         <header className="card-header">
           <h2 id="resting-heading">Stage changes that rest on it</h2>

@@ -13,6 +13,8 @@ import { forcedEntry, selectSelectedVersion, versionHistory, type VersionRef, ty
 import { currentQuery, replaceQuery, verdictHref } from '../router';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
+import { RegistrationPanel } from '../components/registration-panel';
+import { DoctorReportSection } from '../components/doctor-report';
 
 export function VersionsPage() {
   const { versions } = useStores();
@@ -46,6 +48,8 @@ export function VersionsPage() {
       </PageHeader>
 
       {error && <ErrorAlert title="Could not load the versions" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
+
+      <RegistrationPanel />
 
       {status === 'ready' && count === 0 && (
         <EmptyState title="No policies registered yet">
@@ -237,6 +241,7 @@ function VersionDetail({
           <dt>Doctor</dt>
           <dd>
             <DoctorStatus status={v.doctorStatus} />
+            <DoctorReportSection policy={v.policy} label={v.label} />
           </dd>
           <dt>Last verdict</dt>
           <dd>
