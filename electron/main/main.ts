@@ -22,6 +22,7 @@ import type { WebContents } from 'electron';
 import { parseArgs, remoteWorkbenchUrl } from './args.js';
 import type { LaunchConfig } from './args.js';
 import { registerBridge } from './ipc-bridge.js';
+import { installFolderDialog } from './folder-dialog.js';
 import { buildMenuTemplate } from './menu.js';
 import {
   createSenderCheck,
@@ -171,6 +172,8 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
   });
 
   const win = createWindow(paths.preload);
+  // `Register export` on Versions opens the system's folder dialog over this window.
+  installFolderDialog(engine, dialog, () => (win.isDestroyed() ? null : win));
   if (devUrl !== undefined) await win.loadURL(devUrl);
   else await win.loadFile(paths.rendererIndex);
 }

@@ -25,6 +25,8 @@ import {
 } from './schemas.js';
 import { replayEvents, replayMethods } from './replay-schemas.js';
 import { demoTrafficMethods } from './demo-traffic-schemas.js';
+import { registrationEvents, registrationMethods } from './registration-schemas.js';
+import { shadowMethods } from './shadow-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -116,8 +118,11 @@ export const methods = {
     input: z.object({ rulesPath: z.string().min(1).max(4096), candidate: VersionRef, baseline: VersionRef.optional(), reeval: z.boolean().optional() }).strict(),
     output: GateResultSchema,
   },
+  /** A policy's verdicts, newest first; with `id`, that one verdict (a link to a verdict's detail). */
   'verdicts.list': {
-    input: z.object({ policy: z.string().min(1).max(200), candidate: VersionRef.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    input: z
+      .object({ policy: z.string().min(1).max(200), candidate: VersionRef.optional(), limit: z.number().int().min(1).max(1000).optional(), id: z.number().int().positive().optional() })
+      .strict(),
     output: z.object({ verdicts: z.array(VerdictSummarySchema) }),
   },
   /**
@@ -191,6 +196,10 @@ export const methods = {
   ...replayMethods,
   // ---- demo traffic ----
   ...demoTrafficMethods,
+  // ---- registration from the workbench, watched folders (issue 13) ----
+  ...registrationMethods,
+  // ---- the shadow evidence promotion rules read (issue 13) ----
+  ...shadowMethods,
 } as const;
 
 export const events = {
@@ -207,6 +216,7 @@ export const events = {
   /** A canary's status at every step, look, pause, promotion, rollback or abort. */
   'canary.progress': CanaryStatusSchema,
   ...replayEvents,
+  ...registrationEvents,
 } as const;
 
 export type Methods = typeof methods;
