@@ -299,6 +299,8 @@ export class ChunkProcessor {
    */
   process(buf: Uint8Array, chunkNo: number, final: boolean, lineBase: number): ChunkResult {
     const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    // A plain view for the byte-level chain check (a Buffer's subarray is much slower).
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const chain = new FastChain({ mode: this.opts.chain, trustFirstPrev: chunkNo > 0, auditFirst: chunkNo === 0 ? 16 : 1 });
     const res: ChunkResult = {
       chunkNo,
@@ -316,7 +318,7 @@ export class ChunkProcessor {
     let point: ChunkResult['points'][number] | null = null;
     const scan = this.scan;
     const acc = this.acc;
-    const line = (text: string, offset: number, terminated: boolean, bytes: number, ascii: boolean): void => {
+    const line = (text: string, offset: number, end: number, terminated: boolean, bytes: number, ascii: boolean): void => {
       const lineNo = lineBase + ++res.lines;
       if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && isBlankText(text))) return;
       const ok = scan.scan(text);
@@ -341,7 +343,7 @@ export class ChunkProcessor {
         if (seq < point.minSeq) point.minSeq = seq;
         if (seq > point.maxSeq) point.maxSeq = seq;
       }
-      if (chain.active) chain.check(text, ascii, rel, lineNo);
+      if (chain.active) chain.checkBytes(u8, offset, end, text, ascii, rel, lineNo);
       const kind = scan.kind;
       if (kind === 'header') {
         if (res.header === null) {
@@ -366,7 +368,7 @@ export class ChunkProcessor {
       if (!terminated) nl = n;
       const end = nl > pos && b[nl - 1] === 0x0d ? nl - 1 : nl;
       const asc = ascii || isAscii(b.subarray(pos, end));
-      line(b.toString(asc ? 'latin1' : 'utf8', pos, end), pos, terminated || !final, nl - pos, asc);
+      line(b.toString(asc ? 'latin1' : 'utf8', pos, end), pos, end, terminated || !final, nl - pos, asc);
       pos = nl + 1;
     }
     const ci = chain.integrity;
