@@ -23,6 +23,8 @@ export interface AccumulatorOptions {
   maxSlots: number;
   /** Epoch milliseconds where the timeline starts (the same on every thread); NaN: the first record's. */
   origin: number;
+  /** The timeline's starting bucket width (see `Timeline.presize`); absent: 1 ms. */
+  timelineWidth?: number;
 }
 
 export interface ProcessorOptions {
@@ -92,6 +94,7 @@ export class SummaryAccumulator {
     this.episodes = new EpisodeTracker(opts.maxTrackedEpisodes, opts.topEpisodes);
     this.timeline = new Timeline(opts.timelineBuckets);
     if (Number.isFinite(opts.origin)) this.timeline.setOrigin(opts.origin);
+    if (opts.timelineWidth !== undefined) this.timeline.presize(opts.timelineWidth);
   }
 
   slotOf(name: string): number {

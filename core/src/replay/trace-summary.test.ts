@@ -153,6 +153,15 @@ describe('summarizeTrace on TraceWriter traces', () => {
     expect(s.chain.status).toBe('verified');
   });
 
+  it('a plain file (timeline sized from its last record) and its gzip (timeline grown as read) give the same timeline', async () => {
+    const a = (await summarizeTrace(plain, { threads: 0, timelineBuckets: 64 })).summary;
+    const b = (await summarizeTrace(gz, { threads: 0, timelineBuckets: 64 })).summary;
+    expect(a.timeline.bucketMs).toBeGreaterThan(1);
+    expect(a.timeline).toEqual(b.timeline);
+    const c = (await summarizeTrace(plain, { threads: 2, timelineBuckets: 64, chunkBytes: 4096 })).summary;
+    expect(c.timeline).toEqual(b.timeline);
+  }, 60_000);
+
   it('`full` chain mode agrees with `fast`', async () => {
     const { summary: s } = await summarizeTrace(plain, { threads: 0, chain: 'full' });
     expect(s.chain.status).toBe('verified');
