@@ -4,7 +4,7 @@
  * chain over the sorted compact form). Spec §10 / issue 11: 1,000,000 requests in < 10 s and
  * < 1 GB in the server.
  *
- *   npx tsx bench/replay-reference-bench.ts [--requests 1000000] [--dir /tmp/swy-ref-bench] [--regen]
+ *   npx tsx bench/replay-reference-bench.ts [--requests 1000000] [--dir /tmp/swy-ref-bench] [--regen] [--generate-only]
  *
  * "Open and first draw" is what the Replay page waits for: the summary pass (`summarizeTrace`, chain
  * verified, 8,192-bucket timeline) and the first chart window (`rebin` to 600 points, the first
@@ -117,6 +117,10 @@ if (!existsSync(ownDir) || readdirSync(ownDir).length === 0) {
   await writeSyntheticTrace({ dir: ownDir, requests: N, episodes: Math.max(1, Math.floor(N / 400)), gzip: false, stepMs: 5 });
 }
 const ownPath = join(ownDir, readdirSync(ownDir).find((f) => f.endsWith('.jsonl'))!);
+if (process.argv.includes('--generate-only')) {
+  console.log(`${refPath}\n${ownPath}`);
+  process.exit(0);
+}
 const rows = [];
 for (const [label, path] of [['switchyard', ownPath], ['reference', refPath]] as const) {
   for (const chain of ['fast', 'full'] as const) rows.push(await measure(label, path, chain));
