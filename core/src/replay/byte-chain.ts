@@ -50,8 +50,8 @@ export function ownTail(b: Uint8Array, s: number, e: number, out: Uint8Array): n
   if (n <= TAIL + 1 || b[e - 1] !== 0x7d || b[e - 2] !== 0x22 || !startsWithAt(b, e - 83, TAIL_HASH) || !startsWithAt(b, e - TAIL, TAIL_PREV)) return -1;
   found.prev = e - 147;
   found.stored = e - 66;
-  out.set(b.subarray(e - 147, e - 83), 0);
-  out.set(b.subarray(s, e - TAIL), 64);
+  out.set(new Uint8Array(b.buffer, b.byteOffset + e - 147, 64), 0);
+  out.set(new Uint8Array(b.buffer, b.byteOffset + s, n - TAIL), 64);
   const len = 64 + n - TAIL;
   out[len] = 0x7d;
   return len + 1;
@@ -102,7 +102,7 @@ function str(): boolean {
 }
 
 function copy(to: Uint8Array, at: number, from: Uint8Array, s: number, e: number): void {
-  if (e - s > 48) to.set(from.subarray(s, e), at);
+  if (e - s > 48) to.set(new Uint8Array(from.buffer, from.byteOffset + s, e - s), at);
   else for (let i = s; i < e; i++) to[at++] = from[i]!;
 }
 
@@ -349,7 +349,7 @@ export function sortedCompactBytes(b: Uint8Array, s: number, e: number, out: Uin
     if (!object(1, true)) return -1;
     ws();
     if (pos !== end || prevAt < 0 || storedAt < 0) return -1;
-    out.set(b.subarray(prevAt, prevAt + 64), 0);
+    out.set(new Uint8Array(b.buffer, b.byteOffset + prevAt, 64), 0);
     found.prev = prevAt;
     found.stored = storedAt;
     return o;
