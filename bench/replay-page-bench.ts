@@ -198,8 +198,8 @@ async function measure(trace: string, args: Args): Promise<Record<string, string
     await page.goto(con.url);
     const name = basename(trace);
     await page.getByRole('heading', { level: 2, name: `Summary of ${name}` }).waitFor({ timeout: 600_000 });
-    await page.waitForFunction(() => /per point/.test(document.querySelector('.replay-legend-line .muted')?.textContent ?? ''), undefined, { timeout: 600_000 });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    await page.waitForFunction(`/per point/.test(document.querySelector('.replay-legend-line .muted')?.textContent ?? '')`, undefined, { timeout: 600_000 });
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => r(null)))');
     const openS = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     const afterOpen = await heap();
