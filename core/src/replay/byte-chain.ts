@@ -145,8 +145,21 @@ function value(depth: number): boolean {
   return pos > start;
 }
 
-const IS_WS = new Uint8Array(256);
-for (const c of [0x20, 0x09, 0x0a, 0x0d]) IS_WS[c] = 1;
+/** What a byte is inside an array of numbers: part of a value, whitespace, [ ] , or something that needs the general way (" {). */
+const VALUE = 0;
+const SPACE = 1;
+const OPEN = 2;
+const CLOSE = 3;
+const COMMA = 4;
+const OTHER = 5;
+const CLASS = new Uint8Array(256);
+for (const c of [0x20, 0x09, 0x0a, 0x0d]) CLASS[c] = SPACE;
+CLASS[0x5b] = OPEN;
+CLASS[0x5d] = CLOSE;
+CLASS[0x2c] = COMMA;
+CLASS[0x22] = OTHER;
+CLASS[0x7b] = OTHER;
+CLASS[0x7d] = OTHER;
 
 /**
  * `pos` at '['. Arrays of numbers (nested or not: states, action chunks) are most of a record's
@@ -159,37 +172,41 @@ function numericArray(): boolean {
   const from = src;
   const to = dst;
   const stop = end;
-  const isWs = IS_WS;
+  const cls = CLASS;
   let i = pos;
   let w = o;
   let depth = 0;
   let gap = false;
   let lastValueChar = false;
   while (i < stop) {
-    const c = from[i++]!;
-    if (isWs[c] === 1) {
+    let c = from[i++]!;
+    const k = cls[c]!;
+    if (k === VALUE) {
+      if (gap && lastValueChar) return false;
+      // A run of a number's characters, the bulk of the bytes: one table look-up each.
+      do {
+        to[w++] = c;
+        c = from[i++]!;
+      } while (cls[c] === VALUE && i <= stop);
+      i--;
+      gap = false;
+      lastValueChar = true;
+      continue;
+    }
+    if (k === SPACE) {
       gap = true;
       continue;
     }
-    if (c === 0x5b) {
-      depth++;
-      lastValueChar = false;
-    } else if (c === 0x5d) {
-      lastValueChar = false;
-      if (--depth === 0) {
-        to[w++] = c;
-        pos = i;
-        o = w;
-        return true;
-      }
-    } else if (c === 0x2c) lastValueChar = false;
-    else if (c === 0x22 || c === 0x7b) return false;
-    else {
-      if (gap && lastValueChar) return false;
-      lastValueChar = true;
-    }
+    if (k === OTHER) return false;
     gap = false;
+    lastValueChar = false;
     to[w++] = c;
+    if (k === OPEN) depth++;
+    else if (k === CLOSE && --depth === 0) {
+      pos = i;
+      o = w;
+      return true;
+    }
   }
   return false;
 }
