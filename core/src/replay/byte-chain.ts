@@ -247,15 +247,15 @@ function cmpKeys(i: number, j: number): number {
 let order = new Int32Array(64);
 
 /** Puts the members base..mTop-1 (written at `first`..o) in key order; false on a duplicate key. */
-function sortMembers(base: number, first: number): boolean {
-  const n = mTop - base;
+/** The sorted order of members base..base+n-1 (relative), null when already sorted, undefined on a duplicate key. */
+function sortOrder(base: number, n: number): Int32Array | null | undefined {
   let sorted = true;
-  for (let i = base + 1; i < mTop; i++) {
+  for (let i = base + 1; i < base + n; i++) {
     const c = cmpKeys(i - 1, i);
-    if (c === 0) return false;
+    if (c === 0) return undefined;
     if (c > 0) sorted = false;
   }
-  if (sorted) return true;
+  if (sorted) return null;
   if (order.length < n) order = new Int32Array(n * 2);
   // Insertion sort: objects in traces have a handful of members (a big one costs time, not correctness).
   for (let i = 0; i < n; i++) {
@@ -263,13 +263,38 @@ function sortMembers(base: number, first: number): boolean {
     let j = i;
     while (j > 0) {
       const c = cmpKeys(order[j - 1]!, m);
-      if (c === 0) return false;
+      if (c === 0) return undefined;
       if (c < 0) break;
       order[j] = order[j - 1]!;
       j--;
     }
     order[j] = m;
   }
+  const rel = new Int32Array(n);
+  for (let i = 0; i < n; i++) rel[i] = order[i]! - base;
+  return rel;
+}
+
+/**
+ * Key orders seen before, by a hash of the keys in written order: the members' order sorted
+ * (positions, relative), or null when they were sorted already. A writer repeats a handful of
+ * shapes, so sorting is done once per shape. A hash collision gives a wrong order, hence a text
+ * whose SHA-256 does not match: the record then goes the string way (speed, never soundness).
+ */
+const orders = new Map<number, Int32Array | null>();
+
+/** Puts the members base..mTop-1 (written at `first`..o, keys hashing to `shape`) in key order; false on a duplicate key. */
+function sortMembers(base: number, first: number, shape: number): boolean {
+  const n = mTop - base;
+  let known = orders.get(shape);
+  if (known === undefined || (known !== null && known.length !== n)) {
+    known = sortOrder(base, n);
+    if (known === undefined) return false;
+    if (orders.size < 4096) orders.set(shape, known);
+  }
+  if (known === null) return true;
+  if (order.length < n) order = new Int32Array(n * 2);
+  for (let i = 0; i < n; i++) order[i] = base + known[i]!;
   const len = o - first;
   if (tmp.length < len) tmp = new Uint8Array(len * 2);
   let t = 0;
@@ -295,6 +320,7 @@ function object(depth: number, top: boolean): boolean {
     return true;
   }
   let written = 0;
+  let shape = 0x811c9dc5 | 0; // FNV-1a over the keys' bytes, in written order
   for (;;) {
     ws();
     if (src[pos] !== 0x22) return false;
@@ -320,7 +346,11 @@ function object(depth: number, top: boolean): boolean {
     } else {
       if (written++ > 0) dst[o++] = 0x2c;
       const k = o;
-      for (let i = ks; i < ke; i++) dst[o++] = src[i]!;
+      for (let i = ks; i < ke; i++) {
+        const ch = src[i]!;
+        dst[o++] = ch;
+        shape = Math.imul(shape ^ ch, 16777619);
+      }
       const kEnd = o;
       dst[o++] = 0x3a;
       if (!value(depth)) return false;
@@ -331,7 +361,7 @@ function object(depth: number, top: boolean): boolean {
     if (d === 0x7d) break;
     if (d !== 0x2c) return false;
   }
-  const ok = sortMembers(base, first);
+  const ok = sortMembers(base, first, Math.imul(shape ^ (mTop - base), 16777619));
   mTop = base;
   if (!ok) return false;
   dst[o++] = 0x7d;
