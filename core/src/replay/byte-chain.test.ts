@@ -81,6 +81,9 @@ describe('sortedCompactBytes', () => {
       `{"k": 1, ${tail}} x`,
       `{"k": 1, "prev_record_hash": "short", "record_hash": "${h}"}`,
       `{"k": 1, "record_hash": "${h}"}`,
+      `{"k`,
+      `{"k": 1, ${tail}, "unterminated`,
+      `{"k" 1, ${tail}}`,
     ]) {
       expect(sortedCompactBytes(bytes(bad), 0, bad.length, out), bad).toBe(-1);
     }

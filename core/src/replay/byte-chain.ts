@@ -325,17 +325,26 @@ function object(depth: number, top: boolean): boolean {
     ws();
     if (src[pos] !== 0x22) return false;
     const ks = pos;
-    // Keys with escapes are decoded before sorting by a real writer: leave them to the string way.
-    let ke = pos + 1;
-    while (ke < end && src[ke] !== 0x22) {
-      if (src[ke] === 0x5c) return false;
-      ke++;
+    // The key is copied as it is scanned (dropped again if it is a chain member). Keys with
+    // escapes are decoded before sorting by a real writer: leave them to the string way.
+    const k = written > 0 ? o + 1 : o;
+    let w = k;
+    let ke = pos;
+    dst[w++] = 0x22;
+    for (;;) {
+      if (++ke >= end) return false;
+      const ch = src[ke]!;
+      if (ch === 0x22) break;
+      if (ch === 0x5c) return false;
+      dst[w++] = ch;
     }
-    if (ke >= end) return false;
     ke++;
+    dst[w++] = 0x22;
     pos = ke;
-    ws();
+    // Python's ": " (one space) without a call; anything else the general way.
+    if (src[pos] !== 0x3a) ws();
     if (src[pos++] !== 0x3a) return false;
+    if (src[pos] === 0x20) pos++;
     ws();
     if (top && ke - ks === PREV_KEY.length && startsWithAt(src, ks, PREV_KEY)) {
       if (prevAt >= 0 || !chainValue()) return false;
@@ -344,22 +353,20 @@ function object(depth: number, top: boolean): boolean {
       if (storedAt >= 0 || !chainValue()) return false;
       storedAt = pos - 65;
     } else {
-      if (written++ > 0) dst[o++] = 0x2c;
-      const k = o;
-      for (let i = ks; i < ke; i++) {
-        const ch = src[i]!;
-        dst[o++] = ch;
-        shape = Math.imul(shape ^ ch, 16777619);
-      }
+      if (written++ > 0) dst[o] = 0x2c;
+      for (let i = k + 1; i < w - 1; i++) shape = Math.imul(shape ^ dst[i]!, 16777619);
+      o = w;
       const kEnd = o;
       dst[o++] = 0x3a;
       if (!value(depth)) return false;
       pushMember(k, kEnd, o);
     }
-    ws();
+    if (src[pos] !== 0x2c && src[pos] !== 0x7d) ws();
     const d = src[pos++];
     if (d === 0x7d) break;
     if (d !== 0x2c) return false;
+    // Python's ", ".
+    if (src[pos] === 0x20) pos++;
   }
   const ok = sortMembers(base, first, Math.imul(shape ^ (mTop - base), 16777619));
   mTop = base;
