@@ -230,6 +230,7 @@ function pushMember(k: number, ke: number, me: number): void {
 
 /** Compares the keys (their text between the quotes) of members i and j: <0, 0 (equal), >0. */
 function cmpKeys(i: number, j: number): number {
+  const d = dst;
   const a = mKey[i]! + 1;
   const ae = mKeyEnd[i]! - 1;
   const b = mKey[j]! + 1;
@@ -238,8 +239,8 @@ function cmpKeys(i: number, j: number): number {
   const lb = be - b;
   const l = la < lb ? la : lb;
   for (let x = 0; x < l; x++) {
-    const d = dst[a + x]! - dst[b + x]!;
-    if (d !== 0) return d;
+    const c = d[a + x]! - d[b + x]!;
+    if (c !== 0) return c;
   }
   return la - lb;
 }
@@ -328,18 +329,22 @@ function object(depth: number, top: boolean): boolean {
     // The key is copied as it is scanned (dropped again if it is a chain member). Keys with
     // escapes are decoded before sorting by a real writer: leave them to the string way.
     const k = written > 0 ? o + 1 : o;
+    // Locals: the module's bindings are reloaded on every access in a loop.
+    const from = src;
+    const to = dst;
+    const stop = end;
     let w = k;
     let ke = pos;
-    dst[w++] = 0x22;
+    to[w++] = 0x22;
     for (;;) {
-      if (++ke >= end) return false;
-      const ch = src[ke]!;
+      if (++ke >= stop) return false;
+      const ch = from[ke]!;
       if (ch === 0x22) break;
       if (ch === 0x5c) return false;
-      dst[w++] = ch;
+      to[w++] = ch;
     }
     ke++;
-    dst[w++] = 0x22;
+    to[w++] = 0x22;
     pos = ke;
     // Python's ": " (one space) without a call; anything else the general way.
     if (src[pos] !== 0x3a) ws();
@@ -354,7 +359,7 @@ function object(depth: number, top: boolean): boolean {
       storedAt = pos - 65;
     } else {
       if (written++ > 0) dst[o] = 0x2c;
-      for (let i = k + 1; i < w - 1; i++) shape = Math.imul(shape ^ dst[i]!, 16777619);
+      for (let i = k + 1; i < w - 1; i++) shape = Math.imul(shape ^ to[i]!, 16777619);
       o = w;
       const kEnd = o;
       dst[o++] = 0x3a;
