@@ -17,11 +17,13 @@ export default defineConfig({
   globalSetup: path.join(here, 'global-setup.ts'),
   globalTeardown: path.join(here, 'global-teardown.ts'),
   workers: 1,
-  retries: 0,
+  // One retry on CI only: the specs share one live console on a loaded machine, and a timing
+  // flake there must not hide a whole run; a retried pass is named in the summary as flaky.
+  retries: process.env.CI ? 1 : 0,
   fullyParallel: false,
   forbidOnly: true,
   timeout: 120_000,
-  expect: { timeout: 10_000 },
+  expect: { timeout: 20_000 },
   reporter: [['list'], ['json', { outputFile: path.join(results, 'e2e-results.json') }]],
   use: {
     browserName: 'chromium',

@@ -17,7 +17,7 @@ const trips = Number(tripsArg);
 const abandoned = new AbandonedWorkers({ max: 4 });
 const runner = await PolicyRunner.start({ export: await readExport(dir!), slot: 'a', device: 'cpu', actTimeoutMs: 200, abandoned, restartBackoffMs: 20 });
 const started = Date.now();
-const hung = runner.act({ state: [trips, 0, 0, 0] }).then(
+const hung = runner.act({ episodeId: null, state: [trips, 0, 0, 0] }).then(
   () => 'answered',
   (e: unknown) => (e as { code?: string }).code ?? String(e),
 );
@@ -38,7 +38,7 @@ while (liveWorkerThreads() > (mode === 'abandon' ? 1 : 0)) {
 process.stdout.write(`native call returned after ${Date.now() - started} ms; abandoned alive ${abandoned.alive}\n`);
 if (mode === 'abandon') {
   await runner.whenReady();
-  const again = await runner.act({ state: [1, 0, 0, 0] });
+  const again = await runner.act({ episodeId: null, state: [1, 0, 0, 0] });
   process.stdout.write(`fresh worker answered ${again.actions.length} action(s)\n`);
   await runner.close();
 }
