@@ -117,8 +117,8 @@ export class SummaryAccumulator {
     else this.kinds.set('(other)', (this.kinds.get('(other)') ?? 0) + 1);
   }
 
-  /** A scanned `request` or `shadow_result` record (other kinds are only counted). */
-  add(scan: RecordScanner): void {
+  /** A scanned `request` or `shadow_result` record (other kinds are only counted). Returns a request's slot index, else -1. */
+  add(scan: RecordScanner): number {
     const kind = scan.kind ?? '(none)';
     this.countKind(kind);
     const sv = scan.schemaVersion;
@@ -147,6 +147,7 @@ export class SummaryAccumulator {
         if (seq > this.maxSeq) this.maxSeq = seq;
       }
       this.episodes.add(scan.episodeId, si, seq, tMs, err);
+      return si;
     } else if (kind === 'shadow_result') {
       this.shadowCount++;
       if (scan.error) this.shadowErrors++;
@@ -169,6 +170,7 @@ export class SummaryAccumulator {
       } else this.shadowNoDiv++;
       this.timeline.addShadow(scan.timestamp * 1000, d === d ? d : -Infinity);
     }
+    return -1;
   }
 
   toState(): AccumulatorState {
@@ -267,6 +269,8 @@ export interface ChunkResult {
   footer: { rel: number; record: Record<string, unknown> } | null;
   /** The block's last line had no newline and is not a complete record. */
   partial: { line: number; bytes: number } | null;
+  /** Slots in the order their first request appears in the block (the summary lists slots in file order, whichever thread saw them). */
+  slotsSeen: string[];
 }
 
 function isBlankText(t: string): boolean {
@@ -316,7 +320,9 @@ export class ChunkProcessor {
       header: null,
       footer: null,
       partial: null,
+      slotsSeen: [],
     };
+    const seen: boolean[] = [];
     const every = this.opts.indexEvery;
     let point: ChunkResult['points'][number] | null = null;
     const scan = this.scan;
@@ -357,7 +363,11 @@ export class ChunkProcessor {
         const r = parsePlain(text);
         if (r) res.footer = { rel, record: r };
       }
-      acc.add(scan);
+      const si = acc.add(scan);
+      if (si >= 0 && seen[si] !== true) {
+        seen[si] = true;
+        res.slotsSeen.push(acc.slotNames[si]!);
+      }
     };
 
     const n = b.length;

@@ -486,7 +486,10 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
   if (pool) {
     const p = pool as SummaryPool;
     try {
-      for (const st of await p.finish()) merged.mergeState(st);
+      const states = await p.finish();
+      // Slots first in file order (each thread lists them in the order it met them).
+      for (const r of results) for (const name of r?.slotsSeen ?? []) merged.slotOf(name);
+      for (const st of states) merged.mergeState(st);
     } catch (e) {
       if (e instanceof SummaryWorkerError) throw new SwitchyardError(ErrorCodes.SWY_ERR_INTERNAL, `Summarizing ${path} failed: ${e.message}. Retry with --threads 0 (one thread).`, path);
       throw e;
