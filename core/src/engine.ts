@@ -34,6 +34,8 @@ import type { VerdictValue } from './store/eval-store.js';
 import { traceRecorder } from './trace/trace-recorder.js';
 import { TraceWriter, type Redaction } from './trace/trace-writer.js';
 import { SWITCHYARD_VERSION } from './version.js';
+import { RegistrationService } from './registration/registration-service.js';
+import { auditIdentity } from './api/call-context.js';
 
 export interface EngineConfig {
   /** SQLite file; created when missing. */
@@ -115,6 +117,8 @@ export interface Engine {
   readonly replay: ReplayService;
   /** Where traces are recorded unless `--record` says otherwise. */
   readonly recordDir: string;
+  /** Registration from the workbench and watched folders (issue 13). */
+  readonly registration: RegistrationService;
   /** Simulated cart-pole robots against this server's `/act` (recorded to `recordDir`). */
   setDemoTraffic(on: boolean, robots?: number): Promise<DemoTrafficStatus>;
   readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
@@ -331,6 +335,27 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     return demoTrafficStatus();
   }
 
+  /** What `shadow` rules read for `candidate` against `baseline` (default: production), plus the live window when it is the shadow now. */
+  function shadowEvidenceView(candidate: string, baseline?: string) {
+    const c = registry.resolve(candidate);
+    const b = registry.resolve(baseline ?? `${c.policy}@production`);
+    lifecycle.flushShadowEvidence();
+    const e = lifecycle.shadowEvidence.evidence(c.id, b.id);
+    const st = serving.state();
+    const shadowSlot = st.slots.find((s) => s.slot === 'shadow');
+    return {
+      candidate: `${c.policy}@${c.label}`,
+      baseline: `${b.policy}@${b.label}`,
+      recorded: e !== null,
+      requests: e?.requests ?? 0,
+      errors: e?.errors ?? 0,
+      maxDivergence: e === null ? 0 : Number.isFinite(e.maxDivergence) ? e.maxDivergence : null,
+      sessions: e?.sessions ?? 0,
+      updatedAt: e?.updatedAt || null,
+      live: shadowSlot?.versionRef === `${c.policy}@${c.label}` ? (st.shadowDivergence ?? null) : null,
+    };
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'switchyard' as const,
@@ -376,6 +401,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     ...replay.handlers(),
     'demo.traffic.get': () => demoTrafficStatus(),
     'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
+    // ---- registration from the workbench (issue 13) ----
+    'registry.registerExport': ({ path }) => registration.register(path, auditIdentity('workbench').actor),
+    'registry.cancelRegistration': ({ jobId }) => registration.cancel(jobId),
+    'registry.registrations': () => registration.list(),
+    'registry.doctorReport': ({ policy, label }) => registration.doctorReport(policy, label),
+    'registry.chooseExportFolder': () => registration.chooseFolder(),
+    'shadow.evidence': ({ candidate, baseline }) => shadowEvidenceView(candidate, baseline),
   };
   const api = new ApiDispatcher(handlers);
   const pathRoots = new PathRoots([
@@ -393,6 +425,30 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       return { input: next, files: checked.map((c) => c.path) };
     },
     error: (_method, e, files) => withoutFileContent(toErrorShape(e), files, issuesOf(e)),
+  });
+
+  const dataRootSet = new Set((config.dataRoots ?? []).map((d) => resolve(d)));
+  const registration = new RegistrationService({
+    registry,
+    evalStore,
+    evals,
+    clock,
+    logger,
+    device: config.device === 'cuda' ? 'cuda' : 'cpu',
+    emit: (job) => bus.emit('registry.registerProgress', job),
+    folders: () =>
+      pathRoots
+        .list()
+        .filter((p) => existsSync(p) && statSync(p).isDirectory())
+        .map((p) => ({ path: p, kind: dataRootSet.has(p) ? ('data-root' as const) : recordDirs.has(p) ? ('record' as const) : ('store' as const) })),
+    allowFolder: (dir) => pathRoots.add(dir),
+    listRules: () => listRulesFiles(rulesDirs),
+    gate: (req) => gate(req),
+    onEvalProgress: (h) => bus.on('eval.progress', h),
+    passRateOf: (runId) => {
+      const rows = exportRun(evalStore, runId).rows;
+      return rows.length === 0 ? null : rows.filter((r) => r.pass).length / rows.length;
+    },
   });
 
   const pushStats = () => {
@@ -426,6 +482,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     replay,
     recordDir,
     setDemoTraffic,
+    registration,
     events: { on: (e, h) => bus.on(e, h) },
     resolveExport,
     async startServing(t) {
@@ -487,6 +544,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       closed = true;
       if (timer) clearInterval(timer);
       replay.close();
+      await registration.close();
       await demoTraffic.stop();
       // The footer goes last, after every answered request has been handed to the writer.
       serving.setRecorder(null);

@@ -236,6 +236,21 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
     track('demo.traffic.set');
     await refused('demo.traffic.set', { on: true, robots: 1 }, 'SWY_ERR_NOT_SERVING', /HTTP server|\/act/);
 
+    // Registration from the workbench (issue 13): no dialog in this engine, paths under the roots only.
+    track('registry.registrations');
+    expect(await ok('registry.registrations')).toMatchObject({ jobs: [], folderDialog: false, watching: [] });
+    track('registry.doctorReport');
+    expect(await ok('registry.doctorReport', { policy: POLICY, label: '1.0.0' })).toMatchObject({ report: { ok: true } });
+    track('registry.registerExport');
+    await refused('registry.registerExport', { path: '/etc' }, 'SWY_ERR_PATH_NOT_ALLOWED', /outside the folders/);
+    track('registry.cancelRegistration');
+    await refused('registry.cancelRegistration', { jobId: 'no-such-job' }, 'SWY_ERR_NOT_FOUND', /no-such-job/);
+    track('registry.chooseExportFolder');
+    await refused('registry.chooseExportFolder', {}, 'SWY_ERR_CONFIG', /no folder dialog/);
+
+    track('shadow.evidence');
+    expect(await ok('shadow.evidence', { candidate: `${POLICY}@1.1.0` })).toMatchObject({ recorded: false, requests: 0, baseline: `${POLICY}@1.0.0` });
+
     // Every method of the contract went through the bridge into the engine.
     expect([...called].sort()).toEqual([...methodNames].sort());
   }, 180_000);

@@ -129,6 +129,13 @@ const fx = vi.hoisted(() => {
     async close() {
       engine.closed = true;
     },
+    // `Register export`'s folder dialog is installed here by main.ts.
+    chooser: null as (() => Promise<string | null>) | null,
+    registration: {
+      setFolderChooser(c: (() => Promise<string | null>) | null) {
+        engine.chooser = c;
+      },
+    },
   };
   const fake = {
     app: new FakeApp(),
@@ -140,6 +147,7 @@ const fx = vi.hoisted(() => {
     FakeWebContents,
     menuTemplate: undefined as unknown,
     errors: [] as string[],
+    openDialogs: [] as { win: unknown; options: unknown }[],
   };
   return fake;
 });
@@ -158,6 +166,11 @@ vi.mock('electron', () => ({
   dialog: {
     showErrorBox: (title: string, msg: string) => void fx.errors.push(`${title}: ${msg}`),
     showMessageBox: async () => ({ response: 0 }),
+    // A FAKE native folder dialog: records what it was asked, answers with a picked folder.
+    showOpenDialog: async (win: unknown, options: unknown) => {
+      fx.openDialogs.push({ win, options });
+      return { canceled: false, filePaths: ['/home/lab/exports/cartpole-2.1.0'] };
+    },
   },
   session: {
     defaultSession: {
@@ -206,6 +219,14 @@ describe('main.ts wiring (fake electron)', () => {
     expect(fx.createEngine).toHaveBeenCalledOnce();
     expect(fx.createEngine.mock.calls[0]?.[0]).toMatchObject({ storePath: STORE });
     expect(fx.errors).toEqual([]);
+  });
+
+  it('gives Register export the native folder dialog, over the app window, for folders only', async () => {
+    expect(fx.engine.chooser).not.toBeNull();
+    await expect(fx.engine.chooser!()).resolves.toBe('/home/lab/exports/cartpole-2.1.0');
+    expect(fx.openDialogs).toHaveLength(1);
+    expect(fx.openDialogs[0]!.win).toBe(win);
+    expect(fx.openDialogs[0]!.options).toMatchObject({ properties: expect.arrayContaining(['openDirectory']) });
   });
 
   it('opens no HTTP port unless --serve-port asks for one', () => {

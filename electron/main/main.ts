@@ -23,6 +23,7 @@ import { parseArgs, remoteWorkbenchUrl } from './args.js';
 import type { LaunchConfig } from './args.js';
 import { registerBridge } from './ipc-bridge.js';
 import { createOpenTraceDialog } from './open-trace-dialog.js';
+import { installFolderDialog } from './folder-dialog.js';
 import { buildMenuTemplate } from './menu.js';
 import {
   createSenderCheck,
@@ -179,6 +180,8 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
   });
 
   const win = createWindow(paths.preload);
+  // `Register export` on Versions opens the system's folder dialog over this window.
+  installFolderDialog(engine, dialog, () => (win.isDestroyed() ? null : win));
   if (devUrl !== undefined) await win.loadURL(devUrl);
   else await win.loadFile(paths.rendererIndex);
 }

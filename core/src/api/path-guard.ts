@@ -23,6 +23,7 @@ export const PATH_FIELDS: Partial<Record<MethodName, readonly { field: string; s
   'gate.run': [{ field: 'rulesPath' }],
   'lifecycle.promote': [{ field: 'rulesPath' }],
   'replay.open': [{ field: 'path' }],
+  'registry.registerExport': [{ field: 'path' }],
 };
 
 /** Follows symlinks as far as the path exists; the missing tail is appended as written. */

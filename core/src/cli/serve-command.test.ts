@@ -12,7 +12,7 @@ beforeAll(() => {
   store = join(dir, 'store.db');
   const demo = runCli(['demo', '--store', store, '--json']);
   expect(demo.status, demo.stderr).toBe(0);
-}, 60_000);
+}, 180_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,7 +63,7 @@ describe('switchyard serve on a GPU budget', () => {
       srv.child.kill('SIGTERM');
       await srv.exited;
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('switchyard serve --record', () => {
@@ -89,7 +89,7 @@ describe('switchyard serve --record', () => {
     const verify = runCli(['trace', 'verify', join(traces, files[0]!), '--json']);
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
-  }, 60_000);
+  }, 180_000);
 
   it('after SIGKILL mid-run, the trace still verifies up to its last whole record', async () => {
     const traces = join(dir, 'traces-killed');
@@ -113,7 +113,7 @@ describe('switchyard serve --record', () => {
     expect(report.ok).toBe(true);
     expect(report.records).toBeGreaterThan(1);
     expect(report.footer ?? null).toBeNull();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the runtime file: CLI commands find the token of the server they talk to', () => {

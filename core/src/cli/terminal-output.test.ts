@@ -87,7 +87,7 @@ describe.skipIf(noScript)('switchyard serve on a terminal and through a pipe', (
       await tty.stop();
     }
     expect(prettyMessages(tty.output())).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe.skipIf(noScript)('progress on a terminal, plain lines elsewhere', () => {
@@ -143,5 +143,5 @@ describe('switchyard serve with nothing to serve', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^switchyard: Nothing to serve: give PATH .* `switchyard policies` lists what is registered\. \[PATH\] \(SWY_ERR_CONFIG\)\n$/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -63,6 +63,12 @@ test('method signatures', () => {
     | 'replay.rerunResult'
     | 'demo.traffic.get'
     | 'demo.traffic.set'
+    | 'registry.registerExport'
+    | 'registry.cancelRegistration'
+    | 'registry.registrations'
+    | 'registry.doctorReport'
+    | 'registry.chooseExportFolder'
+    | 'shadow.evidence'
   >();
   expectTypeOf<MethodInput<'serving.setSplit'>>().toEqualTypeOf<{ split: number }>();
   expectTypeOf<MethodOutput<'serving.setSplit'>>().toEqualTypeOf<ServingState>();
@@ -120,7 +126,9 @@ test('lifecycle and canary signatures', () => {
 });
 
 test('event payloads', () => {
-  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'serving.event' | 'canary.progress' | 'replay.progress'>();
+  expectTypeOf<EventName>().toEqualTypeOf<'serving.stats' | 'serving.state' | 'eval.progress' | 'lifecycle.changed' | 'serving.event' | 'canary.progress' | 'replay.progress' | 'registry.registerProgress'>();
+  expectTypeOf<EventPayload<'registry.registerProgress'>['state']>().toEqualTypeOf<'settling' | 'checking' | 'registered' | 'rejected' | 'failed' | 'cancelled'>();
+  expectTypeOf<MethodInput<'registry.registerExport'>>().toEqualTypeOf<{ path: string }>();
   expectTypeOf<EventPayload<'serving.event'>['kind']>().toEqualTypeOf<'start' | 'deploy' | 'split' | 'drain' | 'restore' | 'rollback' | 'promote' | 'canary'>();
   expectTypeOf<MethodOutput<'serving.history'>['samples'][number]>().toEqualTypeOf<ServingStats>();
   expectTypeOf<EventPayload<'replay.progress'>['status']>().toEqualTypeOf<'running' | 'done' | 'failed' | 'cancelled'>();

@@ -3,5 +3,7 @@ export * from './schemas.js';
 export * from './map.js';
 export * from './replay-schemas.js';
 export * from './demo-traffic-schemas.js';
+export * from './registration-schemas.js';
+export * from './shadow-schemas.js';
 export * from './client.js';
 export * from './traffic-rule.js';

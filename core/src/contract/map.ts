@@ -25,6 +25,8 @@ import {
 } from './schemas.js';
 import { replayEvents, replayMethods } from './replay-schemas.js';
 import { demoTrafficMethods } from './demo-traffic-schemas.js';
+import { registrationEvents, registrationMethods } from './registration-schemas.js';
+import { shadowMethods } from './shadow-schemas.js';
 
 const Empty = z.object({}).strict();
 /** `policy@label` or `policy@<stage>` (e.g. `cartpole-balance@production`). */
@@ -191,6 +193,10 @@ export const methods = {
   ...replayMethods,
   // ---- demo traffic ----
   ...demoTrafficMethods,
+  // ---- registration from the workbench, watched folders (issue 13) ----
+  ...registrationMethods,
+  // ---- the shadow evidence promotion rules read (issue 13) ----
+  ...shadowMethods,
 } as const;
 
 export const events = {
@@ -207,6 +213,7 @@ export const events = {
   /** A canary's status at every step, look, pause, promotion, rollback or abort. */
   'canary.progress': CanaryStatusSchema,
   ...replayEvents,
+  ...registrationEvents,
 } as const;
 
 export type Methods = typeof methods;

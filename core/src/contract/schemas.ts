@@ -86,43 +86,6 @@ const ServingCauseFields = {
   followsProduction: z.string().nullable().optional(),
 };
 
-export const ServingStateSchema = z.object({
-  mode: z.enum(['off', 'single', 'ab']),
-  /** Percent of new episodes routed to slot `a`; meaningful in `ab` mode. */
-  split: z.number().int().min(0).max(100),
-  drain: DrainStateSchema,
-  slots: z.array(SlotStateSchema),
-  actUrl: z.string().nullable(),
-  rtc: z.boolean(),
-  maxConsecutiveCrashes: z.number().int().positive(),
-  /**
-   * Single-policy mode serving `POLICY@production`: the previous production version, loaded and
-   * warm but not routed, so that a rollback moves traffic at once. Null (or absent) when none.
-   */
-  standby: z.object({ versionRef: z.string(), modelVersion: z.string(), ready: z.boolean() }).nullable().optional(),
-  /** The two-policy GPU memory budget checked at start; null on the CPU or with one policy. */
-  vram: z
-    .object({ requiredBytes: z.number().nonnegative(), availableBytes: z.number().nonnegative(), totalGpuBytes: z.number().nonnegative(), fraction: z.number(), ok: z.boolean() })
-    .nullable()
-    .optional(),
-  ...ServingCauseFields,
-});
-export type ServingState = z.infer<typeof ServingStateSchema>;
-
-export const SlotStatsSchema = z.object({
-  slot: SlotSchema,
-  requests: z.number().int().nonnegative(),
-  errors: z.number().int().nonnegative(),
-  /** Requests per second over the last window. */
-  rps: z.number().nonnegative(),
-  p50Ms: z.number().nullable(),
-  p99Ms: z.number().nullable(),
-  cacheHits: z.number().int().nonnegative(),
-  cacheMisses: z.number().int().nonnegative(),
-  inFlight: z.number().int().nonnegative(),
-});
-export type SlotStats = z.infer<typeof SlotStatsSchema>;
-
 /** The shadow slot's divergence from the primary answers (spec §5 shadow mode). */
 export const ShadowDivergenceSchema = z.object({
   versionRef: z.string(),
@@ -149,6 +112,50 @@ export const ShadowDivergenceSchema = z.object({
   }),
 });
 export type ShadowDivergence = z.infer<typeof ShadowDivergenceSchema>;
+
+export const ServingStateSchema = z.object({
+  mode: z.enum(['off', 'single', 'ab']),
+  /** Percent of new episodes routed to slot `a`; meaningful in `ab` mode. */
+  split: z.number().int().min(0).max(100),
+  drain: DrainStateSchema,
+  slots: z.array(SlotStateSchema),
+  actUrl: z.string().nullable(),
+  rtc: z.boolean(),
+  maxConsecutiveCrashes: z.number().int().positive(),
+  /**
+   * Single-policy mode serving `POLICY@production`: the previous production version, loaded and
+   * warm but not routed, so that a rollback moves traffic at once. Null (or absent) when none.
+   */
+  standby: z.object({ versionRef: z.string(), modelVersion: z.string(), ready: z.boolean() }).nullable().optional(),
+  /** The two-policy GPU memory budget checked at start; null on the CPU or with one policy. */
+  vram: z
+    .object({ requiredBytes: z.number().nonnegative(), availableBytes: z.number().nonnegative(), totalGpuBytes: z.number().nonnegative(), fraction: z.number(), ok: z.boolean() })
+    .nullable()
+    .optional(),
+  ...ServingCauseFields,
+  /**
+   * While a shadow slot is loaded: its divergence from the primary in the newest stats window
+   * (rate over the threshold, p50/p99 of cosine distance and max abs) and since it was loaded.
+   * Null (or absent) without a shadow, or before its first window.
+   */
+  shadowDivergence: ShadowDivergenceSchema.nullable().optional(),
+});
+export type ServingState = z.infer<typeof ServingStateSchema>;
+
+export const SlotStatsSchema = z.object({
+  slot: SlotSchema,
+  requests: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  /** Requests per second over the last window. */
+  rps: z.number().nonnegative(),
+  p50Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  cacheHits: z.number().int().nonnegative(),
+  cacheMisses: z.number().int().nonnegative(),
+  inFlight: z.number().int().nonnegative(),
+});
+export type SlotStats = z.infer<typeof SlotStatsSchema>;
+
 
 export const ServingStatsSchema = z.object({
   at: z.string(),

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const addr = app.server.address();
   url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   engine.events.on('canary.progress', (s) => progress.push(s));
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -160,7 +160,7 @@ describe('a live canary', () => {
     const st = await call('canary.status', {});
     expect(st.ok && st.value.canary?.state).toBe('rolled_back');
     expect(progress.some((p) => p.state === 'rolled_back')).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   it('promotes a healthy candidate at 100%, then the monitor rolls it back when it degrades', async () => {
     const load = traffic();
@@ -190,5 +190,5 @@ describe('a live canary', () => {
     expect(h).toHaveLength(1);
     expect(h[0]!.reason).toMatch(/^canary rolled back: monitor look 3 of 4 \(after promotion\) failed the error_rate check: canary \d+\/\d+ errors/);
     await afterwardsAllOnA();
-  }, 60_000);
+  }, 180_000);
 });

@@ -154,5 +154,5 @@ describe('SIGKILL during promote and rollback', () => {
     expect(acked.length).toBeGreaterThan(LANES * KILLS_PER_LANE * 3);
     expect(killedWhileRunning).toBeGreaterThan(LANES * KILLS_PER_LANE * 0.6);
     expect(historyRows).toBeGreaterThanOrEqual(acked.reduce((n, a) => n + a.historyIds.length, 0));
-  }, 120_000);
+  }, 600_000); // 30 child processes through tsx: minutes on a loaded 2-core machine (a hang detector, not a speed check)
 });

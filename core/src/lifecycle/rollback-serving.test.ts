@@ -33,7 +33,7 @@ beforeAll(async () => {
   }
   await engine.startServing({ single: `${DEMO}@production` });
   await engine.lifecycle.standbyReady();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await cleanup();

@@ -106,3 +106,35 @@ describe('shadow evidence from live serving', () => {
     }
   });
 });
+
+describe('shadow divergence in serving.state and the evidence behind shadow rules (issue 13 item 2)', () => {
+  it('serving.state carries the newest divergence window and totals; shadow.evidence gives what the rules read with the live window', async () => {
+    const { engine, cleanup } = await createDemoEngine();
+    try {
+      const before = await engine.api.call('serving.getState', {});
+      expect(before.ok && ((before.value as { shadowDivergence?: unknown }).shadowDivergence ?? null)).toBeNull();
+      await engine.startServing({ single: 'cartpole-balance@production', shadow: 'cartpole-balance@1.1.0' });
+      for (let i = 0; i < 30; i++) await engine.serving.act({ episode_id: `e-${i % 3}`, state: [0.05 * (i % 5), 0, 0.3, 0] }, `r${i}`);
+      for (let i = 0; i < 200 && (engine.serving.counters().find((c) => c.slot === 'shadow')?.requests ?? 0) < 30; i++) await new Promise((r) => setTimeout(r, 10));
+      engine.pushStats();
+      const st = await engine.api.call('serving.getState', {});
+      if (!st.ok) throw new Error(st.error.message);
+      const div = (st.value as { shadowDivergence: { versionRef: string; threshold: number; window: Record<string, number | null>; total: Record<string, number> } }).shadowDivergence;
+      expect(div.versionRef).toBe('cartpole-balance@1.1.0');
+      expect(div.total.compared).toBe(30);
+      expect(div.window.compared).toBe(30);
+      expect(div.window.maxAbsP99).toBeGreaterThan(0);
+      expect(div.window.cosineDistanceP50).not.toBeNull();
+      expect(div.window.overRate).not.toBeNull();
+
+      const ev = await engine.api.call('shadow.evidence', { candidate: 'cartpole-balance@1.1.0' });
+      if (!ev.ok) throw new Error(ev.error.message);
+      expect(ev.value).toMatchObject({ candidate: 'cartpole-balance@1.1.0', baseline: 'cartpole-balance@1.0.0', recorded: true, requests: 30, errors: 0, sessions: 1, live: { versionRef: 'cartpole-balance@1.1.0' } });
+      expect((ev.value as { maxDivergence: number }).maxDivergence).toBeGreaterThan(0);
+      const none = await engine.api.call('shadow.evidence', { candidate: 'cartpole-balance@1.2.0' });
+      expect(none.ok && none.value).toMatchObject({ recorded: false, requests: 0, live: null });
+    } finally {
+      await cleanup();
+    }
+  });
+});

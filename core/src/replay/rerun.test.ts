@@ -41,7 +41,7 @@ beforeAll(async () => {
     }
   };
   [directTrace, iterTrace] = await Promise.all([record(v100, 'direct', 6), record(iter, 'iter', 7)]);
-}, 60_000);
+}, 180_000);
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -60,7 +60,7 @@ describe('rerunAgainstExport on demo policies', () => {
     expect(r.failOn.tripped).toBe(false);
     expect(r.slots.map((s) => s.slot)).toEqual(['prod']);
     expect(r.model?.ref).toBe('cartpole-balance@1.0.0');
-  }, 30_000);
+  }, 180_000);
 
   it('another version: divergence > 0 and `divergence>0.01` trips', async () => {
     const r = await rerunAgainstExport({ trace: directTrace, export: v110, device: 'cpu', diff: ['actions'], failOn: parseFailOn('divergence>0.01', ['actions']) });
@@ -69,7 +69,7 @@ describe('rerunAgainstExport on demo policies', () => {
     expect(r.overall.latency).toBeNull();
     expect(r.failOn).toMatchObject({ tripped: true, outcomes: [{ condition: 'divergence>0.01', tripped: true }] });
     expect(r.divergenceSeries!.max.filter((x) => x !== null).length).toBeGreaterThan(0);
-  }, 30_000);
+  }, 180_000);
 
   it('an iterative policy with episodes in flight at once: warm starts as live, identical actions and cache statuses', async () => {
     const r = await rerunAgainstExport({ trace: iterTrace, export: iter, device: 'cpu', diff: ['actions', 'cache'], concurrency: 8 });
@@ -77,7 +77,7 @@ describe('rerunAgainstExport on demo policies', () => {
     expect(r.overall.cache).toMatchObject({ compared: 120, mismatches: 0 });
     expect(r.overall.cache!.recordedHitRate).toBeCloseTo(113 / 120, 6);
     expect(r.overall.actions).toMatchObject({ compared: 120, max: 0 });
-  }, 30_000);
+  }, 180_000);
 
   it('a direct version against an iterative trace: chunks compared over their common prefix, cache statuses differ', async () => {
     const out = join(dir, 'report.jsonl');
@@ -93,7 +93,7 @@ describe('rerunAgainstExport on demo policies', () => {
     expect(lines[0]!.latency_ms).toMatchObject({ recorded: expect.any(Number), rerun: expect.any(Number) });
     expect(lines.slice(0, 120).map((l) => l.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
     expect(lines[120]).toMatchObject({ kind: 'rerun_summary', requests: 120, failOn: { tripped: true } });
-  }, 30_000);
+  }, 180_000);
 
   it('states that do not fit the model are refused, naming --model', async () => {
     let prev = GENESIS_HASH;
@@ -105,7 +105,7 @@ describe('rerunAgainstExport on demo policies', () => {
     const p = join(dir, 'three.jsonl');
     writeFileSync(p, lines.join(''));
     await expect(rerunAgainstExport({ trace: p, export: v100, device: 'cpu' })).rejects.toMatchObject({ code: 'SWY_ERR_INVALID_INPUT', where: '--model', message: expect.stringMatching(/states have 3 values but cartpole-balance@1.0.0 expects 4/) });
-  }, 30_000);
+  }, 180_000);
 });
 
 /** A scripted runner: answers after a random delay, remembers the order of calls. */

@@ -175,7 +175,7 @@ describe('summarizeTrace on TraceWriter traces', () => {
     expect(many.threads).toBe(2);
     const strip = (s: TraceSummary) => JSON.parse(JSON.stringify({ ...s, elapsedMs: 0, threads: 0 }, (k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v))) as unknown;
     expect(strip(many)).toEqual(strip(one));
-  }, 60_000);
+  }, 180_000);
 
   it('blocks smaller than a line (the read buffer grows), one thread and two: the same summary, slots in file order', async () => {
     // Each block audits its first record, so tiny blocks audit more: everything else must agree.
@@ -203,7 +203,7 @@ describe('summarizeTrace on TraceWriter traces', () => {
       expect(v.firstBrokenIndex).toBe(target);
       expect(s.chain.firstBroken!.reason).toBe(v.reason);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('a deleted record breaks the chain at the next one (prev_hash_mismatch), also across worker blocks', async () => {
     const lines = readFileSync(plain, 'utf8').split('\n');
@@ -215,7 +215,7 @@ describe('summarizeTrace on TraceWriter traces', () => {
       const { summary: s } = await summarizeTrace(cut, { threads });
       expect(s.chain.firstBroken).toMatchObject({ index: del, kind: 'prev_hash_mismatch' });
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 /** A trace as another server might write it: Python-style chain fields in sorted position, spaces, extra fields. */
@@ -276,7 +276,7 @@ describe('chain checked in blocks agrees with verifyTrace wherever the damage is
         expect({ c: c.name, threads, index: s.chain.firstBroken?.index, reason: s.chain.firstBroken?.reason }).toEqual({ c: c.name, threads, index: v.firstBrokenIndex, reason: v.reason });
       }
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('traces from other servers', () => {

@@ -66,6 +66,8 @@ export interface WatchFolderOptions {
   actor?: string;
   /** After a failure that is not the export's fault (the store was busy, say), retry after this long (default 30 s). */
   retryMs?: number;
+  /** Doctor's steps for the export being checked (the workbench shows each check as it runs). */
+  onProgress?: (dir: string, p: { done: number; total: number; step: string }) => void;
 }
 
 interface Entry {
@@ -100,6 +102,7 @@ export class WatchFolder {
   private readonly runs: number;
   private readonly actor: string;
   private readonly retryMs: number;
+  private readonly onProgress: WatchFolderOptions['onProgress'];
   private readonly entries = new Map<string, Entry>();
   private readonly queue: Entry[] = [];
   private watcher: FSWatcher | null = null;
@@ -124,6 +127,7 @@ export class WatchFolder {
     this.runs = opts.runs ?? 50;
     this.actor = opts.actor ?? 'watch-folder';
     this.retryMs = opts.retryMs ?? 30_000;
+    this.onProgress = opts.onProgress;
     if (!(this.settleMs >= 0) || !(this.pollMs > 0)) {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, `settleMs must be >= 0 and pollMs > 0, got ${this.settleMs} and ${this.pollMs}.`, 'watch');
     }
@@ -298,7 +302,7 @@ export class WatchFolder {
     const dir = entry.dir;
     this.emit({ type: 'checking', at: this.now(), dir });
     try {
-      const { report, result } = await registerChecked(this.registry, dir, { actor: this.actor, device: this.device, runs: this.runs, clock: this.clock, logger: this.log });
+      const { report, result } = await registerChecked(this.registry, dir, { actor: this.actor, device: this.device, runs: this.runs, clock: this.clock, logger: this.log, ...(this.onProgress ? { onProgress: (p: { done: number; total: number; step: string }) => this.onProgress?.(dir, p) } : {}) });
       entry.judged = entry.fingerprint = await exportFingerprint(dir);
       const v = result.version;
       this.log.info({ dir, ref: `${v.policy}@${v.label}`, modelVersion: v.modelVersion, created: result.created }, 'watch_folder.registered');

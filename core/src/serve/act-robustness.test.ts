@@ -40,7 +40,7 @@ beforeAll(async () => {
   ({ engine, dir, cleanup } = await createDemoEngine());
   await engine.startServing({ a: 'cartpole-balance@1.0.0', b: 'cartpole-balance@2.0.0-iter', split: 50 });
   app = await createHttpServer(engine, { host: '127.0.0.1', port: 8000, bodyLimitBytes: 64 * 1024, maxBodyBytes: 64 * 1024 });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -113,7 +113,7 @@ describe('recording when the disk fails', () => {
     const metrics = await (await app.inject({ method: 'GET', url: '/metrics', headers: host })).body;
     const dropped = Number(/switchyard_trace_records_dropped_total (\d+)/.exec(metrics)?.[1] ?? '0');
     expect(dropped).toBeGreaterThan(0);
-  }, 30_000);
+  }, 180_000);
 });
 
 describe('/readyz before any policy is loaded', () => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   port = (app.server.address() as { port: number }).port;
   token = controlTokenOf(app);
   writeFileSync(join(outside, 'shadow'), `${SECRET}\nsecond:line\n`);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();

@@ -35,7 +35,7 @@ beforeAll(async () => {
   app = await createHttpServer(engine, { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -168,5 +168,5 @@ describe('a policy that fails on valid input', () => {
       await c2();
       rmSync(tmp, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 });

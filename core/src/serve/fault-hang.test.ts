@@ -42,7 +42,7 @@ beforeAll(async () => {
   app = await createHttpServer(engine, { host: '127.0.0.1', port: 0 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -86,7 +86,7 @@ describe('a request that never returns', () => {
     expect(await metric('switchyard_worker_failures_total', 'policy_slot="prod"')).toBeGreaterThanOrEqual(1);
     // The 503s while the worker was replaced do not count toward the drain; the timeout does.
     expect(engine.serving.state().slots[0]!.crashes).toBe(await metric('switchyard_worker_failures_total', 'policy_slot="prod"'));
-  }, 60_000);
+  }, 180_000);
 
   it('says so when more abandoned workers are alive than allowed', async () => {
     // The first abandoned thread is still inside its Loop (seconds); a second pushes past max 1.
@@ -95,5 +95,5 @@ describe('a request that never returns', () => {
     expect(limits.length).toBeGreaterThanOrEqual(1);
     expect(limits[0]).toEqual({ alive: 2, max: 1 });
     await runner().whenReady();
-  }, 60_000);
+  }, 180_000);
 });

@@ -40,7 +40,7 @@ describe('model_hash checked at load', () => {
     expect(e.message).toContain(`registered with model_hash ${v.modelHash}`);
     expect(e.message).toMatch(/now hash to [0-9a-f]{16}/);
     expect(engine.serving.state().mode).toBe('off');
-  }, 60_000);
+  }, 180_000);
 
   it('refuses it where promote, rollback and the canary load a slot (engine.resolveExport)', async () => {
     const engine = await engineWith();
@@ -51,7 +51,7 @@ describe('model_hash checked at load', () => {
     appendFileSync(join(other.exportPath!, 'policy.onnx'), Buffer.from([0]));
     const e = await failure(engine.resolveExport('cartpole-balance@2.0.0-iter'));
     expect(e.code).toBe('SWY_ERR_MODEL_MISMATCH');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('a folder named like a version', () => {
@@ -68,5 +68,5 @@ describe('a folder named like a version', () => {
     expect(byRef.exp.modelHash).toBe(registered.modelHash);
     const byPath = await engine.resolveExport(`./${name}`);
     expect(byPath.exp.manifest.policy).toBe('flaky');
-  }, 60_000);
+  }, 180_000);
 });

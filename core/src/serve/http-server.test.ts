@@ -42,7 +42,7 @@ beforeAll(async () => {
   const addr = app.server.address() as { port: number };
   base = `http://127.0.0.1:${addr.port}`;
   token = controlTokenOf(app);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();

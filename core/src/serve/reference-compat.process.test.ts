@@ -132,7 +132,7 @@ describe.skipIf(!python)('the reference robot client against `switchyard serve` 
     expect(r.health_without_key).toMatchObject({ status: 'ok', state: 'ready' });
     expect(r.config.result).toMatchObject({ mode: 'ab', act_auth: true });
     expect(r.config.result.slots.map((s: Json) => s.observation.dim)).toEqual([4, 4]);
-  }, 60_000);
+  }, 180_000);
 
   it('answers the bodies the client sends with every field it reads; a bad body is a final 422', async () => {
     const r = await runScenario('bodies', base, token);
@@ -151,7 +151,7 @@ describe.skipIf(!python)('the reference robot client against `switchyard serve` 
       expect(r[k].body.error.where, k).toBe('state');
     }
     expect(r.state_strings).toMatchObject({ status_code: 422, classified: 'ValidationError' });
-  }, 60_000);
+  }, 180_000);
 
   it('answers every call of one episode from one slot, and spreads episodes over both', async () => {
     const r = await runScenario('episodes', base, token);
@@ -159,7 +159,7 @@ describe.skipIf(!python)('the reference robot client against `switchyard serve` 
     expect(eps).toHaveLength(16);
     for (const slots of eps) expect(new Set(slots).size).toBe(1);
     expect(new Set(eps.map((s) => s[0]))).toEqual(new Set(['a', 'b']));
-  }, 60_000);
+  }, 180_000);
 
   it('reports a drained slot as still ready, then degraded: a final 503 server-degraded with Retry-After', async () => {
     const r = await runScenario('degrade', base, token);

@@ -99,7 +99,7 @@ describe('GET /health in the reference server shape', () => {
     expect((await get(app, '/healthz')).json()).toEqual({ status: 'ok' });
     expect((await get(app, '/readyz')).json()).toMatchObject({ ready: true, mode: 'single', slots: [{ slot: 'prod', ready: true }] });
     expect((await act(app, referenceBody)).statusCode).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it('says warmup_failed (code and phase, no file names) when a policy never warms up', async () => {
     const { app, engine } = await setup({
@@ -157,7 +157,7 @@ describe('GET /health in the reference server shape', () => {
     engine.serving.restoreSlot('b');
     expect((await get(app, '/health')).json()).toMatchObject({ state: 'ready', drain: 'drain-a' });
     expect((await act(app, referenceBody)).statusCode).toBe(200);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the /act robot token', () => {
@@ -173,7 +173,7 @@ describe('the /act robot token', () => {
     cleanup = ctx.cleanup;
     await engine.startServing({ single: 'cartpole-balance@production' });
     app = await createHttpServer(engine, { host: '127.0.0.1', port: 8000, health, actToken: token });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await cleanup?.();
@@ -222,7 +222,7 @@ describe('/act on a server without a robot token, with the reference client bodi
     cleanup = ctx.cleanup;
     await ctx.engine.startServing({ single: 'cartpole-balance@production' });
     app = await createHttpServer(ctx.engine, { host: '127.0.0.1', port: 8000 });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await cleanup?.();
@@ -329,5 +329,5 @@ describe('the CLI flag', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/robot token file .*\[--act-token-file\] \(SWY_ERR_CONFIG\)/);
     expect(runCli(['console', '--help']).stdout).toMatch(/--act-token-file/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -242,6 +242,8 @@ export class ServingController {
   private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
   shadowSkipped = 0;
   private shadowWindow: ShadowDivergenceWindow | null = null;
+  /** The newest window `snapshot()` took, for `state()` (issue 13: divergence is part of the state). */
+  private lastShadow: ServingStats['shadow'] | null = null;
   private vram: ServingState['vram'] = null;
   private lastSplitChange: SplitChange | null = null;
   private pendingSplitEvent: ReturnType<typeof setTimeout> | null = null;
@@ -634,6 +636,7 @@ export class ServingController {
         requestFailures: s.requestFailures,
         lastError: s.lastError,
       })),
+      shadowDivergence: this.shadow ? (this.lastShadow ?? null) : null,
     };
   }
 
@@ -663,6 +666,7 @@ export class ServingController {
       s.windowMisses = 0;
     }
     const shadow = this.shadow && this.shadowWindow ? { shadow: this.shadowWindow.take(this.shadow.spec.ref, this.shadowSkipped) } : {};
+    this.lastShadow = shadow.shadow ?? null;
     return { at: iso(this.opts.clock.now()), windowMs, slots, ...shadow };
   }
 
@@ -770,6 +774,7 @@ export class ServingController {
     this.slots.clear();
     this.shadow = null;
     this.shadowWindow = null;
+    this.lastShadow = null;
     this.mode = 'off';
     await Promise.allSettled(runners.map((r) => r.close()));
   }

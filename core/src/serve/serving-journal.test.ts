@@ -29,7 +29,7 @@ beforeAll(async () => {
   call = contractCaller(engine.api);
   engine.events.on('serving.event', (e) => events.push(e));
   await startConsoleSession(engine);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await cleanup();
@@ -116,7 +116,7 @@ describe('a stage change on a running two-policy console', () => {
     } finally {
       await again.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('ServingJournal', () => {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { attr, buildModel, floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
+import { attr, buildModel, floatTensor, int64Tensor, node, serializeModel } from '../demo/onnx-writer.js';
 
 /**
  * A real ONNX policy that fails on some inputs: action = sqrt(limit - state[0]). It is finite
@@ -92,6 +92,135 @@ export async function writeHangExport(dir: string, opts: { version?: string; pol
         observation: { name: 'obs', dim: 4 },
         action: { name: 'action', dim: 1, chunk: 1 },
         notes: 'Test fixture: an ONNX Loop that runs |state[0]| times.',
+      },
+      null,
+      2,
+    ),
+  );
+  return dir;
+}
+
+/**
+ * A deliberately slow but good policy: the demo's 1.0.0 LQR controller (so every cart-pole case
+ * runs its full 500 steps and passes) plus `depth` products of a `[N, width] × [width, width]`
+ * matrix, through tanh, summed and multiplied by zero into the action. The extra work never changes
+ * an action, so the policy evaluates exactly like 1.0.0, only far slower: per batched step of the
+ * 300-case demo suite about 300·width²·2·depth floating-point operations (5 GFLOP at the defaults),
+ * so a gate that evaluates it runs long enough to be cancelled on any machine. A single
+ * request (doctor, `/act`) costs width²·2·depth (17 MFLOP): milliseconds.
+ */
+export function slowModel(opts: { width?: number; depth?: number } = {}): Uint8Array {
+  const width = opts.width ?? 512;
+  const depth = opts.depth ?? 32;
+  const w0 = Array.from({ length: 4 * width }, (_, i) => 0.05 * Math.sin(i + 1));
+  const w = Array.from({ length: width * width }, (_, i) => (0.5 / Math.sqrt(width)) * Math.sin(0.37 * i + 1));
+  const nodes = [node('MatMul', ['obs', 'K'], ['force_raw']), node('MatMul', ['obs', 'W0'], ['h0'])];
+  for (let i = 1; i <= depth; i++) {
+    nodes.push(node('MatMul', [`h${i - 1}`, 'W'], [`m${i}`]), node('Tanh', [`m${i}`], [`h${i}`]));
+  }
+  nodes.push(
+    node('ReduceSum', [`h${depth}`], ['busy'], { keepdims: attr.int(0) }),
+    node('Mul', ['busy', 'zero'], ['nothing']),
+    node('Add', ['force_raw', 'nothing'], ['force']),
+    node('Clip', ['force', 'force_min', 'force_max'], ['action']),
+  );
+  return serializeModel({
+    graphName: 'slow_lqr',
+    inputs: [{ name: 'obs', shape: ['N', 4] }],
+    outputs: [{ name: 'action', shape: ['N', 1] }],
+    initializers: [
+      floatTensor('K', [4, 1], [0.91, 2.143, 30.856, 7.879]),
+      floatTensor('W0', [4, width], w0),
+      floatTensor('W', [width, width], w),
+      floatTensor('zero', [], [0]),
+      floatTensor('force_min', [], [-10]),
+      floatTensor('force_max', [], [10]),
+    ],
+    nodes,
+  });
+}
+
+/** Writes `slowModel()` as a `cartpole-balance` export (the version label given). */
+export async function writeSlowExport(dir: string, opts: { version?: string; width?: number; depth?: number } = {}): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'policy.onnx'), slowModel(opts));
+  await writeFile(
+    join(dir, 'switchyard.json'),
+    JSON.stringify(
+      {
+        policy: 'cartpole-balance',
+        version: opts.version ?? '9.9.9-slow',
+        model_id: 'cartpole-lqr-slow',
+        kind: 'direct',
+        observation: { name: 'obs', dim: 4 },
+        action: { name: 'action', dim: 1, chunk: 1 },
+        notes: 'Test fixture: the 1.0.0 LQR controller plus work that changes no action, so its evaluation is slow.',
+      },
+      null,
+      2,
+    ),
+  );
+  return dir;
+}
+
+/**
+ * A good policy whose every call is slow whatever the machine: the 1.0.0 controller's action plus
+ * zero times the result of an ONNX `Loop` of `trips` scalar steps (each step is a subgraph run by
+ * ONNX Runtime, some microseconds however fast the CPU). With the default 100,000 trips a call
+ * takes about a second here, so doctor's timed runs can be watched, and cancelled, from the page.
+ */
+export function busyLoopModel(trips = 100_000): Uint8Array {
+  const T = onnxProto.onnx.TensorProto.DataType;
+  const outer = buildModel({
+    graphName: 'busy_loop_lqr',
+    inputs: [{ name: 'obs', shape: ['N', 4] }],
+    outputs: [{ name: 'action', shape: ['N', 1] }],
+    initializers: [
+      floatTensor('K', [4, 1], [0.91, 2.143, 30.856, 7.879]),
+      int64Tensor('trips', [], [trips]),
+      floatTensor('zero', [], [0]),
+      floatTensor('force_min', [], [-10]),
+      floatTensor('force_max', [], [10]),
+    ],
+    nodes: [
+      node('MatMul', ['obs', 'K'], ['force_raw']),
+      node('Loop', ['trips', '', 'zero'], ['acc']),
+      node('Mul', ['acc', 'zero'], ['nothing']),
+      node('Add', ['force_raw', 'nothing'], ['force']),
+      node('Clip', ['force', 'force_min', 'force_max'], ['action']),
+    ],
+  });
+  const scalar = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
+  const body: onnxProto.onnx.IGraphProto = {
+    name: 'busy_body',
+    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), scalar('acc_in', T.FLOAT)],
+    output: [scalar('cond_out', T.BOOL), scalar('acc_out', T.FLOAT)],
+    node: [
+      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
+      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
+    ],
+  };
+  const loop = outer.graph!.node!.find((n) => n.opType === 'Loop')!;
+  loop.attribute = [{ name: 'body', type: onnxProto.onnx.AttributeProto.AttributeType.GRAPH, g: body }];
+  return onnxProto.onnx.ModelProto.encode(outer).finish();
+}
+
+/** Writes `busyLoopModel()` as a `cartpole-balance` export (the version label given). */
+export async function writeBusyExport(dir: string, opts: { version?: string; trips?: number } = {}): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'policy.onnx'), busyLoopModel(opts.trips));
+  await writeFile(
+    join(dir, 'switchyard.json'),
+    JSON.stringify(
+      {
+        policy: 'cartpole-balance',
+        version: opts.version ?? '9.9.9-busy',
+        model_id: 'cartpole-lqr-busy',
+        kind: 'direct',
+        observation: { name: 'obs', dim: 4 },
+        action: { name: 'action', dim: 1, chunk: 1 },
+        notes: 'Test fixture: the 1.0.0 LQR controller plus a slow loop that changes no action, so each call is slow.',
       },
       null,
       2,

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { ShadowDivergence } from '@contract';
-import { useStats } from '../stores/context';
+import { useServing, useStats } from '../stores/context';
 
 function num(v: number | null, digits = 3): string {
   return v === null ? '—' : v.toFixed(digits);
@@ -34,7 +34,11 @@ export function latestShadow(samples: readonly { shadow?: ShadowDivergence | und
  */
 export function ShadowCard() {
   const samples = useStats((s) => s.samples);
-  const { last, recent } = useMemo(() => latestShadow(samples), [samples]);
+  // Before the first stats sample arrives (a page just opened), the state carries the newest window.
+  const fromState = useServing((s) => s.state?.shadowDivergence ?? null);
+  const fromStats = useMemo(() => latestShadow(samples), [samples]);
+  const last = fromStats.last ?? fromState;
+  const recent = fromStats.last !== null ? fromStats.recent : fromState !== null && fromState.window.compared > 0 ? fromState : null;
   if (last === null) return null;
   const w = recent?.window ?? null;
   const t = last.total;

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { GateResult, RuleEvidence } from '@contract';
 import { formatRuleInterval, formatRuleValue, formatThreshold } from '../compare-format';
 import { useCompare } from '../stores/context';
+import { ShadowEvidenceLink } from './shadow-evidence-link';
 
 const VERDICT_CLASS: Record<GateResult['verdict'], string> = { GO: 'go', 'NO-GO': 'nogo', INCONCLUSIVE: 'inconclusive' };
 
@@ -128,6 +129,7 @@ export function RulesTable() {
                   <div className="rule-evidence">
                     <span className="rule-note">{r.note}</span>
                     <RuleCases rule={r} />
+                    {r.id.startsWith('shadow.') && <ShadowEvidenceLink candidate={gate.candidate.version} baseline={gate.baseline?.version ?? null} rule={{ id: r.id, observed: r.observed }} />}
                   </div>
                 </td>
               </tr>

@@ -10,6 +10,8 @@ import { selectSelectedVersion, type VersionRef, type VersionsStore } from '../s
 import { currentQuery, replaceQuery } from '../router';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
+import { RegistrationPanel } from '../components/registration-panel';
+import { DoctorReportSection } from '../components/doctor-report';
 
 export function VersionsPage() {
   const { versions } = useStores();
@@ -40,6 +42,8 @@ export function VersionsPage() {
       </PageHeader>
 
       {error && <ErrorAlert title="Could not load the versions" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
+
+      <RegistrationPanel />
 
       {status === 'ready' && count === 0 && (
         <EmptyState title="No policies registered yet">
@@ -194,6 +198,7 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
           <dt>Doctor</dt>
           <dd>
             <DoctorStatus status={v.doctorStatus} />
+            <DoctorReportSection policy={v.policy} label={v.label} />
           </dd>
           <dt>Last verdict</dt>
           <dd>

@@ -31,7 +31,7 @@ beforeAll(async () => {
   } finally {
     await runner.close();
   }
-}, 60_000);
+}, 180_000);
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -105,7 +105,7 @@ describe('switchyard replay TRACE --model', () => {
     expect(lines).toHaveLength(61);
     expect(JSON.parse(lines[0]!)).toMatchObject({ kind: 'rerun_request', seq: 1, divergence: { max_abs: 0 } });
     expect(JSON.parse(lines[60]!)).toMatchObject({ kind: 'rerun_summary', requests: 60 });
-  }, 60_000);
+  }, 180_000);
 
   it('another version: `--fail-on divergence>0.01` exits 1', async () => {
     const r = await replay(recorded, '--model', v110, '--device', 'cpu', '--diff', 'actions', '--fail-on', 'divergence>0.01', '--json');
@@ -113,7 +113,7 @@ describe('switchyard replay TRACE --model', () => {
     const out = JSON.parse(r.stdout) as { rerun: { overall: { actions: { max: number } }; failOn: { tripped: boolean } } };
     expect(out.rerun.overall.actions.max).toBeGreaterThan(0.01);
     expect(out.rerun.failOn.tripped).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   it('a bad --fail-on expression: exit 2, the message names the flag, nothing is loaded', async () => {
     const r = await replay(recorded, '--model', v110, '--fail-on', 'divergance>0.1');
@@ -132,5 +132,5 @@ describe('switchyard replay TRACE --model', () => {
     const c = await replay(recorded, '--model', 'cartpole-balance@9.9.9');
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/cartpole-balance@9\.9\.9/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -312,18 +312,8 @@ async function checkVram(engine: Engine, a: string, b: string, flags: ServeFlags
 }
 
 async function startWatch(engine: Engine, dir: string, device: ServeFlags['device']): Promise<WatchFolder> {
-  const watcher = new WatchFolder({
-    dir,
-    registry: engine.registry,
-    clock: engine.clock,
-    logger: engine.logger,
-    device,
-    onEvent: (e) => {
-      if (e.type === 'registered') engine.logger.info({ dir: e.dir, ref: e.ref, modelVersion: e.modelVersion }, 'watch_folder.registered');
-    },
-  });
-  await watcher.start();
-  return watcher;
+  // Through the engine, so the workbench sees each export live and it is evaluated against production's suite (spec §6).
+  return engine.registration.watch(dir, { device });
 }
 
 function budgetOf(b: NonNullable<Awaited<ReturnType<typeof checkVram>>>) {
