@@ -393,9 +393,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     'eval.results': ({ runId, format }) => runResults(runId, format ?? 'jsonl'),
     'compare.get': ({ candidate, baseline, suite }) => compareVersions({ registry, evalStore, candidate, baseline, suite }),
     'gate.run': ({ rulesPath, candidate, baseline, reeval }) => gate({ rulesPath, candidate, ...(baseline !== undefined ? { baseline } : {}), ...(reeval !== undefined ? { reeval } : {}) }),
-    'verdicts.list': ({ policy, candidate, limit }) => {
+    'verdicts.list': ({ policy, candidate, limit, id }) => {
       const candidateVersionId = candidate === undefined ? undefined : registry.resolve(candidate.includes('@') ? candidate : `${policy}@${candidate}`).id;
-      return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+      return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}), ...(id !== undefined ? { id } : {}) }) };
     },
     ...lifecycle.handlers(),
     ...replay.handlers(),

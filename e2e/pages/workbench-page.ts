@@ -160,8 +160,8 @@ export class WorkbenchPage {
 
   /**
    * Moves the slider with the keyboard, as an operator would: Home (0) or End (100), whichever is
-   * nearer, then arrow keys. Every step is a change the workbench sends to the router; the method
-   * returns once the router has confirmed the final value.
+   * nearer, then arrow keys. The workbench sends where the presses come to rest (once they pause);
+   * the method returns once the router has confirmed the final value.
    */
   async setSplit(split: number): Promise<void> {
     if (!Number.isInteger(split) || split < 0 || split > 100) throw new RangeError(`split must be 0..100, got ${split}`);

@@ -36,6 +36,11 @@ export class RestartableConsole {
     return { url: this.url, origin: u.origin, token: u.searchParams.get('token') ?? this.token };
   }
 
+  /** The log of the newest start (the server's stdout and stderr, JSON lines): what the server received, as it logged it. */
+  get logPath(): string {
+    return path.join(resultsDir, `e2e-${this.name}-${this.starts}.log`);
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }

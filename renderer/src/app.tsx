@@ -4,7 +4,7 @@ import { PageErrorBoundary } from './components/page-error-boundary';
 import { Sidebar } from './components/sidebar';
 import { useOffline } from './stores/context';
 import { NavigationContext } from './pages/navigation';
-import { pageForPath, pages } from './pages/registry';
+import { navPages, pageForPath } from './pages/registry';
 import { usePath } from './router';
 
 export function App() {
@@ -27,7 +27,7 @@ export function App() {
       <a className="skip-link" href="#main" onClick={skipToMain}>
         Skip to content
       </a>
-      <Sidebar pages={pages} activeId={page.id} />
+      <Sidebar pages={navPages} activeId={page.id} />
       <main className={offline ? 'content is-offline' : 'content'} id="main" tabIndex={-1}>
         <OfflineBanner />
         {/* While offline every control of the page is disabled at once; what it shows is greyed as stale. */}

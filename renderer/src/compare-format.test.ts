@@ -1,5 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
+import { formatMilliseconds } from '@contract';
 import {
   barPosition,
   deltaScale,
@@ -14,6 +15,13 @@ import {
 } from './compare-format';
 
 describe('compare formatting', () => {
+  it("writes a rule's observed milliseconds with the formatter the engine's evidence uses (0.0016 ms both)", () => {
+    expect(formatRuleValue('efficiency.p99_latency_ms', 0.0016)).toBe('0.0016 ms');
+    expect(formatRuleValue('efficiency.p99_latency_ms', 0.0016)).toBe(formatMilliseconds(0.0016));
+    expect(formatRuleValue('efficiency.p99_latency_ms', 9)).toBe(formatMilliseconds(9));
+  });
+
+
   it('writes rates as percentages and their intervals in percent', () => {
     expect(formatRatePct(0.9667)).toBe('96.7%');
     expect(formatRatePct(1)).toBe('100%');

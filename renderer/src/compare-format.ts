@@ -3,6 +3,8 @@
  * percentages; differences of rates are percentage points (`pp`).
  */
 
+import { formatMilliseconds, formatRatio } from '@contract';
+
 const MINUS = '\u2212';
 
 function signed(text: string, value: number): string {
@@ -109,9 +111,10 @@ function formatByKind(kind: RuleKind, value: number): string {
     case 'count':
       return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2);
     case 'ms':
-      return `${value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(2)} ms`;
+      // The engine writes the evidence note with the same function: Observed and evidence agree.
+      return formatMilliseconds(value);
     case 'ratio':
-      return `${value.toFixed(2)}×`;
+      return formatRatio(value);
     case 'number':
       return Math.abs(value) >= 100 ? value.toFixed(0) : String(Number(value.toPrecision(3)));
   }

@@ -38,3 +38,35 @@ export function usePath(): string {
 export function hrefFor(path: string): string {
   return `#${path}`;
 }
+
+/** The Versions page with this version's detail pane open (`#/versions?version=policy@label`). */
+export function versionHref(policy: string, label: string): string {
+  return `#/versions?version=${encodeURIComponent(`${policy}@${label}`)}`;
+}
+
+/** One verdict's detail (`#/verdict?policy=P&id=N`); reloading it shows the same verdict. */
+export function verdictHref(policy: string, id: number): string {
+  return `#/verdict?${new URLSearchParams({ policy, id: String(id) }).toString()}`;
+}
+
+/** One evaluation run's detail (`#/run?id=N`): its cases, and Compare with it. */
+export function runHref(id: number): string {
+  return `#/run?id=${id}`;
+}
+
+/** Compare with this selection (only what is given is chosen). */
+export function compareHref(sel: { baseline?: string | null; candidate?: string | null; suite?: string | null }): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(sel)) if (typeof v === 'string' && v !== '') q.set(k, v);
+  const text = q.toString();
+  return `#/compare${text === '' ? '' : `?${text}`}`;
+}
+
+function currentHash(): string {
+  return window.location.hash;
+}
+
+/** The whole fragment, page and query: a detail page re-reads its query when a link changes only that. */
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, currentHash, () => '');
+}

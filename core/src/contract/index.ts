@@ -7,3 +7,4 @@ export * from './registration-schemas.js';
 export * from './shadow-schemas.js';
 export * from './client.js';
 export * from './traffic-rule.js';
+export * from './units.js';

@@ -118,8 +118,11 @@ export const methods = {
     input: z.object({ rulesPath: z.string().min(1).max(4096), candidate: VersionRef, baseline: VersionRef.optional(), reeval: z.boolean().optional() }).strict(),
     output: GateResultSchema,
   },
+  /** A policy's verdicts, newest first; with `id`, that one verdict (a link to a verdict's detail). */
   'verdicts.list': {
-    input: z.object({ policy: z.string().min(1).max(200), candidate: VersionRef.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    input: z
+      .object({ policy: z.string().min(1).max(200), candidate: VersionRef.optional(), limit: z.number().int().min(1).max(1000).optional(), id: z.number().int().positive().optional() })
+      .strict(),
     output: z.object({ verdicts: z.array(VerdictSummarySchema) }),
   },
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../contract/errors.js';
+import { formatMilliseconds } from '../contract/units.js';
 import { parseRules } from './rules.js';
 import type { PromotionRules } from './rules.js';
 import { wilsonInterval, newcombeInterval } from './stats.js';
@@ -225,6 +226,14 @@ describe('efficiency', () => {
     expect(slow.summary).toBe('NO-GO: efficiency.p99_latency_ms failed: p99 latency 9.00 ms > 5.00 ms over 100 cases');
   });
 
+  it('writes a sub-millisecond p99 in its evidence as the Observed column writes it (0.0016 ms, not 0.00 ms)', () => {
+    const r = rules('efficiency: { p99_latency_ms: { max: 5.0 } }\n');
+    const e = rule(computeVerdict({ rules: r, candidate: cases('c', 40, { latency: 0.0016 }) }), 'efficiency.p99_latency_ms');
+    expect(e.observed).toBe(0.0016);
+    expect(formatMilliseconds(e.observed!)).toBe('0.0016 ms');
+    expect(e.note).toBe('p99 latency 0.0016 ms <= 5.00 ms over 40 cases');
+  });
+
   it('latency_vs_baseline compares p99s', () => {
     const r = rules('efficiency: { latency_vs_baseline: { max_ratio: 1.1 } }\n');
     const ok = rule(computeVerdict({ rules: r, baseline: cases('c', 50, { latency: 4 }), candidate: cases('c', 50, { latency: 4.4 }) }), 'efficiency.latency_vs_baseline');
@@ -233,7 +242,7 @@ describe('efficiency', () => {
     const bad = rule(computeVerdict({ rules: r, baseline: cases('c', 50, { latency: 4 }), candidate: cases('c', 50, { latency: 5 }) }), 'efficiency.latency_vs_baseline');
     expect(bad).toMatchObject({ pass: false, observed: 1.25 });
     expect(bad.failingCases).toHaveLength(50);
-    expect(bad.note).toBe('p99 latency 5.00 ms vs baseline 4.00 ms: ratio 1.250 > 1.100');
+    expect(bad.note).toBe('p99 latency 5.00 ms vs baseline 4.00 ms: ratio 1.25× > 1.10×');
     expect(rule(computeVerdict({ rules: r, candidate: cases('c', 50) }), 'efficiency.latency_vs_baseline').pass).toBeNull();
   });
 

@@ -6,6 +6,7 @@
  * else GO. A rules object with no rule at all is INCONCLUSIVE, never GO.
  */
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { formatMilliseconds, formatRatio } from '../contract/units.js';
 import type { PromotionRules, RateRules } from './rules.js';
 import { newcombeInterval, pairedComparison, percentile, wilsonInterval } from './stats.js';
 
@@ -61,7 +62,8 @@ export interface Verdict {
 const EPS = 1e-12;
 
 const f3 = (x: number) => x.toFixed(3);
-const ms = (x: number) => `${x.toFixed(2)} ms`;
+// The same formatter as the workbench's Observed column: the evidence and the value read alike.
+const ms = (x: number) => formatMilliseconds(x);
 const pct = (c: number) => `${Number((c * 100).toFixed(2))}%`;
 
 function listIds(ids: readonly string[], max = 5): string {
@@ -286,7 +288,7 @@ class Evaluator {
           const pass = ratio <= maxRatio + EPS;
           const limit = maxRatio * pb;
           const slow = pass ? [] : this.input.candidate.filter((c) => Number.isFinite(c.latencyMs) && c.latencyMs > limit).map((c) => c.caseId);
-          this.push({ ...base, observed: ratio, pass, failingCases: slow, note: `p99 latency ${ms(pc)} vs baseline ${ms(pb)}: ratio ${f3(ratio)} ${pass ? '<=' : '>'} ${f3(maxRatio)}` });
+          this.push({ ...base, observed: ratio, pass, failingCases: slow, note: `p99 latency ${ms(pc)} vs baseline ${ms(pb)}: ratio ${formatRatio(ratio)} ${pass ? '<=' : '>'} ${formatRatio(maxRatio)}` });
         }
       }
     }

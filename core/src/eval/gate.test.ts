@@ -270,6 +270,11 @@ describe('the evaluation contract over engine.api.call', () => {
     expect(verdicts[0]).toMatchObject({ id: g.verdictId, candidate: `${DEMO}@1.1.0`, baseline: `${DEMO}@1.0.0`, verdict: 'NO-GO', summary: g.summary });
     expect(verdicts[0]!.rules).toHaveLength(9);
     expect(verdicts.every((v) => v.candidate === `${DEMO}@1.1.0`)).toBe(true);
+    // A link to a verdict names its id: exactly that verdict comes back, or none.
+    const one = ok<{ verdicts: { id: number; summary: string }[] }>(await engine.api.call('verdicts.list', { policy: DEMO, id: g.verdictId }));
+    expect(one.verdicts).toHaveLength(1);
+    expect(one.verdicts[0]).toMatchObject({ id: g.verdictId, summary: g.summary });
+    expect(ok<{ verdicts: unknown[] }>(await engine.api.call('verdicts.list', { policy: 'another-policy', id: g.verdictId })).verdicts).toEqual([]);
   });
 
   it('invalid input is refused naming the field, before any handler runs', async () => {

@@ -95,7 +95,7 @@ interface StoredEvidence {
 }
 
 /** Verdicts of a policy (optionally of one candidate version), newest first, with their evidence. */
-export function listVerdictSummaries(db: Db, store: EvalStore, filter: { policy?: string; candidateVersionId?: number; limit?: number }): VerdictSummary[] {
+export function listVerdictSummaries(db: Db, store: EvalStore, filter: { policy?: string; candidateVersionId?: number; limit?: number; id?: number }): VerdictSummary[] {
   const verdicts = store.listVerdicts(filter);
   if (verdicts.length === 0) return [];
   const refs = versionRefs(db);

@@ -390,7 +390,7 @@ export class EvalStore {
     return this.listVerdicts({ ...filter, limit: 1 })[0] ?? null;
   }
 
-  listVerdicts(filter: { candidateVersionId?: number; policy?: string; transition?: string; suiteFingerprint?: string; limit?: number } = {}): VerdictRecord[] {
+  listVerdicts(filter: { id?: number; candidateVersionId?: number; policy?: string; transition?: string; suiteFingerprint?: string; limit?: number } = {}): VerdictRecord[] {
     const where: string[] = [];
     const args: (number | string)[] = [];
     const add = (sql: string, v: number | string | undefined) => {
@@ -398,6 +398,7 @@ export class EvalStore {
       where.push(sql);
       args.push(v);
     };
+    add('id = ?', filter.id);
     add('candidate_version_id = ?', filter.candidateVersionId);
     add('policy = ?', filter.policy);
     add('transition = ?', filter.transition);

@@ -1,26 +1,33 @@
 import { useMemo, useState } from 'react';
-import type { Comparison } from '@contract';
+import { endReasonText, formatGraderValue, graderUnit, type Comparison } from '@contract';
 import { useCompare } from '../stores/context';
+import { ScrollCue } from './scroll-cue';
 
 type FailingCase = Comparison['failingCases'][number];
 type Grader = FailingCase['graders'][number];
 
 const EMPTY: FailingCase[] = [];
 
-function graderValue(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return '';
-  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
-}
-
 function GraderChip({ g }: { g: Grader }) {
   const state = g.pass === null ? 'info' : g.pass ? 'pass' : 'fail';
-  const value = graderValue(g.value);
+  const value = formatGraderValue(g.name, g.value);
   const mark = g.pass === null ? '' : g.pass ? '✓ ' : '✗ ';
+  const meaning = graderUnit(g.name)?.meaning;
   return (
-    <span className={`grader grader-${state}`} title={`${g.name}: ${g.pass === null ? 'measured' : g.pass ? 'pass' : 'fail'}${value ? ` (${value})` : ''}`}>
+    <span className={`grader grader-${state}`} title={`${g.name}: ${g.pass === null ? 'measured' : g.pass ? 'pass' : 'fail'}${value ? ` (${value})` : ''}${meaning ? ` · ${meaning}` : ''}`}>
       {mark}
       {g.name}
       {value && <span className="grader-value">{value}</span>}
+    </span>
+  );
+}
+
+/** The end reason as recorded and what it means, so `track` is not left to guess. */
+function EndReason({ reason }: { reason: string }) {
+  return (
+    <span className="end-reason">
+      <code>{reason}</code>
+      <span className="end-reason-text">{endReasonText(reason)}</span>
     </span>
   );
 }
@@ -50,7 +57,7 @@ export function FailingCases() {
       {cases.length === 0 ? (
         <p className="card-empty muted">The candidate passes every case of the suite.</p>
       ) : (
-        <div className="table-scroll table-scroll-tall">
+        <ScrollCue label="Failing cases" bodyClassName="table-scroll table-scroll-tall">
           <table className="data-table failing-table" aria-label="Failing cases">
             <thead>
               <tr>
@@ -83,7 +90,7 @@ export function FailingCases() {
                       ))}
                     </span>
                   </td>
-                  <td className="failure-text">{c.failure ?? <span className="muted">—</span>}</td>
+                  <td className="failure-text">{c.failure === null ? <span className="muted">—</span> : <EndReason reason={c.failure} />}</td>
                   <td>
                     {c.baselinePass === null ? (
                       <span className="muted">no result</span>
@@ -99,7 +106,7 @@ export function FailingCases() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollCue>
       )}
     </section>
   );

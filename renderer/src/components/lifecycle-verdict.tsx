@@ -1,6 +1,7 @@
 import type { VerdictSummary } from '@contract';
 import { formatTimestamp } from '../format';
 import { fileName, labelOf } from '../stores/lifecycle-logic';
+import { VerdictLink, VersionLink } from './version-link';
 
 const VERDICT_CLASS: Record<VerdictSummary['verdict'], string> = { GO: 'go', 'NO-GO': 'nogo', INCONCLUSIVE: 'inconclusive' };
 
@@ -34,8 +35,9 @@ export function LifecycleVerdict({ verdict: v, stale, label }: Props) {
             {verdictHeadline(v)}
           </p>
           <p className="lc-verdict-meta">
-            verdict #{v.id} · {v.transition.replace('->', ' → ')} · {v.rulesFile === null ? 'rules file not recorded' : <span title={v.rulesFile}>{fileName(v.rulesFile)}</span>} · baseline{' '}
-            {v.baseline === null ? 'none' : labelOf(v.baseline)} · {formatTimestamp(v.createdAt)}
+            <VerdictLink policy={v.policy} id={v.id} /> · {v.transition.replace('->', ' → ')} ·{' '}
+            {v.rulesFile === null ? 'rules file not recorded' : <span title={v.rulesFile}>{fileName(v.rulesFile)}</span>} · baseline{' '}
+            {v.baseline === null ? 'none' : <VersionLink reference={v.baseline}>{labelOf(v.baseline)}</VersionLink>} · {formatTimestamp(v.createdAt)}
           </p>
         </div>
       </div>

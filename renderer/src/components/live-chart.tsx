@@ -3,7 +3,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import type { Slot } from '@contract';
 import { formatClock, niceTicks, timeTicks } from '../format';
 import type { ChartRow } from '../stores/live-series';
-import { EVENT_STYLE, groupMarkers, type EventMarker } from '../serving-view';
+import { EVENT_STYLE, formatClockZone, groupMarkers, type EventMarker } from '../serving-view';
 import { SLOT_COLORS, SLOT_NAMES, slotDash } from './slot-style';
 import { useStaggered } from './stagger';
 
@@ -89,7 +89,7 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
             <Tooltip
               isAnimationActive={false}
               contentStyle={{ fontSize: 12, padding: '4px 8px' }}
-              labelFormatter={(t) => formatTime(Number(t))}
+              labelFormatter={(t) => formatClockZone(new Date(Number(t)).toISOString())}
               formatter={(v) => (typeof v === 'number' ? `${formatValue(v)} ${unit}` : '—')}
             />
             {markers.map((m) => (

@@ -1,7 +1,7 @@
 import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingEvent, ServingStats, Slot } from '@contract';
-import { EVENT_STYLE, groupMarkers, markersIn } from '../serving-view';
+import { EVENT_STYLE, formatClockZone, groupMarkers, markersIn } from '../serving-view';
 import { formatClock, timeTicks } from '../format';
 import { SLOT_COLORS as COLORS, SLOT_NAMES as NAMES, slotDash } from './slot-style';
 
@@ -69,7 +69,7 @@ export const RpsChart = memo(function RpsChart({ samples, events = NO_EVENTS }: 
               <Tooltip
                 isAnimationActive={false}
                 contentStyle={{ fontSize: 12 }}
-                labelFormatter={(t) => formatClock(new Date(Number(t)).toISOString())}
+                labelFormatter={(t) => formatClockZone(new Date(Number(t)).toISOString())}
                 formatter={(v) => `${Number(v).toFixed(1)} req/s`}
               />
               <Legend wrapperStyle={{ fontSize: 12 }} />

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { SwitchyardErrorShape } from '@contract';
 import { useStores } from '../stores/context';
 import { ErrorAlert } from './error-alert';
+import { RunLink, VersionLink } from './version-link';
 
 interface Side {
   version: string;
@@ -47,7 +48,13 @@ export function RunDownloads({ candidate, baseline }: { candidate: Side; baselin
   const row = (role: string, side: Side) => (
     <div className="run-download" key={role}>
       <span>
-        {role} <strong>{side.version}</strong> <span className="muted">run #{side.runId}</span>
+        {role}{' '}
+        <strong>
+          <VersionLink reference={side.version} />
+        </strong>{' '}
+        <span className="muted">
+          <RunLink id={side.runId} />
+        </span>
       </span>
       {(['csv', 'jsonl'] as const).map((f) => (
         <button

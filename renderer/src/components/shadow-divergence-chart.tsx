@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatClock } from '../format';
+import { formatClockZone } from '../serving-view';
 import { useStatsThrottled } from '../stores/context';
 
 /** Five minutes at two samples a second. */
@@ -45,7 +46,7 @@ export function ShadowDivergenceChart() {
             <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={(t: number) => formatClock(new Date(t).toISOString())} tick={{ fontSize: 11 }} />
             <YAxis yAxisId="d" tick={{ fontSize: 11 }} width={48} />
             <YAxis yAxisId="p" orientation="right" domain={[0, 100]} tick={{ fontSize: 11 }} width={40} unit="%" />
-            <Tooltip labelFormatter={(t) => formatClock(new Date(Number(t)).toISOString())} />
+            <Tooltip labelFormatter={(t) => formatClockZone(new Date(Number(t)).toISOString())} />
             <Legend />
             <Line yAxisId="d" dataKey="maxAbsP99" name="max abs p99" stroke="#7c3aed" dot={false} isAnimationActive={false} connectNulls />
             <Line yAxisId="d" dataKey="cosineP99" name="cosine distance p99" stroke="#0891b2" dot={false} isAnimationActive={false} connectNulls />

@@ -10,6 +10,7 @@ import {
   formatRatePct,
 } from '../compare-format';
 import { useCompare } from '../stores/context';
+import { ScrollCue } from './scroll-cue';
 
 const EMPTY: SliceComparison[] = [];
 
@@ -92,7 +93,7 @@ export function SlicesTable() {
           pass rates with {ci} (Wilson); difference with {ci} (Newcombe); new failures and fixed cases are paired by case
         </span>
       </header>
-      <div className="table-scroll">
+      <ScrollCue label="Slices" bodyClassName="table-scroll">
         <table className="data-table slices-table" aria-label="Slices">
           <thead>
             <tr>
@@ -167,7 +168,7 @@ export function SlicesTable() {
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollCue>
       <p className="scale-note muted">
         Bars: the difference&apos;s interval on a scale of ±{Math.round(scale * 100)} points; green when the candidate is better
         throughout the interval, red when worse throughout.

@@ -15,6 +15,8 @@ export function SplitUndo() {
   const split = useServing((s) => s.state?.split ?? null);
   const before = useRef<number | null>(null);
   const [offer, setOffer] = useState<{ from: number; to: number } | null>(null);
+  // While the pointer or the keyboard focus is on the offer it stays: it never vanishes under the hand about to click it.
+  const [held, setHeld] = useState(false);
 
   // The split before the operator's change began: the router's value when the first draft appeared.
   if (draft !== null && before.current === null) before.current = split;
@@ -25,19 +27,32 @@ export function SplitUndo() {
     before.current = null;
     if (from === split) return;
     setOffer({ from, to: split });
+  }, [draft, pending, split]);
+
+  useEffect(() => {
+    if (offer === null || held) return;
     const t = setTimeout(() => setOffer(null), UNDO_MS);
     return () => clearTimeout(t);
-  }, [draft, pending, split]);
+  }, [offer, held]);
 
   if (offer === null) return null;
   return (
-    <p className="split-undo" role="status" aria-label="Undo split">
+    <p
+      className="split-undo"
+      role="status"
+      aria-label="Undo split"
+      onPointerEnter={() => setHeld(true)}
+      onPointerLeave={() => setHeld(false)}
+      onFocus={() => setHeld(true)}
+      onBlur={() => setHeld(false)}
+    >
       Split changed from {offer.from}% to {offer.to}% to A.{' '}
       <button
         type="button"
-        className="button button-quiet small"
+        className="button small"
         onClick={() => {
           setOffer(null);
+          setHeld(false);
           serving.getState().setSplit(offer.from);
         }}
       >

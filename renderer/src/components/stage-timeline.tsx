@@ -3,8 +3,8 @@ import type { HistoryEntry } from '@contract';
 import { formatTimestamp } from '../format';
 import { timelineOrder } from '../stores/lifecycle-logic';
 import type { AtLookup } from '../stores/lifecycle-store';
-import { StageBadge } from './badges';
-import { versionHref } from './version-link';
+import { ForcedMark, StageBadge } from './badges';
+import { VerdictLink, versionHref } from './version-link';
 import { ErrorAlert } from './error-alert';
 
 const ACTION_TEXT: Record<HistoryEntry['action'], string> = {
@@ -46,16 +46,16 @@ function TimelineItem({ entry: e }: { entry: HistoryEntry }) {
           <StageBadge stage={e.to} />
         </span>
         <span className="timeline-action">{actionText(e)}</span>
-        {e.forced && (
-          <span className="badge badge-forced" title="Promoted without a GO verdict that held: an override, with the reason recorded">
-            forced
-          </span>
-        )}
+        {e.forced && <ForcedMark reason={e.reason} />}
       </div>
       <p className="timeline-detail">
         <span>by {e.actor}</span>
         {e.reason !== '' && <span className="timeline-reason">“{e.reason}”</span>}
-        {e.verdictId !== null ? <span>verdict #{e.verdictId}</span> : e.action === 'promote' ? <span className="muted">no verdict</span> : null}
+        {e.verdictId !== null ? (
+          <span>
+            <VerdictLink policy={e.policy} id={e.verdictId} />
+          </span>
+        ) : e.action === 'promote' ? <span className="muted">no verdict</span> : null}
       </p>
     </li>
   );

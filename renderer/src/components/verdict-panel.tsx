@@ -2,7 +2,15 @@ import { useState } from 'react';
 import type { GateResult, RuleEvidence } from '@contract';
 import { formatRuleInterval, formatRuleValue, formatThreshold } from '../compare-format';
 import { useCompare } from '../stores/context';
+import { VerdictLink, VersionLink } from './version-link';
+import { ScrollCue } from './scroll-cue';
 import { ShadowEvidenceLink } from './shadow-evidence-link';
+
+/** `policy@label` → `policy`. */
+function policyOf(ref: string): string {
+  const at = ref.lastIndexOf('@');
+  return at > 0 ? ref.slice(0, at) : ref;
+}
 
 const VERDICT_CLASS: Record<GateResult['verdict'], string> = { GO: 'go', 'NO-GO': 'nogo', INCONCLUSIVE: 'inconclusive' };
 
@@ -42,8 +50,8 @@ export function VerdictBanner() {
         <p className="verdict-meta">
           {gate.transition.replace('->', ' → ')} · <span title={gate.rulesFile}>{file}</span> · {passed} passed
           {failed > 0 ? `, ${failed} failed` : ''}
-          {undecided > 0 ? `, ${undecided} undecided` : ''} · baseline {gate.baseline?.version ?? 'none'} ({BASELINE_SOURCE[gate.baselineSource]}) ·
-          verdict #{gate.verdictId}
+          {undecided > 0 ? `, ${undecided} undecided` : ''} · baseline {gate.baseline ? <VersionLink reference={gate.baseline.version} /> : 'none'} (
+          {BASELINE_SOURCE[gate.baselineSource]}) · <VerdictLink policy={policyOf(gate.candidate.version)} id={gate.verdictId} />
         </p>
       </div>
     </div>
@@ -86,15 +94,20 @@ function ResultBadge({ pass }: { pass: boolean | null }) {
 export function RulesTable() {
   const gate = useCompare((s) => s.result?.gate ?? null);
   if (gate === null) return null;
+  return <RuleEvidenceTable rules={gate.rules} candidate={gate.candidate.version} baseline={gate.baseline?.version ?? null} />;
+}
+
+/** Rules with their observed value, interval, threshold, result and evidence, in each rule's unit. */
+export function RuleEvidenceTable({ rules, candidate, baseline }: { rules: readonly RuleEvidence[]; candidate: string; baseline: string | null }) {
   return (
     <section className="card card-flush" aria-labelledby="rules-heading">
       <header className="card-header card-header-pad">
         <h2 id="rules-heading">Rules</h2>
         <span className="muted">
-          {gate.rules.length} rules · GO needs every rule to pass; any failure is NO-GO; missing data is INCONCLUSIVE
+          {rules.length} rules · GO needs every rule to pass; any failure is NO-GO; missing data is INCONCLUSIVE
         </span>
       </header>
-      <div className="table-scroll">
+      <ScrollCue label="Rules" bodyClassName="table-scroll">
         <table className="data-table rules-table" aria-label="Rules">
           <thead>
             <tr>
@@ -113,7 +126,7 @@ export function RulesTable() {
             </tr>
           </thead>
           <tbody>
-            {gate.rules.map((r) => (
+            {rules.map((r) => (
               <tr key={r.id} className={r.pass === false ? 'rule-failed' : undefined}>
                 <th scope="row" className="rule-id">
                   <code>{r.id}</code>
@@ -129,14 +142,14 @@ export function RulesTable() {
                   <div className="rule-evidence">
                     <span className="rule-note">{r.note}</span>
                     <RuleCases rule={r} />
-                    {r.id.startsWith('shadow.') && <ShadowEvidenceLink candidate={gate.candidate.version} baseline={gate.baseline?.version ?? null} rule={{ id: r.id, observed: r.observed }} />}
+                    {r.id.startsWith('shadow.') && <ShadowEvidenceLink candidate={candidate} baseline={baseline} rule={{ id: r.id, observed: r.observed }} />}
                   </div>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollCue>
     </section>
   );
 }

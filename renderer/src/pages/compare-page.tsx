@@ -9,11 +9,12 @@ import { FailingCases } from '../components/failing-cases';
 import { PageHeader } from '../components/page-header';
 import { SlicesTable } from '../components/slices-table';
 import { RulesTable, VerdictBanner } from '../components/verdict-panel';
-import { formatDateTime } from '../format';
+import { formatTimestamp } from '../format';
 import { useCompare, useStores } from '../stores/context';
 import { selectBusy, selectResultIsStale, type CompareSelection } from '../stores/compare-store';
 import { currentQuery, replaceQuery } from '../router';
 import { RunDownloads } from '../components/run-downloads';
+import { RunLink, VersionLink } from '../components/version-link';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 
@@ -106,14 +107,16 @@ export function ComparePage() {
 function RunFacts({ side }: { side: Comparison['candidate'] }) {
   return (
     <>
-      <span className="run-version">{side.version}</span>
+      <span className="run-version">
+        <VersionLink reference={side.version} />
+      </span>
       <span className={`badge stage-${side.stage}`}>{side.stage}</span>
       <code className="mono muted" title={side.modelVersion}>
         {side.modelVersion}
       </code>
       <span className="muted">
-        run #{side.runId}
-        {side.runKind === 'imported' ? ' (imported)' : ''} · {formatDateTime(side.evaluatedAt)}
+        <RunLink id={side.runId} />
+        {side.runKind === 'imported' ? ' (imported)' : ''} · {formatTimestamp(side.evaluatedAt)}
       </span>
     </>
   );
@@ -141,7 +144,7 @@ function Results() {
     <div className={stale ? 'results is-stale' : 'results'}>
       {restoredAt && (
         <p className="note" role="note" aria-label="Restored comparison">
-          The comparison from your last visit ({formatDateTime(restoredAt)}), kept across the reload. Run it again to recompute it from the store.
+          The comparison from your last visit ({formatTimestamp(restoredAt)}), kept across the reload. Run it again to recompute it from the store.
         </p>
       )}
       {stale && (

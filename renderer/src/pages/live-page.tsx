@@ -3,7 +3,7 @@ import type { ServingEvent, Slot } from '@contract';
 import { DrainBanner } from '../components/drain-banner';
 import { EventList } from '../components/event-markers';
 import { SplitCause } from '../components/split-cause';
-import { markersIn } from '../serving-view';
+import { formatClockZone, markersIn } from '../serving-view';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
@@ -12,7 +12,6 @@ import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
 import { SLOT_NAMES } from '../components/slot-style';
 import { WindowChooser } from '../components/window-chooser';
-import { formatClock } from '../format';
 import { useServing, useStats, useStatsThrottled, useStores } from '../stores/context';
 import {
   chartRows,
@@ -156,7 +155,7 @@ export function LivePage() {
             <header className="live-section-header">
               <h2 id="live-now-heading">Now</h2>
               <span className="muted">
-                last {CURRENT_SPAN_MS / 1000} s · updated {formatClock(new Date(last.t).toISOString())}
+                last {CURRENT_SPAN_MS / 1000} s · updated {formatClockZone(new Date(last.t).toISOString())}
               </span>
             </header>
             <div className="live-tiles">

@@ -6,13 +6,15 @@ import { ErrorAlert } from '../components/error-alert';
 import { ArchiveDialog, PromoteDialog, RollbackDialog } from '../components/lifecycle-dialogs';
 import { LifecycleVerdict } from '../components/lifecycle-verdict';
 import { PageHeader } from '../components/page-header';
+import { VerdictLink, VersionLink } from '../components/version-link';
 import { StageTimeline } from '../components/stage-timeline';
-import { formatAgo, formatDateTime, formatMs, formatTimestamp } from '../format';
+import { formatAgo, formatDateTime, formatMs, formatTimestamp, zoneName } from '../format';
 import { useLifecycle, useStores } from '../stores/context';
 import { fileName, labelOf, productionSpans, TARGET_STAGES, type RollbackTarget } from '../stores/lifecycle-logic';
 import { selectPromotionView, selectRollbackTarget, type GateRun, type LifecycleOutcome, type PromotionView } from '../stores/lifecycle-store';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
+import { ScrollCue } from '../components/scroll-cue';
 
 export function PromotePage() {
   const { lifecycle } = useStores();
@@ -157,7 +159,9 @@ function ProductionCard({
         ) : (
           <>
             <p className="prod-version">
-              <strong>{prod.label}</strong>
+              <strong>
+                <VersionLink reference={`${prod.policy}@${prod.label}`}>{prod.label}</VersionLink>
+              </strong>
               <code className="mono muted" title={prod.modelVersion}>
                 {prod.modelVersion}
               </code>
@@ -214,14 +218,16 @@ function VersionsCard({
         <h2 id="stages-heading">Versions</h2>
         <span className="muted">pick one to promote</span>
       </header>
-      <div className="table-scroll">
+      <ScrollCue label="Stages" bodyClassName="table-scroll">
         <table className="data-table stages-table" aria-label="Stages">
           <thead>
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Stage</th>
               <th scope="col">Model version</th>
-              <th scope="col">Production</th>
+              <th scope="col">
+                Production <span className="muted zone">({zoneName()})</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -250,7 +256,7 @@ function VersionsCard({
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollCue>
     </section>
   );
 }
@@ -350,7 +356,13 @@ function PromotionPanel({ view, gate, busy }: { view: PromotionView; gate: GateR
         </button>
         {moveOk && (
           <span className="muted promote-hint">
-            {view.reasonRequired ? 'Without a GO verdict that holds, promoting needs a reason.' : `Rests on GO verdict #${view.verdict?.id}.`}
+            {view.reasonRequired || !view.verdict ? (
+              'Without a GO verdict that holds, promoting needs a reason.'
+            ) : (
+              <>
+                Rests on GO <VerdictLink policy={view.verdict.policy} id={view.verdict.id} />.
+              </>
+            )}
           </span>
         )}
       </div>
@@ -392,9 +404,15 @@ function OutcomeBanner({ outcome, onDismiss }: { outcome: LifecycleOutcome; onDi
     text = (
       <>
         <strong>
-          Promoted {r.version.label}: {r.from} → {r.to}
+          Promoted <VersionLink reference={`${r.version.policy}@${r.version.label}`}>{r.version.label}</VersionLink>: {r.from} → {r.to}
         </strong>{' '}
-        at {formatTimestamp(r.at)} {r.forced ? `· forced (override): “${r.reason}”` : r.verdictId !== null ? `on GO verdict #${r.verdictId}` : ''}
+        at {formatTimestamp(r.at)} {r.forced ? `· forced (override): “${r.reason}”` : r.verdictId !== null ? (
+          <>
+            on GO <VerdictLink policy={r.version.policy} id={r.verdictId} />
+          </>
+        ) : (
+          ''
+        )}
         {r.replaced && ` · replaced ${r.replaced.label} (now ${r.replaced.stage})`}
         {r.to === 'production' && ` · ${trafficText(r.traffic)}`}
       </>

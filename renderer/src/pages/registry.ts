@@ -5,6 +5,8 @@ import { PromotePage } from './promote-page';
 import { ReplayPage } from './replay-page';
 import { TrafficPage } from './traffic-page';
 import { VersionsPage } from './versions-page';
+import { RunPage } from './run-page';
+import { VerdictPage } from './verdict-page';
 
 export interface PageEntry {
   id: string;
@@ -15,6 +17,8 @@ export interface PageEntry {
   path: string;
   icon: string;
   component: ComponentType;
+  /** A detail page that links open (a verdict, a run): routed, but not in the side bar. */
+  detail?: boolean;
 }
 
 /**
@@ -28,7 +32,12 @@ export const pages: readonly PageEntry[] = [
   { id: 'live', title: 'Live', path: '/live', icon: '∿', component: LivePage },
   { id: 'promote', title: 'Promote', heading: 'Promote / Rollback', path: '/promote', icon: '⇪', component: PromotePage },
   { id: 'replay', title: 'Replay', path: '/replay', icon: '⟲', component: ReplayPage },
+  { id: 'verdict', title: 'Verdict', path: '/verdict', icon: '', component: VerdictPage, detail: true },
+  { id: 'run', title: 'Run', path: '/run', icon: '', component: RunPage, detail: true },
 ];
+
+/** The pages the side bar lists (detail pages are reached by their links). */
+export const navPages: readonly PageEntry[] = pages.filter((p) => p.detail !== true);
 
 export function pageForPath(path: string): PageEntry {
   return pages.find((p) => p.path === path) ?? (pages[0] as PageEntry);

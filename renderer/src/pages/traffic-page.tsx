@@ -44,7 +44,7 @@ export function TrafficPage() {
   const events = useStats((s) => s.events);
   // The store keeps 15 minutes for the Live page; this chart shows the last minute.
   const samples = useMemo(() => allSamples.slice(-TRAFFIC_CHART_SAMPLES), [allSamples]);
-  const { load, setSplit, restoreSlot, dismissActionError } = serving.getState();
+  const { load, previewSplit, commitSplit, restoreSlot, dismissActionError } = serving.getState();
 
   const header = (
     <PageHeader title="Traffic" focusOnMount={entered}>
@@ -153,7 +153,8 @@ export function TrafficPage() {
           pending={pending}
           slotA={slotA}
           slotB={slotB}
-          onChange={setSplit}
+          onPreview={previewSplit}
+          onCommit={commitSplit}
         >
           <SplitUndo />
           <SplitCause state={state} />

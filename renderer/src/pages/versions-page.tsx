@@ -1,13 +1,16 @@
 import { useContext, useEffect, useRef } from 'react';
-import type { VersionSummary } from '@contract';
-import { DoctorStatus, StageBadge, VerdictBadge } from '../components/badges';
+import type { HistoryEntry, VersionSummary } from '@contract';
+import { DoctorStatus, ForcedMark, StageBadge, VerdictBadge } from '../components/badges';
+import { actionText } from '../components/stage-timeline';
+import { VerdictLink } from '../components/version-link';
 import { EmptyState } from '../components/empty-state';
+import { ScrollCue } from '../components/scroll-cue';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
-import { formatBytes, formatDateTime } from '../format';
+import { formatBytes, formatDateTime, formatTimestamp, zoneName } from '../format';
 import { useStores, useVersions } from '../stores/context';
-import { selectSelectedVersion, type VersionRef, type VersionsStore } from '../stores/versions-store';
-import { currentQuery, replaceQuery } from '../router';
+import { forcedEntry, selectSelectedVersion, versionHistory, type VersionRef, type VersionsStore } from '../stores/versions-store';
+import { currentQuery, replaceQuery, verdictHref } from '../router';
 import { errorHint } from '../error-hints';
 import { NavigationContext } from './navigation';
 import { RegistrationPanel } from '../components/registration-panel';
@@ -24,6 +27,9 @@ export function VersionsPage() {
   const { load, select } = versions.getState();
   useVersionInUrl(versions);
 
+  const history = useVersions((s) => s.history);
+  const lastVerdictId = useVersions((s) => s.lastVerdictId);
+  const forcedOf = (v: VersionSummary) => forcedEntry(history, v);
   const count = policies.reduce((n, p) => n + p.versions.length, 0);
   const isSelected = (v: VersionSummary): boolean => selected?.policy === v.policy && selected.label === v.label;
   const toggle = (ref: VersionRef): void => select(selected?.policy === ref.policy && selected.label === ref.label ? null : ref);
@@ -56,8 +62,8 @@ export function VersionsPage() {
 
       {count > 0 && (
         <div className={detail ? 'split-layout with-detail' : 'split-layout'}>
-          <div className="table-wrap">
-            <table className="data-table" aria-label="Versions">
+          <ScrollCue label="Versions">
+            <table className="data-table sticky-first" aria-label="Versions">
               <thead>
                 <tr>
                   <th scope="col">Label</th>
@@ -67,7 +73,9 @@ export function VersionsPage() {
                   <th scope="col" className="num">
                     Size
                   </th>
-                  <th scope="col">Production since</th>
+                  <th scope="col">
+                    Production since <span className="muted zone">({zoneName()})</span>
+                  </th>
                   <th scope="col">Doctor</th>
                   <th scope="col">Last verdict</th>
                 </tr>
@@ -105,7 +113,10 @@ export function VersionsPage() {
                         </button>
                       </td>
                       <td>
-                        <StageBadge stage={v.stage} />
+                        <span className="stage-cell">
+                          <StageBadge stage={v.stage} />
+                          {forcedOf(v) && <ForcedMark reason={forcedOf(v)?.reason ?? ''} />}
+                        </span>
                       </td>
                       <td>
                         <code className="mono" title={v.modelVersion}>
@@ -119,15 +130,17 @@ export function VersionsPage() {
                         <DoctorStatus status={v.doctorStatus} />
                       </td>
                       <td>
-                        <VerdictBadge verdict={v.lastVerdict} />
+                        <LastVerdict version={v} id={lastVerdictId[`${v.policy}@${v.label}`]} />
                       </td>
                     </tr>
                   ))}
                 </tbody>
               ))}
             </table>
-          </div>
-          {detail && <VersionDetail version={detail} onClose={() => select(null)} />}
+          </ScrollCue>
+          {detail && (
+            <VersionDetail version={detail} history={versionHistory(history, detail)} lastVerdictId={lastVerdictId[`${detail.policy}@${detail.label}`]} onClose={() => select(null)} />
+          )}
         </div>
       )}
     </div>
@@ -137,18 +150,47 @@ export function VersionsPage() {
 /** `#/versions?version=policy@label` opens that version's details: a link to a version is a link to its detail. */
 function useVersionInUrl(store: VersionsStore): void {
   useEffect(() => {
-    const ref = currentQuery().get('version');
-    const at = ref ? ref.lastIndexOf('@') : -1;
-    if (ref && at > 0) store.getState().select({ policy: ref.slice(0, at), label: ref.slice(at + 1) });
+    const fromUrl = (): void => {
+      const ref = currentQuery().get('version');
+      const at = ref ? ref.lastIndexOf('@') : -1;
+      if (ref && at > 0) store.getState().select({ policy: ref.slice(0, at), label: ref.slice(at + 1) });
+    };
+    fromUrl();
     const write = (sel: VersionRef | null) => replaceQuery({ version: sel ? `${sel.policy}@${sel.label}` : null });
     write(store.getState().selected);
-    return store.subscribe((st, prev) => {
+    const stop = store.subscribe((st, prev) => {
       if (st.selected !== prev.selected) write(st.selected);
     });
+    // A version link followed while this page is open changes only the query: open that version.
+    window.addEventListener('hashchange', fromUrl);
+    return () => {
+      stop();
+      window.removeEventListener('hashchange', fromUrl);
+    };
   }, [store]);
 }
 
-function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClose: () => void }) {
+/** The last verdict's word, a link to that verdict when its id is known. */
+function LastVerdict({ version: v, id }: { version: VersionSummary; id: number | undefined }) {
+  if (v.lastVerdict === null || id === undefined) return <VerdictBadge verdict={v.lastVerdict} />;
+  return (
+    <a className="verdict-badge-link" href={verdictHref(v.policy, id)} aria-label={`${v.lastVerdict}, verdict #${id}`} title={`Open verdict #${id}`} onClick={(e) => e.stopPropagation()}>
+      <VerdictBadge verdict={v.lastVerdict} />
+    </a>
+  );
+}
+
+function VersionDetail({
+  version: v,
+  history,
+  lastVerdictId,
+  onClose,
+}: {
+  version: VersionSummary;
+  history: HistoryEntry[];
+  lastVerdictId: number | undefined;
+  onClose: () => void;
+}) {
   const ref = useRef<HTMLElement>(null);
   const key = `${v.policy}@${v.label}`;
   useEffect(() => {
@@ -170,6 +212,7 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
             {v.policy} <span className="muted">@</span> {v.label}
           </h2>
           <StageBadge stage={v.stage} />
+          {history.find((e) => e.to === v.stage)?.forced === true && <ForcedMark reason={history.find((e) => e.to === v.stage)?.reason ?? ''} />}
         </div>
         <button type="button" className="button button-quiet" onClick={onClose} aria-label="Close version details">
           ✕
@@ -192,9 +235,9 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
           <dt>Size</dt>
           <dd>{v.kind === 'external' ? '—' : `${formatBytes(v.sizeBytes)} (${v.sizeBytes.toLocaleString('en-US')} bytes)`}</dd>
           <dt>Registered</dt>
-          <dd title={v.registeredAt}>{formatDateTime(v.registeredAt)}</dd>
+          <dd title={v.registeredAt}>{formatTimestamp(v.registeredAt)}</dd>
           <dt>Production since</dt>
-          <dd>{formatDateTime(v.productionSince)}</dd>
+          <dd>{formatTimestamp(v.productionSince)}</dd>
           <dt>Doctor</dt>
           <dd>
             <DoctorStatus status={v.doctorStatus} />
@@ -202,7 +245,13 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
           </dd>
           <dt>Last verdict</dt>
           <dd>
-            <VerdictBadge verdict={v.lastVerdict} />
+            <LastVerdict version={v} id={lastVerdictId} />
+            {lastVerdictId !== undefined && v.lastVerdict !== null && (
+              <>
+                {' '}
+                <VerdictLink policy={v.policy} id={lastVerdictId} />
+              </>
+            )}
           </dd>
           <dt>Export path</dt>
           <dd>
@@ -216,6 +265,32 @@ function VersionDetail({ version: v, onClose }: { version: VersionSummary; onClo
         <div className="detail-notes">
           <h3>Notes</h3>
           {v.notes === null || v.notes.trim() === '' ? <p className="muted">No notes in the manifest.</p> : <p className="notes">{v.notes}</p>}
+          <h3>Stage history</h3>
+          {history.length === 0 ? (
+            <p className="muted">No stage change recorded.</p>
+          ) : (
+            <ol className="version-history" aria-label={`Stage history of ${v.label}`}>
+              {history.map((e) => (
+                <li key={e.id}>
+                  <time dateTime={e.at} title={e.at}>
+                    {formatTimestamp(e.at)}
+                  </time>{' '}
+                  {e.from === null ? <span className="muted">new</span> : <StageBadge stage={e.from} />} → <StageBadge stage={e.to} /> {actionText(e)}
+                  {e.forced && <ForcedMark reason={e.reason} />}
+                  <span className="version-history-detail">
+                    by {e.actor}
+                    {e.reason !== '' && <> · “{e.reason}”</>}
+                    {e.verdictId !== null && (
+                      <>
+                        {' '}
+                        · <VerdictLink policy={e.policy} id={e.verdictId} />
+                      </>
+                    )}
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
         </div>
       </div>
     </section>

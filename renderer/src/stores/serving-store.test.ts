@@ -47,6 +47,42 @@ describe('serving store', () => {
     expect(store.getState().state?.split).toBe(70);
   });
 
+  it('previews a dragged split without sending it, and sends once where the drag comes to rest', async () => {
+    const client = routerClient();
+    const store = createServingStore(client);
+    await store.getState().load();
+    for (const value of [52, 58, 63, 71, 80]) store.getState().previewSplit(value);
+    expect(selectShownSplit(store.getState())).toBe(80);
+    expect(client.callsOf('serving.setSplit')).toEqual([]);
+    store.getState().commitSplit(80);
+    expect(client.callsOf('serving.setSplit')).toEqual([{ split: 80 }]);
+    await flush();
+    expect(store.getState().state?.split).toBe(80);
+    expect(store.getState().draftSplit).toBeNull();
+    // A drag that ends where it began sends nothing.
+    store.getState().previewSplit(64);
+    store.getState().commitSplit(80);
+    expect(client.callsOf('serving.setSplit')).toHaveLength(1);
+    expect(store.getState().draftSplit).toBeNull();
+  });
+
+  it('keeps a newer preview when the answer to an earlier change arrives (the slider never jumps back under the operator)', async () => {
+    const client = routerClient();
+    const store = createServingStore(client);
+    await store.getState().load();
+    client.hold();
+    store.getState().commitSplit(82);
+    store.getState().previewSplit(81);
+    store.getState().previewSplit(80);
+    await client.releaseOne();
+    expect(store.getState().state?.split).toBe(82);
+    expect(selectShownSplit(store.getState()), 'the preview stays shown').toBe(80);
+    store.getState().commitSplit(80);
+    await client.releaseOne();
+    expect(store.getState().state?.split).toBe(80);
+    expect(store.getState().draftSplit).toBeNull();
+  });
+
   it('sends a split change at once', async () => {
     const client = routerClient();
     const store = createServingStore(client);

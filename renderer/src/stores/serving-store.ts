@@ -18,6 +18,10 @@ export interface ServingStoreState {
   load(): Promise<void>;
   /** Sends the split at once; at most one call in flight, and the latest value always wins. */
   setSplit(split: number): void;
+  /** Shows a split the operator is dragging to, without sending it (the drag sends on release). */
+  previewSplit(split: number): void;
+  /** Sends where a drag or key presses came to rest; nothing when that is the router's split already. */
+  commitSplit(split: number): void;
   restoreSlot(slot: Slot): Promise<void>;
   dismissActionError(): void;
   /** Subscribes to `serving.state` and loads the current state; returns the unsubscribe function. */
@@ -30,6 +34,8 @@ export function createServingStore(client: ContractClient): ServingStore {
   let stateSeq = 0; // bumped by every state we accept from the server
   let inFlight = false;
   let queued: number | null = null;
+  // A preview the operator has not let go of yet: an answer to an earlier send must not wipe it.
+  let previewing = false;
 
   return createStore<ServingStoreState>()((set, get) => {
     const acceptState = (state: ServingState): void => {
@@ -54,7 +60,7 @@ export function createServingStore(client: ContractClient): ServingStore {
         void send(next);
         return;
       }
-      set({ splitPending: false, draftSplit: null });
+      set(previewing ? { splitPending: false } : { splitPending: false, draftSplit: null });
     };
 
     return {
@@ -84,6 +90,7 @@ export function createServingStore(client: ContractClient): ServingStore {
       },
 
       setSplit(split) {
+        previewing = false;
         const value = Math.max(0, Math.min(100, Math.round(split)));
         set({ draftSplit: value, actionError: null });
         if (inFlight) {
@@ -91,6 +98,21 @@ export function createServingStore(client: ContractClient): ServingStore {
           return;
         }
         void send(value);
+      },
+
+      previewSplit(split) {
+        previewing = true;
+        set({ draftSplit: Math.max(0, Math.min(100, Math.round(split))), actionError: null });
+      },
+
+      commitSplit(split) {
+        const value = Math.max(0, Math.min(100, Math.round(split)));
+        previewing = false;
+        if (!inFlight && queued === null && value === get().state?.split) {
+          set({ draftSplit: null });
+          return;
+        }
+        get().setSplit(value);
       },
 
       async restoreSlot(slot) {
