@@ -4,7 +4,11 @@
  * chain over the sorted compact form). Spec §10 / issue 11: 1,000,000 requests in < 10 s and
  * < 1 GB in the server.
  *
- *   npx tsx bench/replay-reference-bench.ts [--requests 1000000] [--dir /tmp/swy-ref-bench] [--regen]
+ *   npx tsx bench/replay-reference-bench.ts [--requests 1000000] [--dir /tmp/swy-ref-bench] [--regen] [--generate-only]
+ *                                           [--chains fast,full] [--threads auto] [--from dist|src]
+ *
+ * `--from dist` (the default when `npm run build:core` has run) times the compiled code, as the
+ * console runs it; `--from src` the TypeScript through tsx (slower: tsx also runs in each worker).
  *
  * "Open and first draw" is what the Replay page waits for: the summary pass (`summarizeTrace`, chain
  * verified, 8,192-bucket timeline) and the first chart window (`rebin` to 600 points, the first
@@ -15,13 +19,14 @@
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { canonicalizeJs } from '../core/src/trace/canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../core/src/trace/chain.js';
 import { episodesInWindow, rebin } from '../core/src/replay/replay-bins.js';
 import { rng, writeSyntheticTrace } from '../core/src/replay/replay-fixtures.js';
-import { summarizeTrace } from '../core/src/replay/trace-summary.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { markdownTable } from './lib/stats.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -30,6 +35,12 @@ function arg(name: string, dflt: string): string {
 const N = Number(arg('--requests', '1000000'));
 const DIR = arg('--dir', '/tmp/swy-ref-bench');
 const regen = process.argv.includes('--regen');
+const CHAINS = arg('--chains', 'fast,full').split(',') as ('fast' | 'full')[];
+const THREADS = arg('--threads', 'auto');
+const DIST = join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'core', 'src', 'replay', 'trace-summary.js');
+const FROM = arg('--from', existsSync(DIST) ? 'dist' : 'src');
+type SummaryModule = typeof import('../core/src/replay/trace-summary.js');
+const { summarizeTrace } = (await import(FROM === 'dist' ? pathToFileURL(DIST).href : '../core/src/replay/trace-summary.js')) as SummaryModule;
 
 /** Python's `json.dumps(record)`; a number prints as the canonical form prints it under its key (floats stay floats). */
 function pyDumps(v: unknown, key = ''): string {
@@ -80,7 +91,8 @@ async function measure(label: string, path: string, chain: 'fast' | 'full'): Pro
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const t0 = performance.now();
-  const res = await summarizeTrace(path, { chain, timelineBuckets: 8192 });
+  const cpu0 = process.cpuUsage();
+  const res = await summarizeTrace(path, { chain, timelineBuckets: 8192, threads: THREADS === 'auto' ? 'auto' : Number(THREADS) });
   const tSummary = performance.now() - t0;
   const bins = rebin(res.summary.timeline, { bins: 600 });
   const rows = episodesInWindow(res.episodeSpans, { limit: 400 });
@@ -96,6 +108,8 @@ async function measure(label: string, path: string, chain: 'fast' | 'full'): Pro
     'summary s': (tSummary / 1000).toFixed(2),
     'open + first draw s': (tDraw / 1000).toFixed(2),
     'peak RSS MiB': Math.round(peak / 2 ** 20),
+    // Worker threads' time included: what the pass cost the machine, whatever else ran on it.
+    'CPU s': ((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(2),
     status: c.status,
     'text path': c.fastPath,
     'parsed': c.exactPath,
@@ -117,9 +131,14 @@ if (!existsSync(ownDir) || readdirSync(ownDir).length === 0) {
   await writeSyntheticTrace({ dir: ownDir, requests: N, episodes: Math.max(1, Math.floor(N / 400)), gzip: false, stepMs: 5 });
 }
 const ownPath = join(ownDir, readdirSync(ownDir).find((f) => f.endsWith('.jsonl'))!);
+if (process.argv.includes('--generate-only')) {
+  console.log(`${refPath}\n${ownPath}`);
+  process.exit(0);
+}
 const rows = [];
 for (const [label, path] of [['switchyard', ownPath], ['reference', refPath]] as const) {
-  for (const chain of ['fast', 'full'] as const) rows.push(await measure(label, path, chain));
+  for (const chain of CHAINS) rows.push(await measure(label, path, chain));
 }
-console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.table(rows);
+console.log(`\nReplay open + first draw (${FROM}): ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (at the end)\n`);
+const cols = Object.keys(rows[0] ?? {});
+console.log(markdownTable(cols, rows.map((r) => cols.map((c) => String(r[c])))));

@@ -63,6 +63,9 @@ test('demo traffic is recorded and the trace is listed newest first; its summary
   const replay = new ReplayPage(page);
   await replay.goto(server.url);
   const name = path.basename(trace);
+  // A browser uploads; the native dialog (`Open trace…`) is the desktop app's.
+  await expect(page.getByLabel('Upload a trace')).toBeAttached();
+  await expect(page.getByRole('button', { name: 'Open trace…' })).toHaveCount(0);
   await expect(replay.traces().getByRole('row').nth(1)).toContainText(name);
   await replay.openFromList(name);
   const cli = await cliSummary(trace);

@@ -209,6 +209,9 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
     expect(await ok('replay.list')).toMatchObject({ traces: expect.any(Array) });
     track('replay.open');
     await refused('replay.open', { path: '/etc/passwd' }, 'SWY_ERR_PATH_NOT_ALLOWED', /passwd|allowed|folder/i);
+    // Without the main process's own answer (open-trace-dialog.test.ts), the engine says where the dialog lives.
+    track('replay.openDialog');
+    await refused('replay.openDialog', {}, 'SWY_ERR_UNAVAILABLE', /desktop app/);
     track('replay.cancel');
     await refused('replay.cancel', { jobId: 'no-such-job' }, 'SWY_ERR_NOT_FOUND', /no-such-job/);
     track('replay.job');

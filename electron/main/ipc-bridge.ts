@@ -21,7 +21,7 @@ import {
   methods,
   toErrorShape,
 } from '../../core/src/contract/index.js';
-import type { EventName, EventPayload, Result } from '../../core/src/contract/index.js';
+import type { EventName, EventPayload, MethodName, Result } from '../../core/src/contract/index.js';
 import type { InvokeEventLike, WebContentsLike } from './security.js';
 
 /** The slice of the engine the bridge needs (the full Engine has more). */
@@ -50,7 +50,16 @@ export interface BridgeOptions {
   /** The webContents that may receive events; each is re-checked with isTrustedSender. */
   getTargets(): Iterable<WebContentsLike>;
   logger?: BridgeLogger;
+  /**
+   * Contract methods this process answers itself instead of the engine (a native dialog belongs
+   * to the window, not to the engine). Called only after the same sender check and input schema
+   * as every other method.
+   */
+  localMethods?: LocalMethods;
 }
+
+/** A contract method answered by the main process; `input` has passed the method's schema. */
+export type LocalMethods = Partial<Record<MethodName, (input: unknown, event: InvokeEventLike) => Promise<Result<unknown>>>>;
 
 /** What crosses the event channel. */
 export interface BridgeEventMessage {
@@ -101,7 +110,7 @@ function isLiveTrustedTarget(wc: WebContentsLike, isTrustedSender: (e: InvokeEve
  * Never throws and never rejects.
  */
 export async function handleInvoke(
-  opts: Pick<BridgeOptions, 'engine' | 'isTrustedSender'> & { logger: BridgeLogger },
+  opts: Pick<BridgeOptions, 'engine' | 'isTrustedSender' | 'localMethods'> & { logger: BridgeLogger },
   event: InvokeEventLike,
   method: unknown,
   input: unknown,
@@ -145,7 +154,8 @@ export async function handleInvoke(
       return fail(ErrorCodes.SWY_ERR_INVALID_INPUT, `Invalid input for ${method}: ${detail}.`, where);
     }
 
-    const result: unknown = await opts.engine.api.call(method, given, { caller: 'desktop' });
+    const local = opts.localMethods?.[method];
+    const result: unknown = local ? await local(parsed.data, event) : await opts.engine.api.call(method, given, { caller: 'desktop' });
     if (!isResult(result)) {
       opts.logger.error('engine returned something that is not a Result', { method });
       return fail(ErrorCodes.SWY_ERR_INTERNAL, `Internal error: ${method} returned a malformed result. This is a bug; the log has details.`);
@@ -167,10 +177,10 @@ export async function handleInvoke(
 /** Registers the invoke handler and event forwarding. Returns dispose (idempotent). */
 export function registerBridge(opts: BridgeOptions): () => void {
   const logger = opts.logger ?? consoleLogger;
-  const { ipcMain, engine, isTrustedSender, getTargets } = opts;
+  const { ipcMain, engine, isTrustedSender, getTargets, localMethods } = opts;
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, (event, method, input) =>
-    handleInvoke({ engine, isTrustedSender, logger }, event, method, input),
+    handleInvoke({ engine, isTrustedSender, logger, ...(localMethods ? { localMethods } : {}) }, event, method, input),
   );
 
   const forward = (name: EventName, payload: unknown): void => {

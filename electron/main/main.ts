@@ -22,6 +22,7 @@ import type { WebContents } from 'electron';
 import { parseArgs, remoteWorkbenchUrl } from './args.js';
 import type { LaunchConfig } from './args.js';
 import { registerBridge } from './ipc-bridge.js';
+import { createOpenTraceDialog } from './open-trace-dialog.js';
 import { installFolderDialog } from './folder-dialog.js';
 import { buildMenuTemplate } from './menu.js';
 import {
@@ -169,6 +170,13 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
     engine,
     isTrustedSender: createSenderCheck({ ...page, isAppWebContents: (wc) => appContents.has(wc.id) }),
     getTargets: () => appContents.values(),
+    localMethods: {
+      'replay.openDialog': createOpenTraceDialog({
+        // Modal to the focused window when there is one.
+        dialog: { showOpenDialog: (o) => { const w = BrowserWindow.getFocusedWindow(); return w ? dialog.showOpenDialog(w, o) : dialog.showOpenDialog(o); } },
+        engine,
+      }),
+    },
   });
 
   const win = createWindow(paths.preload);

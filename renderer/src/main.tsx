@@ -7,7 +7,8 @@ import { createStores, startStores, StoresProvider } from './stores/context';
 import './styles.css';
 
 const transport = createTransport();
-const stores = createStores(transport.client, transport.connection, transport.serverLabel, httpTraceUploader());
+// The desktop window (IPC) has the native open dialog; a browser uploads.
+const stores = createStores(transport.client, transport.connection, transport.serverLabel, httpTraceUploader(), { nativeOpen: transport.kind === 'ipc' });
 startStores(stores);
 
 const rootElement = document.getElementById('root');

@@ -51,6 +51,7 @@ test('method signatures', () => {
     | 'canary.status'
     | 'replay.list'
     | 'replay.open'
+    | 'replay.openDialog'
     | 'replay.cancel'
     | 'replay.job'
     | 'replay.summary'

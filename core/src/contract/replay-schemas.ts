@@ -181,6 +181,13 @@ export const replayMethods = {
   'replay.list': { input: z.object({}).strict(), output: ReplayListSchema },
   /** Start reading a trace (bounded memory); progress arrives as `replay.progress`, then `replay.summary`. */
   'replay.open': { input: z.object({ path: z.string().min(1).max(4096) }).strict(), output: ReplayProgressSchema },
+  /**
+   * Desktop app only: the native open dialog (.jsonl, .jsonl.gz), answered by the Electron main
+   * process, which then opens the chosen file as `replay.open` does (the operator picked it, so it
+   * may lie outside the known folders). `path` and `job` are null when the dialog was cancelled.
+   * Elsewhere (HTTP) it is SWY_ERR_UNAVAILABLE: a browser uploads the file instead.
+   */
+  'replay.openDialog': { input: z.object({}).strict(), output: z.object({ path: z.string().nullable(), job: ReplayProgressSchema.nullable() }) },
   /** Stop an open or a re-run; a cancelled re-run keeps what it compared. */
   'replay.cancel': { input: z.object({ jobId: JobId }).strict(), output: z.object({ jobId: JobId, cancelled: z.boolean() }) },
   /** A job's latest progress (the event's content, for a caller that missed it). */

@@ -23,6 +23,8 @@
 import { type JsonObject, NumberToken } from '../trace/canonical-json.js';
 import { canonicalBody, chainHash, GENESIS_HASH } from '../trace/chain.js';
 import { parseTraceLine } from '../trace/trace-reader.js';
+import { ensureScratch, found, ownTail, sortedCompactBytes } from './byte-chain.js';
+import * as nodeCrypto from 'node:crypto';
 
 export type ChainMode = 'fast' | 'full' | 'off';
 
@@ -44,6 +46,10 @@ export interface ChainIntegrity {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+
+// One-shot SHA-256 of bytes (Node >= 20.12); without it, lines go the string way.
+const sha256Once = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
+const bytesHash: ((data: Uint8Array) => string) | null = typeof sha256Once === 'function' ? (data) => sha256Once('sha256', data, 'hex') : null;
 
 function asHash(v: unknown): string | null {
   if (typeof v === 'string') return v;
@@ -150,6 +156,61 @@ export class FastChain {
       }
     }
     return this.exactCheck(s, index, line);
+  }
+
+  /**
+   * `check` for a line given as bytes `b[s, e)` (newline and CR excluded) as well as its decoded
+   * text: the hashed text is built in a reused buffer (`byte-chain.ts`) instead of as strings.
+   * Same results as `check`: anything the byte path does not verify goes the string way, so a
+   * tampered record is reported with the same index and reason.
+   */
+  checkBytes(b: Uint8Array, s: number, e: number, text: string, ascii: boolean, index: number, line: number): boolean {
+    if (!this.active) return this.mode === 'off';
+    if (this.mode === 'fast' && ascii && bytesHash) {
+      if (this.scratch.length < e - s + 64) {
+        this.scratch = ensureScratch(this.scratch, e - s + 64);
+        this.scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
+      }
+      const out = this.scratchU8;
+      let len = ownTail(b, s, e, out);
+      let ok = len > 0 && this.hitBytes(b, out, len);
+      if (!ok) {
+        len = sortedCompactBytes(b, s, e, out);
+        ok = len > 0 && this.hitBytes(b, out, len);
+      }
+      if (ok) {
+        this.checked++;
+        if (this.auditEvery > 0 && (index < this.auditFirst || index % this.auditEvery === 0)) {
+          this.audited++;
+          if (!this.audit(text, this.scratch.toString('latin1', 64, len), index, line)) return false;
+        }
+        if (this.trustNext) {
+          this.trustNext = false;
+          this.firstPrev = this.scratch.toString('latin1', 0, 64);
+        }
+        this.fast++;
+        this.expected = this.lastComputed;
+        return true;
+      }
+    }
+    return this.check(text, ascii, index, line);
+  }
+
+  private scratch: Buffer = Buffer.allocUnsafeSlow(8192);
+  private scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
+  private lastComputed = '';
+
+  /** Whether the text in `out[0, len)` (previous hash + body) hashes to the stored hash at `found.stored`, and the previous hash is the expected one. */
+  private hitBytes(b: Uint8Array, out: Uint8Array, len: number): boolean {
+    if (!this.trustNext) {
+      const exp = this.expected;
+      for (let i = 0; i < 64; i++) if (out[i] !== exp.charCodeAt(i)) return false;
+    }
+    const h = bytesHash!(out.subarray(0, len));
+    const at = found.stored;
+    for (let i = 0; i < 64; i++) if (b[at + i] !== h.charCodeAt(i)) return false;
+    this.lastComputed = h;
+    return true;
   }
 
   /** The exact way: parse keeping number tokens, canonicalize, hash (as `ChainVerifier`). */

@@ -409,6 +409,10 @@ export class ReplayService {
     return {
       'replay.list': () => this.list(),
       'replay.open': ({ path }) => this.open(path),
+      // The desktop's main process answers this itself (electron/main/open-trace-dialog.ts).
+      'replay.openDialog': () => {
+        throw new SwitchyardError(ErrorCodes.SWY_ERR_UNAVAILABLE, 'The native open dialog is part of the desktop app. In a browser, use Upload a trace… or pick the trace from the Traces list.');
+      },
       'replay.cancel': ({ jobId }) => this.cancel(jobId),
       'replay.job': ({ jobId }) => this.job(jobId),
       'replay.summary': ({ traceId }) => this.get(traceId).view,

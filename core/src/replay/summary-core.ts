@@ -23,6 +23,8 @@ export interface AccumulatorOptions {
   maxSlots: number;
   /** Epoch milliseconds where the timeline starts (the same on every thread); NaN: the first record's. */
   origin: number;
+  /** The timeline's starting bucket width (see `Timeline.presize`); absent: 1 ms. */
+  timelineWidth?: number;
 }
 
 export interface ProcessorOptions {
@@ -92,6 +94,7 @@ export class SummaryAccumulator {
     this.episodes = new EpisodeTracker(opts.maxTrackedEpisodes, opts.topEpisodes);
     this.timeline = new Timeline(opts.timelineBuckets);
     if (Number.isFinite(opts.origin)) this.timeline.setOrigin(opts.origin);
+    if (opts.timelineWidth !== undefined) this.timeline.presize(opts.timelineWidth);
   }
 
   slotOf(name: string): number {
@@ -114,8 +117,8 @@ export class SummaryAccumulator {
     else this.kinds.set('(other)', (this.kinds.get('(other)') ?? 0) + 1);
   }
 
-  /** A scanned `request` or `shadow_result` record (other kinds are only counted). */
-  add(scan: RecordScanner): void {
+  /** A scanned `request` or `shadow_result` record (other kinds are only counted). Returns a request's slot index, else -1. */
+  add(scan: RecordScanner): number {
     const kind = scan.kind ?? '(none)';
     this.countKind(kind);
     const sv = scan.schemaVersion;
@@ -144,6 +147,7 @@ export class SummaryAccumulator {
         if (seq > this.maxSeq) this.maxSeq = seq;
       }
       this.episodes.add(scan.episodeId, si, seq, tMs, err);
+      return si;
     } else if (kind === 'shadow_result') {
       this.shadowCount++;
       if (scan.error) this.shadowErrors++;
@@ -166,6 +170,7 @@ export class SummaryAccumulator {
       } else this.shadowNoDiv++;
       this.timeline.addShadow(scan.timestamp * 1000, d === d ? d : -Infinity);
     }
+    return -1;
   }
 
   toState(): AccumulatorState {
@@ -264,6 +269,8 @@ export interface ChunkResult {
   footer: { rel: number; record: Record<string, unknown> } | null;
   /** The block's last line had no newline and is not a complete record. */
   partial: { line: number; bytes: number } | null;
+  /** Slots in the order their first request appears in the block (the summary lists slots in file order, whichever thread saw them). */
+  slotsSeen: string[];
 }
 
 function isBlankText(t: string): boolean {
@@ -299,6 +306,8 @@ export class ChunkProcessor {
    */
   process(buf: Uint8Array, chunkNo: number, final: boolean, lineBase: number): ChunkResult {
     const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    // A plain view for the byte-level chain check (a Buffer's subarray is much slower).
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const chain = new FastChain({ mode: this.opts.chain, trustFirstPrev: chunkNo > 0, auditFirst: chunkNo === 0 ? 16 : 1 });
     const res: ChunkResult = {
       chunkNo,
@@ -311,12 +320,14 @@ export class ChunkProcessor {
       header: null,
       footer: null,
       partial: null,
+      slotsSeen: [],
     };
+    const seen: boolean[] = [];
     const every = this.opts.indexEvery;
     let point: ChunkResult['points'][number] | null = null;
     const scan = this.scan;
     const acc = this.acc;
-    const line = (text: string, offset: number, terminated: boolean, bytes: number, ascii: boolean): void => {
+    const line = (text: string, offset: number, end: number, terminated: boolean, bytes: number, ascii: boolean): void => {
       const lineNo = lineBase + ++res.lines;
       if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && isBlankText(text))) return;
       const ok = scan.scan(text);
@@ -341,7 +352,7 @@ export class ChunkProcessor {
         if (seq < point.minSeq) point.minSeq = seq;
         if (seq > point.maxSeq) point.maxSeq = seq;
       }
-      if (chain.active) chain.check(text, ascii, rel, lineNo);
+      if (chain.active) chain.checkBytes(u8, offset, end, text, ascii, rel, lineNo);
       const kind = scan.kind;
       if (kind === 'header') {
         if (res.header === null) {
@@ -352,7 +363,11 @@ export class ChunkProcessor {
         const r = parsePlain(text);
         if (r) res.footer = { rel, record: r };
       }
-      acc.add(scan);
+      const si = acc.add(scan);
+      if (si >= 0 && seen[si] !== true) {
+        seen[si] = true;
+        res.slotsSeen.push(acc.slotNames[si]!);
+      }
     };
 
     const n = b.length;
@@ -366,7 +381,7 @@ export class ChunkProcessor {
       if (!terminated) nl = n;
       const end = nl > pos && b[nl - 1] === 0x0d ? nl - 1 : nl;
       const asc = ascii || isAscii(b.subarray(pos, end));
-      line(b.toString(asc ? 'latin1' : 'utf8', pos, end), pos, terminated || !final, nl - pos, asc);
+      line(b.toString(asc ? 'latin1' : 'utf8', pos, end), pos, end, terminated || !final, nl - pos, asc);
       pos = nl + 1;
     }
     const ci = chain.integrity;

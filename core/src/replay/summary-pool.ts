@@ -17,11 +17,12 @@ export interface SummaryWorkerInit {
   processor: ProcessorOptions;
 }
 
-export type ToSummaryWorker = { type: 'chunk'; chunkNo: number; buf: ArrayBuffer; final: boolean; lineBase: number } | { type: 'finish' };
+/** `buf[0, length)` holds the block; the buffer comes back with `chunk-done` to be read into again. */
+export type ToSummaryWorker = { type: 'chunk'; chunkNo: number; buf: ArrayBuffer; length: number; final: boolean; lineBase: number } | { type: 'finish' };
 
 export type FromSummaryWorker =
   | { type: 'ready' }
-  | { type: 'chunk-done'; result: ChunkResult }
+  | { type: 'chunk-done'; result: ChunkResult; buf: ArrayBuffer }
   | { type: 'state'; state: AccumulatorState }
   | { type: 'error'; message: string };
 
@@ -56,6 +57,8 @@ export class SummaryPool {
     threads: number,
     private readonly onResult: (r: ChunkResult) => void,
     private readonly maxInFlight = 3,
+    /** Receives each block's buffer back once it has been processed (for reuse). */
+    private readonly onBuffer: (buf: ArrayBuffer) => void = () => {},
   ) {
     for (let i = 0; i < threads; i++) {
       const worker = newWorker(init, `switchyard-replay-summary-${i}`);
@@ -68,6 +71,7 @@ export class SummaryPool {
             return;
           case 'chunk-done':
             slot.inFlight--;
+            this.onBuffer(m.buf);
             this.onResult(m.result);
             this.wake();
             return;
@@ -111,15 +115,15 @@ export class SummaryPool {
     });
   }
 
-  /** Hands a block (its ArrayBuffer is transferred) to the least busy worker, waiting while all are full. */
-  async dispatch(buf: ArrayBuffer, chunkNo: number, final: boolean, lineBase: number): Promise<void> {
+  /** Hands a block (`buf[0, length)`; the ArrayBuffer is transferred) to the least busy worker, waiting while all are full. */
+  async dispatch(buf: ArrayBuffer, length: number, chunkNo: number, final: boolean, lineBase: number): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
       let best: Slot | null = null;
       for (const s of this.slots) if (s.inFlight < this.maxInFlight && (best === null || s.inFlight < best.inFlight)) best = s;
       if (best) {
         best.inFlight++;
-        const msg: ToSummaryWorker = { type: 'chunk', chunkNo, buf, final, lineBase };
+        const msg: ToSummaryWorker = { type: 'chunk', chunkNo, buf, length, final, lineBase };
         best.worker.postMessage(msg, [buf]);
         return;
       }

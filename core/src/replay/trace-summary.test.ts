@@ -153,6 +153,15 @@ describe('summarizeTrace on TraceWriter traces', () => {
     expect(s.chain.status).toBe('verified');
   });
 
+  it('a plain file (timeline sized from its last record) and its gzip (timeline grown as read) give the same timeline', async () => {
+    const a = (await summarizeTrace(plain, { threads: 0, timelineBuckets: 64 })).summary;
+    const b = (await summarizeTrace(gz, { threads: 0, timelineBuckets: 64 })).summary;
+    expect(a.timeline.bucketMs).toBeGreaterThan(1);
+    expect(a.timeline).toEqual(b.timeline);
+    const c = (await summarizeTrace(plain, { threads: 2, timelineBuckets: 64, chunkBytes: 4096 })).summary;
+    expect(c.timeline).toEqual(b.timeline);
+  }, 60_000);
+
   it('`full` chain mode agrees with `fast`', async () => {
     const { summary: s } = await summarizeTrace(plain, { threads: 0, chain: 'full' });
     expect(s.chain.status).toBe('verified');
@@ -167,6 +176,18 @@ describe('summarizeTrace on TraceWriter traces', () => {
     const strip = (s: TraceSummary) => JSON.parse(JSON.stringify({ ...s, elapsedMs: 0, threads: 0 }, (k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v))) as unknown;
     expect(strip(many)).toEqual(strip(one));
   }, 180_000);
+
+  it('blocks smaller than a line (the read buffer grows), one thread and two: the same summary, slots in file order', async () => {
+    // Each block audits its first record, so tiny blocks audit more: everything else must agree.
+    const strip = (s: TraceSummary) => JSON.parse(JSON.stringify({ ...s, chain: { ...s.chain, audited: 0 }, elapsedMs: 0, threads: 0, path: '', gzip: false, fileBytes: 0 }, (k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v))) as unknown;
+    for (const [file, threads] of [[plain, 0], [plain, 2], [gz, 0], [gz, 2]] as const) {
+      const one = strip((await summarizeTrace(file, { threads: 0 })).summary);
+      const small = (await summarizeTrace(file, { threads, chunkBytes: 1024 })).summary;
+      expect(small.chain.status).toBe('verified');
+      // Slots in file order whichever thread met them first.
+      expect(strip(small)).toEqual(one);
+    }
+  }, 120_000);
 
   it('a tampered line is reported by index and line; records before it verify', async () => {
     const lines = readFileSync(plain, 'utf8').split('\n');

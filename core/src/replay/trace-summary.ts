@@ -28,7 +28,9 @@
  * reported and skipped, a malformed line elsewhere is counted, named by line number, and breaks
  * the chain there.
  */
+import { promises as fsp, type ReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { GENESIS_HASH } from '../trace/chain.js';
 import { prevMismatchReason, type ChainIntegrity, type ChainMode } from './fast-chain.js';
@@ -39,7 +41,7 @@ import { ChunkProcessor, DECADES, SummaryAccumulator, type AccumulatorOptions, t
 import { SummaryPool, SummaryWorkerError } from './summary-pool.js';
 import type { EpisodeSummary } from './episodes.js';
 import type { EpisodeSpan } from './replay-bins.js';
-import type { TimelineJson } from './timeline.js';
+import { Timeline, type TimelineJson } from './timeline.js';
 import { TraceIndex } from './trace-index.js';
 import { readPage, type PageQuery, type ReplayPage } from './trace-pages.js';
 
@@ -247,6 +249,37 @@ function findOrigin(block: Buffer): number {
   return NaN;
 }
 
+/**
+ * The timestamp (ms) of the last request or shadow result in a plain trace, read from its last
+ * 256 KiB; NaN when there is none there (or the file cannot be read: the pass reports that).
+ */
+async function lastTimelineMs(path: string, fileSize: number): Promise<number> {
+  const n = Math.min(fileSize, 256 * 1024);
+  if (n === 0) return NaN;
+  let fh: fsp.FileHandle | null = null;
+  try {
+    fh = await fsp.open(path, 'r');
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, fileSize - n);
+    const text = buf.toString('latin1', 0, bytesRead);
+    const scan = new RecordScanner();
+    let end = text.length;
+    // The first line here may be cut: it is never scanned (the loop stops before it).
+    for (let i = 0; i < 10_000; i++) {
+      const nl = text.lastIndexOf('\n', end - 1);
+      if (nl < 0) break;
+      const line = text.slice(nl + 1, end);
+      end = nl;
+      if (scan.scan(line) && (scan.kind === 'request' || scan.kind === 'shadow_result') && scan.timestamp === scan.timestamp) return scan.timestamp * 1000;
+    }
+    return NaN;
+  } catch {
+    return NaN;
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
 function countNewlines(b: Buffer): number {
   let n = 0;
   let p = 0;
@@ -291,13 +324,15 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
     results[r.chunkNo] = r;
     records += r.records;
   };
+  const tailMs = info.gzip ? NaN : await lastTimelineMs(path, info.fileSize);
   const start = (origin: number) => {
     accOpts.origin = origin;
+    if (Number.isFinite(origin) && Number.isFinite(tailMs)) accOpts.timelineWidth = Timeline.widthFor(origin, tailMs, accOpts.timelineBuckets);
     acc = new SummaryAccumulator(accOpts);
     if (!Number.isFinite(origin)) threads = 0; // workers must share the timeline's origin
     if (threads > 0) {
       try {
-        pool = new SummaryPool({ accumulator: accOpts, processor: procOpts }, threads, onResult);
+        pool = new SummaryPool({ accumulator: accOpts, processor: procOpts }, threads, onResult, 3, (ab) => give(ab));
       } catch {
         pool = null;
         threads = 0;
@@ -309,12 +344,24 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
   let chunkNo = 0;
   let lineBase = 0;
   let streamOffset = 0; // decompressed bytes consumed into pieces
-  const dispatch = async (piece: Buffer, final: boolean) => {
+  const blockBytes = Math.max(1024, opts.chunkBytes ?? 2 << 20);
+  // Blocks are read into buffers that come back once processed (from the workers too): fresh
+  // memory for every block cost more in page faults and copies than the scan of it.
+  const free: ArrayBuffer[] = [];
+  const take = (min: number): ArrayBuffer => {
+    const i = free.findIndex((ab) => ab.byteLength >= min);
+    return i >= 0 ? free.splice(i, 1)[0]! : new ArrayBuffer(Math.max(min, blockBytes));
+  };
+  const give = (ab: ArrayBuffer) => {
+    if (ab.byteLength === blockBytes && free.length < 8) free.push(ab);
+  };
+  const dispatch = async (ab: ArrayBuffer, length: number, final: boolean) => {
+    const piece = Buffer.from(ab, 0, length);
     if (acc === null) start(findOrigin(piece));
     const no = chunkNo++;
     pieceOffsets[no] = streamOffset;
-    streamOffset += piece.length;
-    const lines = countNewlines(piece) + (final && piece.length > 0 && piece[piece.length - 1] !== 0x0a ? 1 : 0);
+    streamOffset += length;
+    const lines = countNewlines(piece) + (final && length > 0 && piece[length - 1] !== 0x0a ? 1 : 0);
     const base = lineBase;
     lineBase += lines;
     if (pool) {
@@ -330,52 +377,85 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
           local = new ChunkProcessor(acc!, procOpts);
         }
       }
-      if (pool) return p.dispatch(piece.buffer as ArrayBuffer, no, final, base);
+      if (pool) return p.dispatch(ab, length, no, final, base);
     }
     onResult(local!.process(piece, no, final, base));
+    give(ab);
   };
 
-  const { file, stream } = openTraceStream(path, info, 0, Math.max(1024, opts.chunkBytes ?? 1 << 20));
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
+  // Plain files are read straight into the block buffers; gzip is inflated by a stream and copied in.
+  let fh: fsp.FileHandle | null = null;
+  let gz: { file: ReadStream; stream: Readable; it: AsyncIterator<Buffer>; rest: Buffer | null } | null = null;
+  let fileRead = 0;
+  const fill = async (into: Uint8Array, at: number): Promise<number> => {
+    if (fh) {
+      const { bytesRead } = await fh.read(into, at, into.length - at, fileRead);
+      fileRead += bytesRead;
+      return bytesRead;
+    }
+    const g = gz!;
+    let chunk = g.rest;
+    g.rest = null;
+    if (chunk === null) {
+      const r = await g.it.next();
+      if (r.done) return 0;
+      chunk = r.value;
+    }
+    const n = Math.min(chunk.length, into.length - at);
+    into.set(chunk.subarray(0, n), at);
+    if (n < chunk.length) g.rest = chunk.subarray(n);
+    fileRead = g.file.bytesRead;
+    return n;
+  };
   let readError: SwitchyardError | null = null;
   let lastProgress = 0;
   const interval = opts.progressIntervalMs ?? 100;
   const maxLine = 256 * 1024 * 1024;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (info.gzip) {
+      const { file, stream } = openTraceStream(path, info, 0, blockBytes);
+      gz = { file, stream, it: (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), rest: null };
+    } else fh = await fsp.open(path, 'r');
+    let ab = take(blockBytes);
+    let buf = new Uint8Array(ab);
+    let have = 0; // bytes of an unfinished line at the start of buf
+    for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      const lastNl = chunk.lastIndexOf(0x0a);
+      if (have === buf.length) {
+        // A line longer than the buffer: a bigger one.
+        if (have > maxLine) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path}: a line longer than ${maxLine} bytes; is this a trace?`, path);
+        const bigger = new ArrayBuffer(buf.length * 2);
+        new Uint8Array(bigger).set(buf);
+        give(ab);
+        ab = bigger;
+        buf = new Uint8Array(ab);
+      }
+      const got = await fill(buf, have);
+      if (got === 0) {
+        if (have > 0) await dispatch(ab, have, true);
+        break;
+      }
+      const len = have + got;
+      const lastNl = Buffer.from(ab, 0, len).lastIndexOf(0x0a);
       if (lastNl < 0) {
-        carry.push(Buffer.from(chunk));
-        carryBytes += chunk.length;
-        if (carryBytes > maxLine) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path}: a line longer than ${maxLine} bytes; is this a trace?`, path);
+        have = len;
       } else {
-        // A block of whole lines in a buffer of its own (it is transferred to a worker).
-        const len = carryBytes + lastNl + 1;
-        const piece = Buffer.allocUnsafeSlow(len);
-        let o = 0;
-        for (const c of carry) o += c.copy(piece, o);
-        chunk.copy(piece, o, 0, lastNl + 1);
-        carry = lastNl + 1 < chunk.length ? [Buffer.from(chunk.subarray(lastNl + 1))] : [];
-        carryBytes = chunk.length - lastNl - 1;
-        await dispatch(piece, false);
+        // Whole lines go out; the unfinished last line starts the next buffer.
+        const carry = len - lastNl - 1;
+        const nextAb = take(carry + 1);
+        new Uint8Array(nextAb).set(buf.subarray(lastNl + 1, len));
+        await dispatch(ab, lastNl + 1, false);
+        ab = nextAb;
+        buf = new Uint8Array(ab);
+        have = carry;
       }
       if (opts.onProgress) {
         const now = performance.now();
         if (now - lastProgress >= interval) {
           lastProgress = now;
-          const read = file.bytesRead;
-          opts.onProgress({ phase: 'summary', fraction: info.fileSize > 0 ? Math.min(1, read / info.fileSize) : 1, fileBytesRead: read, fileBytes: info.fileSize, records, elapsedMs: now - t0 });
+          opts.onProgress({ phase: 'summary', fraction: info.fileSize > 0 ? Math.min(1, fileRead / info.fileSize) : 1, fileBytesRead: fileRead, fileBytes: info.fileSize, records, elapsedMs: now - t0 });
         }
       }
-    }
-    if (carryBytes > 0) {
-      const piece = Buffer.allocUnsafeSlow(carryBytes);
-      let o = 0;
-      for (const c of carry) o += c.copy(piece, o);
-      carry = [];
-      await dispatch(piece, true);
     }
   } catch (e) {
     if (isAbortError(e) || signal?.aborted) {
@@ -394,8 +474,11 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
     // Readable at first, unreadable later (a corrupt gzip block): what was read is summarized.
     readError = err;
   } finally {
-    stream.destroy();
-    if (stream !== file) file.destroy();
+    await (fh as fsp.FileHandle | null)?.close().catch(() => {});
+    if (gz) {
+      gz.stream.destroy();
+      gz.file.destroy();
+    }
   }
   if (acc === null) start(NaN);
   const merged = acc as unknown as SummaryAccumulator;
@@ -403,7 +486,10 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
   if (pool) {
     const p = pool as SummaryPool;
     try {
-      for (const st of await p.finish()) merged.mergeState(st);
+      const states = await p.finish();
+      // Slots first in file order (each thread lists them in the order it met them).
+      for (const r of results) for (const name of r?.slotsSeen ?? []) merged.slotOf(name);
+      for (const st of states) merged.mergeState(st);
     } catch (e) {
       if (e instanceof SummaryWorkerError) throw new SwitchyardError(ErrorCodes.SWY_ERR_INTERNAL, `Summarizing ${path} failed: ${e.message}. Retry with --threads 0 (one thread).`, path);
       throw e;

@@ -59,7 +59,7 @@ export function ReplayPage() {
         </>
       ) : (
         <EmptyState title="No trace open">
-          <p>Pick a recorded trace above, upload one, or start the console with <code>--trace FILE</code>. Traces recorded with <code>--record</code> or <code>--demo-traffic</code> appear in the list.</p>
+          <p>Pick a recorded trace above, upload one (in the desktop app: <strong>Open trace…</strong>), or start the console with <code>--trace FILE</code>. Traces recorded with <code>--record</code> or <code>--demo-traffic</code> appear in the list.</p>
         </EmptyState>
       )}
     </div>
@@ -73,6 +73,7 @@ function OpenPanel() {
   const listStatus = useReplay((s) => s.listStatus);
   const job = useReplay((s) => s.openJob);
   const upload = useReplay((s) => s.upload);
+  const nativeOpen = useReplay((s) => s.nativeOpen);
   const openPath = useReplay((s) => s.summary?.path ?? null);
   const headingId = useId();
   const running = job?.status === 'running';
@@ -84,19 +85,25 @@ function OpenPanel() {
           <button type="button" className="button" onClick={() => void replay.getState().loadList()} disabled={listStatus === 'loading'}>
             Refresh list
           </button>
-          <label className="button replay-upload">
-            Upload a trace…
-            <input
-              type="file"
-              accept=".jsonl,.gz,application/gzip"
-              aria-label="Upload a trace"
-              onChange={(e) => {
-                const f = e.currentTarget.files?.[0];
-                e.currentTarget.value = '';
-                if (f) void replay.getState().uploadFile(f);
-              }}
-            />
-          </label>
+          {nativeOpen ? (
+            <button type="button" className="button" onClick={() => void replay.getState().openWithDialog()}>
+              Open trace…
+            </button>
+          ) : (
+            <label className="button replay-upload">
+              Upload a trace…
+              <input
+                type="file"
+                accept=".jsonl,.gz,application/gzip"
+                aria-label="Upload a trace"
+                onChange={(e) => {
+                  const f = e.currentTarget.files?.[0];
+                  e.currentTarget.value = '';
+                  if (f) void replay.getState().uploadFile(f);
+                }}
+              />
+            </label>
+          )}
         </div>
       </div>
       {upload && (

@@ -32,7 +32,7 @@ export interface Stores {
 /** Creates every feature store for one client. No singletons: the app (or a test) owns them. */
 const noUploads: TraceUploader = async () => ({ ok: false, error: { code: 'SWY_ERR_INTERNAL', message: 'Uploading is not available here; copy the trace into the record folder.' } });
 
-export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string, uploader: TraceUploader = noUploads): Stores {
+export function createStores(client: ContractClient, connection: ConnectionSource, serverLabel: string, uploader: TraceUploader = noUploads, opts: { nativeOpen?: boolean } = {}): Stores {
   return {
     client,
     connection,
@@ -44,7 +44,7 @@ export function createStores(client: ContractClient, connection: ConnectionSourc
     lifecycle: createLifecycleStore(client),
     offline: createOfflineStore(connection),
     canary: createCanaryStore(client),
-    replay: createReplayStore(client, uploader),
+    replay: createReplayStore(client, uploader, opts),
   };
 }
 

@@ -13,6 +13,8 @@ export interface ReplayState {
   /** The open in progress (or the last one). */
   openJob: ReplayProgressPayload | null;
   upload: { name: string; fraction: number } | null;
+  /** In the desktop app: the native open dialog (`replay.openDialog`) replaces the browser's upload. */
+  nativeOpen: boolean;
   summary: ReplaySummary | null;
   /** The charts' window (zoom and pan). */
   window: TimeWindow | null;
@@ -35,6 +37,8 @@ export interface ReplayState {
   loadList(): Promise<void>;
   open(path: string): Promise<void>;
   uploadFile(file: File): Promise<void>;
+  /** Desktop: the native open dialog, then the chosen trace opens (nothing happens when it is cancelled). */
+  openWithDialog(): Promise<void>;
   cancelOpen(): Promise<void>;
   setWindow(w: TimeWindow): void;
   zoom(factor: number, centerMs?: number): void;
@@ -61,7 +65,7 @@ export type ReplayStore = StoreApi<ReplayState>;
 export const CHART_BINS = 600;
 export const EPISODE_ROWS = 400;
 
-export function createReplayStore(client: ContractClient, uploader: TraceUploader): ReplayStore {
+export function createReplayStore(client: ContractClient, uploader: TraceUploader, opts: { nativeOpen?: boolean } = {}): ReplayStore {
   let windowSeq = 0;
   let hoverSeq = 0;
   let searchSeq = 0;
@@ -147,6 +151,7 @@ export function createReplayStore(client: ContractClient, uploader: TraceUploade
       initial: null,
       openJob: null,
       upload: null,
+      nativeOpen: opts.nativeOpen ?? false,
       summary: null,
       window: null,
       bins: null,
@@ -200,6 +205,16 @@ export function createReplayStore(client: ContractClient, uploader: TraceUploade
         if (!r.ok) return fail(`Could not upload ${file.name}`, r.error);
         void get().loadList();
         await get().open(r.value.path);
+      },
+
+      async openWithDialog() {
+        set({ error: null });
+        const prev = get().openJob;
+        const r = await client.invoke('replay.openDialog', {});
+        if (!r.ok) return fail('Could not open a trace', r.error);
+        if (r.value.job === null) return;
+        if (prev?.status === 'running' && prev.jobId !== r.value.job.jobId) await client.invoke('replay.cancel', { jobId: prev.jobId });
+        set({ openJob: r.value.job });
       },
 
       async cancelOpen() {
