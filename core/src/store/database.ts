@@ -17,7 +17,45 @@ export interface OpenDatabaseOptions {
  * Opens (creating when missing) the store. Refuses, without writing a byte, a database
  * that fails `integrity_check` or that a newer Switchyard wrote.
  */
+/**
+ * Opening a fresh store is several statements (integrity check, WAL switch, migration under
+ * BEGIN IMMEDIATE). SQLite answers some of them SQLITE_BUSY at once, without waiting out
+ * busy_timeout, while another process is switching the same new file to WAL (seen in a
+ * clean-clone CI run: 1 of 12 processes opening 6 fresh stores in pairs failed). Opening is
+ * idempotent, so a busy answer during the open is retried with backoff for up to this long.
+ */
+const OPEN_RETRY_MS = 15_000;
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
+  const deadline = Date.now() + OPEN_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return openOnce(path, opts);
+    } catch (e) {
+      if (!(e instanceof BusyOnOpen)) throw e;
+      if (Date.now() + 50 > deadline) throw e.translated;
+      sleepSync(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    }
+  }
+}
+
+/** Carries the user-facing error of a busy open, so the retry loop can tell it apart. */
+class BusyOnOpen extends Error {
+  constructor(readonly translated: unknown) {
+    super('busy while opening the store');
+  }
+}
+
+function openOnce(path: string, opts: OpenDatabaseOptions): Db {
   const list = opts.migrations ?? migrations;
   const latest = list.length ? list[list.length - 1]!.version : 0;
   const isMemory = path === ':memory:';
@@ -45,7 +83,7 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
       check = String(db.pragma('integrity_check', { simple: true }));
     } catch (e) {
       // A read-only or inaccessible folder is not a damaged database: say which it is.
-      if (isStoreAccessError(e)) throw e;
+      if (isStoreAccessError(e) || isBusy(e)) throw e;
       throw new SwitchyardError(
         ErrorCodes.SWY_ERR_STORE_CORRUPT,
         `The store ${path} is not a readable SQLite database (${(e as Error).message}). It was left untouched; restore it from a backup or point --store elsewhere.`,
@@ -90,7 +128,7 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
   } catch (e) {
     const err = translateStoreError(e, db);
     db.close();
-    throw err;
+    throw isBusy(e) ? new BusyOnOpen(err) : err;
   }
 }
 
