@@ -13,9 +13,14 @@ import { WorkbenchPage } from '../pages/workbench-page.js';
 const P = 'cartpole-balance';
 const own = new RestartableConsole('truth');
 
-/** Chromium logs refused connections while the server is down; those are expected there. */
+/**
+ * Chromium logs refused connections while the server is down, and a request caught by the
+ * stopping server is answered 503 on purpose (bounded shutdown); those are expected there.
+ */
 function dropOutageNoise(errors: string[]): void {
-  const kept = errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed|Failed to fetch/.test(e));
+  const kept = errors.filter(
+    (e) => !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed|Failed to fetch|responded with a status of 503/.test(e),
+  );
   errors.splice(0, errors.length, ...kept);
 }
 
