@@ -3,6 +3,36 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { attr, buildModel, floatTensor, int64Tensor, node, serializeModel } from '../demo/onnx-writer.js';
 
+/** Writes one fixture export: `policy.onnx` and its `switchyard.json` (direct, obs 4, one action). */
+async function writeFixtureExport(dir: string, onnx: Uint8Array, manifest: { policy: string; version: string; model_id: string; notes: string }): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'policy.onnx'), onnx);
+  const { policy, version, model_id, notes } = manifest;
+  const json = { policy, version, model_id, kind: 'direct', observation: { name: 'obs', dim: 4 }, action: { name: 'action', dim: 1, chunk: 1 }, notes };
+  await writeFile(join(dir, 'switchyard.json'), JSON.stringify(json, null, 2));
+  return dir;
+}
+
+/**
+ * The body of a `Loop` that only spends time: `acc = sin(tanh(acc))` each step, condition kept.
+ * `accScalar` false leaves the accumulator's shape open (a tensor of the outer graph's shape).
+ */
+function spinBody(name: string, accScalar: boolean): onnxProto.onnx.IGraphProto {
+  const T = onnxProto.onnx.TensorProto.DataType;
+  const scalar = (n: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name: n, type: { tensorType: { elemType, shape: { dim: [] } } } });
+  const acc = (n: string): onnxProto.onnx.IValueInfoProto => (accScalar ? scalar(n, T.FLOAT) : { name: n, type: { tensorType: { elemType: T.FLOAT } } });
+  return {
+    name,
+    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), acc('acc_in')],
+    output: [scalar('cond_out', T.BOOL), acc('acc_out')],
+    node: [
+      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
+      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
+    ],
+  };
+}
+
 /**
  * A real ONNX policy that fails on some inputs: action = sqrt(limit - state[0]). It is finite
  * while state[0] < limit (warm-up uses small random numbers) and NaN above it, so a test can
@@ -17,25 +47,12 @@ export async function writeFlakyExport(dir: string, opts: { limit?: number; vers
     initializers: [floatTensor('pick', [4, 1], [-1, 0, 0, 0]), floatTensor('limit', [], [limit])],
     nodes: [node('MatMul', ['obs', 'pick'], ['neg_x']), node('Add', ['neg_x', 'limit'], ['room']), node('Sqrt', ['room'], ['action'])],
   });
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'policy.onnx'), onnx);
-  await writeFile(
-    join(dir, 'switchyard.json'),
-    JSON.stringify(
-      {
-        policy: 'flaky',
-        version: opts.version ?? '0.0.1',
-        model_id: 'flaky-sqrt',
-        kind: 'direct',
-        observation: { name: 'obs', dim: 4 },
-        action: { name: 'action', dim: 1, chunk: 1 },
-        notes: `Test fixture: NaN whenever state[0] > ${limit}.`,
-      },
-      null,
-      2,
-    ),
-  );
-  return dir;
+  return writeFixtureExport(dir, onnx, {
+    policy: 'flaky',
+    version: opts.version ?? '0.0.1',
+    model_id: 'flaky-sqrt',
+    notes: `Test fixture: NaN whenever state[0] > ${limit}.`,
+  });
 }
 
 /**
@@ -61,17 +78,7 @@ export function hangModel(): Uint8Array {
       node('Mul', ['acc', 'zero'], ['action']),
     ],
   });
-  const scalar = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
-  const body: onnxProto.onnx.IGraphProto = {
-    name: 'hang_body',
-    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), { name: 'acc_in', type: { tensorType: { elemType: T.FLOAT } } }],
-    output: [scalar('cond_out', T.BOOL), { name: 'acc_out', type: { tensorType: { elemType: T.FLOAT } } }],
-    node: [
-      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
-      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
-      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
-    ],
-  };
+  const body = spinBody('hang_body', false);
   const loop = outer.graph!.node!.find((n) => n.opType === 'Loop')!;
   loop.attribute = [{ name: 'body', type: onnxProto.onnx.AttributeProto.AttributeType.GRAPH, g: body }];
   return onnxProto.onnx.ModelProto.encode(outer).finish();
@@ -79,25 +86,12 @@ export function hangModel(): Uint8Array {
 
 /** Writes `hangModel()` as an export directory (observation dim 4, one action). */
 export async function writeHangExport(dir: string, opts: { version?: string; policy?: string } = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'policy.onnx'), hangModel());
-  await writeFile(
-    join(dir, 'switchyard.json'),
-    JSON.stringify(
-      {
-        policy: opts.policy ?? 'hang',
-        version: opts.version ?? '0.0.1',
-        model_id: 'hang-loop',
-        kind: 'direct',
-        observation: { name: 'obs', dim: 4 },
-        action: { name: 'action', dim: 1, chunk: 1 },
-        notes: 'Test fixture: an ONNX Loop that runs |state[0]| times.',
-      },
-      null,
-      2,
-    ),
-  );
-  return dir;
+  return writeFixtureExport(dir, hangModel(), {
+    policy: opts.policy ?? 'hang',
+    version: opts.version ?? '0.0.1',
+    model_id: 'hang-loop',
+    notes: 'Test fixture: an ONNX Loop that runs |state[0]| times.',
+  });
 }
 
 /**
@@ -142,25 +136,12 @@ export function slowModel(opts: { width?: number; depth?: number } = {}): Uint8A
 
 /** Writes `slowModel()` as a `cartpole-balance` export (the version label given). */
 export async function writeSlowExport(dir: string, opts: { version?: string; width?: number; depth?: number } = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'policy.onnx'), slowModel(opts));
-  await writeFile(
-    join(dir, 'switchyard.json'),
-    JSON.stringify(
-      {
-        policy: 'cartpole-balance',
-        version: opts.version ?? '9.9.9-slow',
-        model_id: 'cartpole-lqr-slow',
-        kind: 'direct',
-        observation: { name: 'obs', dim: 4 },
-        action: { name: 'action', dim: 1, chunk: 1 },
-        notes: 'Test fixture: the 1.0.0 LQR controller plus work that changes no action, so its evaluation is slow.',
-      },
-      null,
-      2,
-    ),
-  );
-  return dir;
+  return writeFixtureExport(dir, slowModel(opts), {
+    policy: 'cartpole-balance',
+    version: opts.version ?? '9.9.9-slow',
+    model_id: 'cartpole-lqr-slow',
+    notes: 'Test fixture: the 1.0.0 LQR controller plus work that changes no action, so its evaluation is slow.',
+  });
 }
 
 /**
@@ -170,7 +151,6 @@ export async function writeSlowExport(dir: string, opts: { version?: string; wid
  * takes about a second here, so doctor's timed runs can be watched, and cancelled, from the page.
  */
 export function busyLoopModel(trips = 100_000): Uint8Array {
-  const T = onnxProto.onnx.TensorProto.DataType;
   const outer = buildModel({
     graphName: 'busy_loop_lqr',
     inputs: [{ name: 'obs', shape: ['N', 4] }],
@@ -190,17 +170,7 @@ export function busyLoopModel(trips = 100_000): Uint8Array {
       node('Clip', ['force', 'force_min', 'force_max'], ['action']),
     ],
   });
-  const scalar = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
-  const body: onnxProto.onnx.IGraphProto = {
-    name: 'busy_body',
-    input: [scalar('i', T.INT64), scalar('cond_in', T.BOOL), scalar('acc_in', T.FLOAT)],
-    output: [scalar('cond_out', T.BOOL), scalar('acc_out', T.FLOAT)],
-    node: [
-      { name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
-      { name: 'tanh', opType: 'Tanh', input: ['acc_in'], output: ['acc_t'] },
-      { name: 'step', opType: 'Sin', input: ['acc_t'], output: ['acc_out'] },
-    ],
-  };
+  const body = spinBody('busy_body', true);
   const loop = outer.graph!.node!.find((n) => n.opType === 'Loop')!;
   loop.attribute = [{ name: 'body', type: onnxProto.onnx.AttributeProto.AttributeType.GRAPH, g: body }];
   return onnxProto.onnx.ModelProto.encode(outer).finish();
@@ -208,23 +178,10 @@ export function busyLoopModel(trips = 100_000): Uint8Array {
 
 /** Writes `busyLoopModel()` as a `cartpole-balance` export (the version label given). */
 export async function writeBusyExport(dir: string, opts: { version?: string; trips?: number } = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'policy.onnx'), busyLoopModel(opts.trips));
-  await writeFile(
-    join(dir, 'switchyard.json'),
-    JSON.stringify(
-      {
-        policy: 'cartpole-balance',
-        version: opts.version ?? '9.9.9-busy',
-        model_id: 'cartpole-lqr-busy',
-        kind: 'direct',
-        observation: { name: 'obs', dim: 4 },
-        action: { name: 'action', dim: 1, chunk: 1 },
-        notes: 'Test fixture: the 1.0.0 LQR controller plus a slow loop that changes no action, so each call is slow.',
-      },
-      null,
-      2,
-    ),
-  );
-  return dir;
+  return writeFixtureExport(dir, busyLoopModel(opts.trips), {
+    policy: 'cartpole-balance',
+    version: opts.version ?? '9.9.9-busy',
+    model_id: 'cartpole-lqr-busy',
+    notes: 'Test fixture: the 1.0.0 LQR controller plus a slow loop that changes no action, so each call is slow.',
+  });
 }
