@@ -16,6 +16,7 @@ import { createHttpServer } from './http-server.js';
 
 const HANG = [1e6, 0, 0, 0];
 const FINE = [1, 0, 0, 0];
+const LONG_HANG = [3e6, 0, 0, 0];
 let tmp: string;
 let engine: Engine;
 let app: FastifyInstance;
@@ -89,8 +90,14 @@ describe('a request that never returns', () => {
   }, 180_000);
 
   it('says so when more abandoned workers are alive than allowed', async () => {
-    // The first abandoned thread is still inside its Loop (seconds); a second pushes past max 1.
-    const res = await act(HANG);
+    // Two abandonments close together, each inside a Loop long enough (3e6 steps: several
+    // seconds) to outlive the other's deadline and the warm-up between them; the second pushes
+    // past max 1. Relying on the first test's shorter hang still running made this depend on the
+    // machine's speed (it failed on a quiet machine where that Loop had already returned).
+    const first = await act(LONG_HANG);
+    expect(first.status).toBe(504);
+    await runner().whenReady();
+    const res = await act(LONG_HANG);
     expect(res.status).toBe(504);
     expect(limits.length).toBeGreaterThanOrEqual(1);
     expect(limits[0]).toEqual({ alive: 2, max: 1 });
