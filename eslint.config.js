@@ -1,6 +1,8 @@
 // Lint, including the layer rules of spec §2: core never imports Electron, React or the DOM;
-// the renderer reaches core only through the contract (`@contract`).
+// the renderer reaches core only through the contract (`@contract`). Inside core/src, the layer
+// order is written once in core/layers.js and enforced here by `layers/allowed-imports`.
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './core/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.switchyard/**'] },
@@ -25,6 +27,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Production code only: a test may assemble its subject from any layer.
+    files: ['core/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-d.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/allowed-imports': 'error' },
   },
   {
     files: ['renderer/src/**/*.ts', 'renderer/src/**/*.tsx'],
