@@ -27,4 +27,4 @@ export class IssueListError extends SwitchyardError {
   }
 }
 
-export { closest } from '../platform/text.js';
+export { closest } from '../domain/text.js';

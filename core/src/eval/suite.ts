@@ -21,7 +21,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { checkParam, resolveParams, type EnvParams, type EnvironmentFactory } from './environment.js';
 import { ENVIRONMENTS, findEnvironment } from './environments.js';
-import { parseJsonWithPosition } from '../platform/text.js';
+import { parseJsonWithPosition } from '../domain/text.js';
 import { closest, IssueListError, MAX_ISSUES, type Issue } from './issues.js';
 
 export interface SuiteCase {

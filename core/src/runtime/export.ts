@@ -1,7 +1,7 @@
 /**
  * Reading and checking a policy export directory (spec §4.1).
  */
-import { lineColumn } from '../platform/text.js';
+import { lineColumn } from '../domain/text.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
