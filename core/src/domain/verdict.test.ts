@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../contract/errors.js';
 import { formatMilliseconds } from '../contract/units.js';
-import { parseRules } from './rules.js';
-import type { PromotionRules } from './rules.js';
+import { parseRules } from '../eval/rules-parser.js';
+import type { PromotionRules } from '../eval/rules-parser.js';
 import { wilsonInterval, newcombeInterval } from './stats.js';
 import { computeVerdict, decide } from './verdict.js';
 import type { CaseResult, RuleEvidence } from './verdict.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDemoWorkspace } from '../demo/demo-workspace.js';
-import { parseRules, validateRulesAgainstSuite } from '../domain/rules.js';
+import { parseRules, validateRulesAgainstSuite } from './rules-parser.js';
 import { fixedClock } from '../platform/clock.js';
 import { openDatabase } from '../store/database.js';
 import { EvalStore } from '../store/eval-store.js';

@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, SwitchyardError, type EvalProgressPayload, type GateResult, type Result } from '../contract/index.js';
-import { rulesHash } from '../domain/rules.js';
+import { rulesHash } from './rules-parser.js';
 import type { Engine } from '../engine.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 import { importResults } from './import-results.js';

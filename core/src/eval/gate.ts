@@ -15,7 +15,7 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
-import { parseRules, rulesHash, validateRulesAgainstSuite, type PromotionRules, type Transition } from '../domain/rules.js';
+import { parseRules, rulesHash, validateRulesAgainstSuite, type PromotionRules, type Transition } from './rules-parser.js';
 import { computeVerdict, decide, type CaseResult as VerdictCase, type RuleEvidence, type ShadowEvidence, type VerdictValue } from '../domain/verdict.js';
 import type { EvalRunRecord, EvalStore, SuiteRecord } from '../store/eval-store.js';
 import type { Registry, VersionRecord } from '../store/registry.js';

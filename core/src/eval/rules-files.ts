@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
-import { parseRules, rulesHash, type Transition } from '../domain/rules.js';
+import { parseRules, rulesHash, type Transition } from './rules-parser.js';
 
 export interface RulesFileInfo {
   path: string;

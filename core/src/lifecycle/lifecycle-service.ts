@@ -30,7 +30,7 @@ import {
   type PromotionDecision,
   type VerdictFacts,
 } from '../domain/lifecycle.js';
-import { parseRules, rulesHash, type Transition } from '../domain/rules.js';
+import { parseRules, rulesHash, type Transition } from '../eval/rules-parser.js';
 import { EXTERNAL_ENV } from '../eval/import-results.js';
 import { loadSuite } from '../eval/suite.js';
 import { iso, type Clock } from '../platform/clock.js';

@@ -7,7 +7,7 @@
  * offending key or value, and whose message says what to change. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import { closest } from './text.js';
+import { closest } from '../domain/text.js';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';

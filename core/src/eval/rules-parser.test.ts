@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
-import { parseRules, rulesHash, validateRulesAgainstSuite } from './rules.js';
+import { parseRules, rulesHash, validateRulesAgainstSuite } from './rules-parser.js';
 
 const SPEC_EXAMPLE = `transition: candidate->staging       # or staging->production
 suite: cartpole-frozen-v1
