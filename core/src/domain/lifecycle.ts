@@ -19,7 +19,7 @@
  */
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Stage } from '../contract/schemas.js';
-import type { Transition } from '../eval/rules-parser.js';
+import type { Transition } from './rules.js';
 
 /** How many former production versions the archive guard keeps (spec §6: "the last 3"). */
 export const PROTECTED_FORMER_PRODUCTION = 3;

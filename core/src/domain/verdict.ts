@@ -7,7 +7,7 @@
  */
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { formatMilliseconds, formatRatio } from '../contract/units.js';
-import type { PromotionRules, RateRules } from '../eval/rules-parser.js';
+import type { PromotionRules, RateRules } from './rules.js';
 import { newcombeInterval, pairedComparison, percentile, wilsonInterval } from './stats.js';
 
 export interface CaseResult {
