@@ -35,7 +35,7 @@ import { traceRecorder } from './trace/trace-recorder.js';
 import { TraceWriter, type Redaction } from './trace/trace-writer.js';
 import { SWITCHYARD_VERSION } from './version.js';
 import { RegistrationService } from './registration/registration-service.js';
-import { auditIdentity } from './api/call-context.js';
+import { auditIdentity } from './platform/call-context.js';
 
 export interface EngineConfig {
   /** SQLite file; created when missing. */

@@ -12,9 +12,9 @@ import {
   type Result,
 } from '../contract/index.js';
 
-import { runAsCaller, type CallContext } from './call-context.js';
+import { runAsCaller, type CallContext } from '../platform/call-context.js';
 
-export type { CallContext } from './call-context.js';
+export type { CallContext } from '../platform/call-context.js';
 
 /**
  * Checks a call from outside the process before it runs (the path roots) and cleans what its

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { runAsCaller } from '../api/call-context.js';
+import { runAsCaller } from '../platform/call-context.js';
 import { toErrorShape } from '../contract/index.js';
 import { createEngine, type Engine, type EngineConfig } from '../engine.js';
 import { createLogger } from '../platform/logger.js';

@@ -1,4 +1,4 @@
-import { auditIdentity } from '../api/call-context.js';
+import { auditIdentity } from '../platform/call-context.js';
 import type { Db } from './database.js';
 
 /**
