@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { packageRoot } from '../core/src/cli/paths.js';
+import { packageRoot } from '../core/src/platform/paths.js';
 import { DEMO_VERSIONS, writeDemoExports } from '../core/src/demo/cartpole-policies.js';
 import { CartPole } from '../core/src/eval/cartpole.js';
 import { mulberry32 } from '../core/src/eval/rng.js';

@@ -108,7 +108,7 @@ export async function startDesktopServices(
     import('./serve/http-server.js'),
     import('./serve/auth.js'),
     import('./serve/runtime-file.js'),
-    import('./cli/paths.js'),
+    import('./platform/paths.js'),
   ]);
   const token = generateToken();
   const app = await createHttpServer(engine, { host: '127.0.0.1', port: opts.port, token, tokenLabel: 'desktop-serve' });

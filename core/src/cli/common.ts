@@ -3,7 +3,7 @@ import { runAsCaller } from '../platform/call-context.js';
 import { toErrorShape } from '../contract/index.js';
 import { createEngine, type Engine, type EngineConfig } from '../engine.js';
 import { createLogger } from '../platform/logger.js';
-import { defaultStorePath } from './paths.js';
+import { defaultStorePath } from '../platform/paths.js';
 
 /** A commander argument parser for a whole number in [min, max], with a message naming the flag. */
 export function intIn(name: string, min: number, max: number) {

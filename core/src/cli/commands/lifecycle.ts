@@ -22,7 +22,7 @@ import {
 } from '../../contract/index.js';
 import { parseTimeArg } from '../../domain/lifecycle.js';
 import { reportFailure, withEngine } from '../common.js';
-import { defaultStorePath } from '../paths.js';
+import { defaultStorePath } from '../../platform/paths.js';
 import { printTable } from '../table.js';
 import { progressDisplay } from './eval.js';
 import { callServer } from './ops.js';

@@ -3,7 +3,7 @@ import { ErrorCodes, SwitchyardError, type Result } from '../../contract/index.j
 import { findRuntimeInfo, listRuntimeFiles, runtimeDir } from '../../serve/runtime-file.js';
 import { runTraceVerify } from '../../trace/verify-command.js';
 import { intIn, reportFailure } from '../common.js';
-import { defaultDataDir } from '../paths.js';
+import { defaultDataDir } from '../../platform/paths.js';
 
 interface RemoteFlags {
   /** Absent: $SWITCHYARD_SERVER, else the one server of this account that is running, else :8000. */

@@ -3,7 +3,7 @@ import { toErrorShape } from '../../contract/index.js';
 import { createProgress } from '../../eval/progress.js';
 import { checkForRegistration, commitRegistration, DoctorFailedError } from '../../runtime/doctor.js';
 import { intIn, reportFailure, withEngine } from '../common.js';
-import { defaultStorePath } from '../paths.js';
+import { defaultStorePath } from '../../platform/paths.js';
 import { formatBytes, printTable } from '../table.js';
 
 export function registerRegistryCommands(program: Command): void {

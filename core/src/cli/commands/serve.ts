@@ -14,7 +14,7 @@ import { checkTokenLabel, resolveControlToken } from '../../serve/auth.js';
 import { createHttpServer, isLoopbackHost } from '../../serve/http-server.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../../serve/runtime-file.js';
 import { intIn, reportFailure } from '../common.js';
-import { defaultDataDir, defaultStorePath, workbenchDir } from '../paths.js';
+import { defaultDataDir, defaultStorePath, workbenchDir } from '../../platform/paths.js';
 
 interface ServeFlags {
   store: string;
