@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { doctorExport, type DoctorReport } from '../runtime/doctor.js';
+import { doctorExport, type DoctorReport } from '../registration/doctor.js';
 import { readExport } from '../runtime/export.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { writeDemoRules } from '../eval/demo-rules.js';

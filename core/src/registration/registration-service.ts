@@ -22,8 +22,8 @@ import { ErrorCodes, SwitchyardError, toErrorShape, type ErrorCode } from '../co
 import type { EvalProgressPayload, RulesFile } from '../contract/schemas.js';
 import { iso, type Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
-import { checkForRegistration, commitRegistration, DOCTOR_CHECKS, DoctorFailedError, type DoctorCheckName, type DoctorReport } from '../runtime/doctor.js';
-import { WatchFolder, type WatchEvent } from '../runtime/watch-folder.js';
+import { checkForRegistration, commitRegistration, DOCTOR_CHECKS, DoctorFailedError, type DoctorCheckName, type DoctorReport } from './doctor.js';
+import { WatchFolder, type WatchEvent } from './watch-folder.js';
 import type { EvalService } from '../eval/eval-service.js';
 import type { EvalStore } from '../store/eval-store.js';
 import type { Registry } from '../store/registry.js';

@@ -21,7 +21,7 @@ import { buildDemoWorkspace } from '../demo/demo-workspace.js';
 import { fixedClock } from '../platform/clock.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Registry } from '../store/registry.js';
-import { DoctorFailedError, registerChecked } from './doctor.js';
+import { DoctorFailedError, registerChecked } from '../registration/doctor.js';
 import { dumpStore, FAULT_NAMES, FAULTS, writeFaultyExport, writeGoodExport } from './fault-fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));

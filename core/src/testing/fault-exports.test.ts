@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GAINS } from '../demo/cartpole-policies.js';
-import { runDoctor } from '../runtime/doctor.js';
+import { runDoctor } from '../registration/doctor.js';
 import { readExport } from '../runtime/export.js';
 import { PolicyRunner } from '../runtime/policy-runner.js';
 import { writeSlowExport } from './fault-exports.js';

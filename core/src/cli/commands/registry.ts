@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { toErrorShape } from '../../contract/index.js';
 import { createProgress } from '../../eval/progress.js';
-import { checkForRegistration, commitRegistration, DoctorFailedError } from '../../runtime/doctor.js';
+import { checkForRegistration, commitRegistration, DoctorFailedError } from '../../registration/doctor.js';
 import { intIn, reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../../platform/paths.js';
 import { formatBytes, printTable } from '../table.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { VersionSummary } from '../../contract/index.js';
-import { doctorReason, runDoctor, type DoctorReport } from '../../runtime/doctor.js';
+import { doctorReason, runDoctor, type DoctorReport } from '../../registration/doctor.js';
 import { intIn, reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../../platform/paths.js';
 import { formatBytes, formatTable } from '../table.js';

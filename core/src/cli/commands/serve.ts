@@ -4,7 +4,7 @@ import { startConsoleSession } from '../../console-session.js';
 import { DEFAULT_ROBOTS, MAX_ROBOTS } from '../../demo/demo-traffic.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
-import { WatchFolder } from '../../runtime/watch-folder.js';
+import { WatchFolder } from '../../registration/watch-folder.js';
 import { createLogger, flushLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
 import { logDeviceChoice, resolveDevice } from '../../runtime/gpu.js';
 import { ACT_TOKEN_ENV, actTokenFileWarning, resolveActToken } from '../../serve/act-auth.js';

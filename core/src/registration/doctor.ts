@@ -22,10 +22,10 @@ import { ErrorCodes, SwitchyardError, toErrorShape, type ErrorCode } from '../co
 import type { Stage } from '../contract/index.js';
 import { iso, systemClock, type Clock } from '../platform/clock.js';
 import type { RegisterResult, Registry } from '../store/registry.js';
-import { MANIFEST_FILE, MODEL_FILE, readExport } from './export.js';
-import { loadPhaseOf, PolicyLoadError, type LoadPhase } from './load-error.js';
-import { PolicyRunner, type RunnerLogger } from './policy-runner.js';
-import type { Manifest, PolicyExport } from './types.js';
+import { MANIFEST_FILE, MODEL_FILE, readExport } from '../runtime/export.js';
+import { loadPhaseOf, PolicyLoadError, type LoadPhase } from '../runtime/load-error.js';
+import { PolicyRunner, type RunnerLogger } from '../runtime/policy-runner.js';
+import type { Manifest, PolicyExport } from '../runtime/types.js';
 
 export const DOCTOR_CHECKS = ['manifest', 'files', 'load', 'io-shapes', 'warmup', 'finite-outputs'] as const;
 export type DoctorCheckName = (typeof DOCTOR_CHECKS)[number];
