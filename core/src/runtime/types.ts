@@ -1,32 +1,8 @@
 import type { Slot } from '../contract/index.js';
+import type { Manifest, PolicyExport } from '../domain/policy-export.js';
 
-/** The manifest of a policy export (`switchyard.json`), spec §4.1. */
-export interface Manifest {
-  policy: string;
-  version: string;
-  model_id: string;
-  kind: 'direct' | 'iterative';
-  observation: { name: string; dim: number };
-  action: { name: string; dim: number; chunk: number };
-  iterative?: { steps: number; warm_steps: number };
-  notes?: string;
-  created_at?: string;
-  metadata?: Record<string, unknown>;
-}
-
-/** An export directory read from disk and checked. */
-export interface PolicyExport {
-  dir: string;
-  manifest: Manifest;
-  /** First 16 hex of SHA-256 over `*.onnx`/`*.bin`, name then bytes, sorted by name. */
-  modelHash: string;
-  /** `<model_id>@<model_hash>` */
-  modelVersion: string;
-  sizeBytes: number;
-  files: { name: string; bytes: number }[];
-  /** Absolute path of the `.onnx` file the runtime loads. */
-  modelPath: string;
-}
+// Defined in the domain (the store records exports too); re-exported for the runtime's readers.
+export type { Manifest, PolicyExport };
 
 export interface ActInput {
   /** Routing/caching key; null for a degraded request (no episode id). */

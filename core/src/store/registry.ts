@@ -2,7 +2,7 @@ import { ErrorCodes, SwitchyardError, type PolicySummary, type Stage, type Versi
 import { insertAudit } from './audit.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
-import type { PolicyExport } from '../runtime/types.js';
+import type { PolicyExport } from '../domain/policy-export.js';
 import { durableWrite, type Db } from './database.js';
 import { translateStoreError } from './store-errors.js';
 
