@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalizeJs, pyFloatRepr, pyQuote } from './canonical-json.js';
-import type { Redaction, TraceLatency, TraceRequestInput, TraceResponse } from './trace-writer.js';
+import type { Redaction, TraceLatency, TraceRequestInput, TraceResponse } from './trace-input.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 
