@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['core/src/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/src/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['core/src/**/*.test.ts', 'core/test-support/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/src/**/*.test.ts', 'bench/**/*.test.ts'],
     typecheck: { enabled: true, include: ['core/src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     // Generous on purpose: many tests start real CLI processes through tsx (several seconds each
     // on a loaded 2-core machine) and a clean-clone CI run was seen to need more than 30 s for one

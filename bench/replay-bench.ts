@@ -30,7 +30,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDemoExports } from '../core/src/demo/cartpole-policies.js';
-import { recordPolicyTrace, writeSyntheticTrace } from '../core/src/replay/replay-fixtures.js';
+import { recordPolicyTrace, writeSyntheticTrace } from '../core/test-support/replay-fixtures.js';
 import { rerunAgainstExport } from '../core/src/replay/rerun.js';
 import { openTrace } from '../core/src/replay/trace-summary.js';
 import { readExport } from '../core/src/runtime/export.js';

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { canonicalizeJs } from '../core/src/trace/canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../core/src/trace/chain.js';
 import { episodesInWindow, rebin } from '../core/src/replay/replay-bins.js';
-import { rng, writeSyntheticTrace } from '../core/src/replay/replay-fixtures.js';
+import { rng, writeSyntheticTrace } from '../core/test-support/replay-fixtures.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { markdownTable } from './lib/stats.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../core/src/platform/logger.js';
-import { sampleRequest, steppingClock } from '../core/src/trace/trace-fixtures.js';
+import { sampleRequest, steppingClock } from '../core/test-support/trace-fixtures.js';
 import { verifyTrace } from '../core/src/trace/trace-reader.js';
 import { TraceWriter } from '../core/src/trace/trace-writer.js';
 

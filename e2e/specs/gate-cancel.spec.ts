@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect, test } from '../support/fixtures.js';
 import { startOwnConsole, type OwnConsole } from '../support/own-console.js';
-import { callApi, repoRoot, resultsDir } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 
 /**
@@ -34,7 +33,7 @@ test.beforeAll(async () => {
   test.setTimeout(240_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'switchyard-e2e-gate-cancel-'));
   own = await startOwnConsole('gate-cancel', ['--demo'], { dir });
-  const { writeSlowExport } = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/testing/fault-exports.js')).href)) as {
+  const { writeSlowExport } = (await import('../../core/test-support/fault-exports.js')) as {
     writeSlowExport(dir: string, opts: { version: string }): Promise<string>;
   };
   const exp = await writeSlowExport(path.join(dir, 'drops', 'slow'), { version: SLOW });

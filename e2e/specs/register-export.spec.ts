@@ -1,16 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect, test } from '../support/fixtures.js';
 import { startOwnConsole, type OwnConsole } from '../support/own-console.js';
-import { callApi, repoRoot, resultsDir } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 import { RegistrationSection } from '../pages/registration-section.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 
 /**
  * Issue 13, item 3: registration from the workbench. A console of this spec's own (the shared one
  * keeps its four versions) on a fresh demo store, watching a folder; exports are real ONNX files
- * written by the core's fixtures (compiled with `npm run build`).
+ * written by the test helpers in core/test-support (TypeScript, loaded by Playwright directly).
  */
 
 type Edit = (m: { version: string }) => void;
@@ -32,8 +31,8 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  fx = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/runtime/fault-fixtures.js')).href)) as Fixtures;
-  slow = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/testing/fault-exports.js')).href)) as SlowFixtures;
+  fx = (await import('../../core/test-support/fault-fixtures.js')) as Fixtures;
+  slow = (await import('../../core/test-support/fault-exports.js')) as SlowFixtures;
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(path.join(tmpdir(), 'switchyard-e2e-register-'));

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect, test } from '../support/fixtures.js';
 import { RestartableConsole } from '../support/restartable-console.js';
 import { screenshotAtSizes } from '../support/screens.js';
-import { callApi, repoRoot } from '../support/server.js';
+import { callApi } from '../support/server.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 
 /**
@@ -21,8 +20,8 @@ let own: RestartableConsole;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  // The fixture writer is compiled with the core (`npm run build`); e2e imports it from dist.
-  const mod = (await import(pathToFileURL(path.join(repoRoot, 'dist/core/src/testing/fault-exports.js')).href)) as { writeFlakyExport: WriteFlaky };
+  // The fixture writer is a core test helper (core/test-support), never compiled into dist.
+  const mod = (await import('../../core/test-support/fault-exports.js')) as { writeFlakyExport: WriteFlaky };
   const a = await mod.writeFlakyExport(path.join(exportsDir, 'healthy'), { limit: 100, version: '1.0.0' });
   const b = await mod.writeFlakyExport(path.join(exportsDir, 'flaky'), { limit: 1, version: '1.1.0' });
   own = new RestartableConsole('drain', ['--policy-a', a, '--policy-b', b, '--no-rtc', '--max-consecutive-crashes', '3']);

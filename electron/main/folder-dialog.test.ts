@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistrationJob, Result } from '../../core/src/contract/index.js';
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
-import { writeGoodExport } from '../../core/src/runtime/fault-fixtures.js';
+import { writeGoodExport } from '../../core/test-support/fault-fixtures.js';
 import { installFolderDialog, type FolderDialogLike } from './folder-dialog.js';
 import { registerBridge, type IpcMainLike } from './ipc-bridge.js';
 import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';

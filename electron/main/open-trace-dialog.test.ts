@@ -11,7 +11,7 @@ import { IPC_INVOKE_CHANNEL } from '../../core/src/contract/index.js';
 import type { ReplayProgressPayload, Result } from '../../core/src/contract/index.js';
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
-import { writeSyntheticTrace } from '../../core/src/replay/replay-fixtures.js';
+import { writeSyntheticTrace } from '../../core/test-support/replay-fixtures.js';
 import { registerBridge, type IpcMainLike } from './ipc-bridge.js';
 import { createOpenTraceDialog, TRACE_DIALOG_OPTIONS, type DialogLike, type OpenDialogOptionsLike } from './open-trace-dialog.js';
 import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';

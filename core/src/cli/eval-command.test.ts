@@ -10,8 +10,8 @@ import { openDatabase } from '../store/database.js';
 import { EvalStore } from '../store/eval-store.js';
 import { buildDemoSuite } from '../eval/demo-suite.js';
 import { suiteToJsonl } from '../eval/suite.js';
-import { runCli, startCli } from '../testing/cli-process.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { runCli, startCli } from '../../test-support/cli-process.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 
 const assets = join(import.meta.dirname, '..', '..', '..', 'assets');
 const sample = join(assets, 'samples', 'imported-results.jsonl');

@@ -7,8 +7,8 @@ import { createEngine, type Engine } from '../engine.js';
 import { createMemoryLogger } from '../platform/logger.js';
 import { controlTokenOf } from '../serve/auth.js';
 import { createHttpServer } from '../serve/http-server.js';
-import { runCli, runCliAsync } from '../testing/cli-process.js';
-import { handClock, labWorkspace, type LabWorkspace } from '../testing/lifecycle-fixtures.js';
+import { runCli, runCliAsync } from '../../test-support/cli-process.js';
+import { handClock, labWorkspace, type LabWorkspace } from '../../test-support/lifecycle-fixtures.js';
 
 let dir: string;
 let ws: LabWorkspace;

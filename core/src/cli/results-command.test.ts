@@ -10,8 +10,8 @@ import { suiteToJsonl } from '../eval/suite.js';
 import { fixedClock } from '../platform/clock.js';
 import { openDatabase } from '../store/database.js';
 import { EvalStore, type StoredResult } from '../store/eval-store.js';
-import { runCli } from '../testing/cli-process.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { runCli } from '../../test-support/cli-process.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 
 let dir: string;
 let store: string;

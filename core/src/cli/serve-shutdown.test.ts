@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as zconst, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type RunningCli } from '../testing/cli-process.js';
-import { writeFlakyExport, writeHangExport } from '../testing/fault-exports.js';
+import { startCli, type RunningCli } from '../../test-support/cli-process.js';
+import { writeFlakyExport, writeHangExport } from '../../test-support/fault-exports.js';
 
 let dir: string;
 let hang: string;

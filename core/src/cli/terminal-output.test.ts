@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicySummary } from '../contract/index.js';
-import { hasScript, runCli, runCliTty, startCli, startCliTty } from '../testing/cli-process.js';
+import { hasScript, runCli, runCliTty, startCli, startCliTty } from '../../test-support/cli-process.js';
 import { chooseDefaultPolicy } from './commands/serve.js';
 
 const noScript = !hasScript();

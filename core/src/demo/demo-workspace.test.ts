@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../platform/clock.js';
-import { dumpStore } from '../runtime/fault-fixtures.js';
+import { dumpStore } from '../../test-support/fault-fixtures.js';
 import { openDatabase } from '../store/database.js';
 import { Registry } from '../store/registry.js';
 import { buildDemoWorkspace } from './demo-workspace.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, SwitchyardError, type EvalProgressPayload, type GateResult, type Result } from '../contract/index.js';
 import { rulesHash } from './rules-parser.js';
 import type { Engine } from '../engine.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 import { importResults } from './import-results.js';
 
 const assets = join(import.meta.dirname, '..', '..', '..', 'assets');

@@ -13,7 +13,7 @@ import { canaryConfig, type CanaryConfig } from '../domain/canary.js';
 import { runGate } from '../eval/gate.js';
 import { createManualTimers, type ManualTimers } from '../platform/timers.js';
 import { EvalStore } from '../store/eval-store.js';
-import { LAB, labWorkspace, type LabWorkspace } from '../testing/lifecycle-fixtures.js';
+import { LAB, labWorkspace, type LabWorkspace } from '../../test-support/lifecycle-fixtures.js';
 import { CanaryController, type CanaryMetricsSource, type SlotReading } from './canary-controller.js';
 import { LifecycleService } from './lifecycle-service.js';
 

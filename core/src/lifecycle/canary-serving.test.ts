@@ -18,8 +18,8 @@ import { createMemoryLogger } from '../platform/logger.js';
 import { createManualTimers, type ManualTimers } from '../platform/timers.js';
 import { readExport } from '../runtime/export.js';
 import { createHttpServer } from '../serve/http-server.js';
-import { writeFlakyExport } from '../testing/fault-exports.js';
-import { contractCaller } from '../testing/lifecycle-fixtures.js';
+import { writeFlakyExport } from '../../test-support/fault-exports.js';
+import { contractCaller } from '../../test-support/lifecycle-fixtures.js';
 
 let dir: string;
 let engine: Engine;

@@ -18,7 +18,7 @@ import { openDatabase } from '../store/database.js';
 import { Registry } from '../store/registry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const CHURN = join(ROOT, 'core', 'src', 'testing', 'lifecycle-churn.ts');
+const CHURN = join(ROOT, 'core', 'test-support', 'lifecycle-churn.ts');
 const LANES = 2;
 const KILLS_PER_LANE = 15;
 

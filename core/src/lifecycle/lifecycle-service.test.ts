@@ -8,7 +8,7 @@ import { importResults } from '../eval/import-results.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EvalStore } from '../store/eval-store.js';
 import { Registry } from '../store/registry.js';
-import { handClock, LAB, LAB_SUITE, labWorkspace, type LabWorkspace } from '../testing/lifecycle-fixtures.js';
+import { handClock, LAB, LAB_SUITE, labWorkspace, type LabWorkspace } from '../../test-support/lifecycle-fixtures.js';
 import { LifecycleService, type LifecycleChange } from './lifecycle-service.js';
 
 let dir: string;

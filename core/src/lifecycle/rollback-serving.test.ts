@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifecycleChanged, ServingState } from '../contract/index.js';
 import type { Engine } from '../engine.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { contractCaller } from '../testing/lifecycle-fixtures.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { contractCaller } from '../../test-support/lifecycle-fixtures.js';
 
 const DEMO = 'cartpole-balance';
 let engine: Engine;

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '../eval/gate.js';
 import { EvalStore } from '../store/eval-store.js';
 import { ShadowEvidenceStore } from '../store/shadow-evidence-store.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { handClock, LAB, LAB_RULES_S2P, labWorkspace, type LabWorkspace } from '../testing/lifecycle-fixtures.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { handClock, LAB, LAB_RULES_S2P, labWorkspace, type LabWorkspace } from '../../test-support/lifecycle-fixtures.js';
 
 describe('shadow evidence in the gate', () => {
   let dir: string;

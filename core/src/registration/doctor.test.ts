@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEMO_VERSIONS } from '../demo/cartpole-policies.js';
 import { DOCTOR_CHECKS, doctorReason, runDoctor, type DoctorReport } from './doctor.js';
 import { readExport } from '../runtime/export.js';
-import { externalDataModel, FAULT_NAMES, FAULTS, writeFaultyExport, writeGoodExport, type FaultName } from '../runtime/fault-fixtures.js';
+import { externalDataModel, FAULT_NAMES, FAULTS, writeFaultyExport, writeGoodExport, type FaultName } from '../../test-support/fault-fixtures.js';
 
 let root: string;
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistrationJob } from '../contract/index.js';
 import type { Engine } from '../engine.js';
-import { dumpStore, writeFaultyExport, writeGoodExport } from '../runtime/fault-fixtures.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { dumpStore, writeFaultyExport, writeGoodExport } from '../../test-support/fault-fixtures.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 
 let engine: Engine;
 let dir: string;
@@ -134,7 +134,7 @@ describe('cancelling a registration', () => {
 
 describe('registrations at once', () => {
   it('checks two at a time and refuses a third, saying which are running', async () => {
-    const { writeBusyExport } = await import('../testing/fault-exports.js');
+    const { writeBusyExport } = await import('../../test-support/fault-exports.js');
     const jobs: RegistrationJob[] = [];
     for (const n of [1, 2]) jobs.push(await engine.registration.register(await writeBusyExport(join(dir, 'drops', `busy-${n}`), { version: `9.9.${n}-busy`, trips: 200_000 }), 'test'));
     const third = await call('registry.registerExport', { path: await writeBusyExport(join(dir, 'drops', 'busy-3'), { version: '9.9.3-busy', trips: 200_000 }) });

@@ -6,7 +6,7 @@ import { buildDemoPolicy, manifestJson } from '../demo/cartpole-policies.js';
 import { createMemoryLogger } from '../platform/logger.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Registry } from '../store/registry.js';
-import { dumpStore, writeFaultyExport, writeGoodExport } from '../runtime/fault-fixtures.js';
+import { dumpStore, writeFaultyExport, writeGoodExport } from '../../test-support/fault-fixtures.js';
 import { WatchFolder, type WatchEvent, type WatchFolderOptions } from './watch-folder.js';
 
 let root: string;

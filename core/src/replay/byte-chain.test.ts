@@ -4,7 +4,7 @@ import { parseTraceLine } from '../trace/trace-reader.js';
 import { chainHash, GENESIS_HASH, sealRecord } from '../trace/chain.js';
 import { ownTail, sortedCompactBytes } from './byte-chain.js';
 import { FastChain, sortedCompact, type ChainLocation } from './fast-chain.js';
-import { rng } from './replay-fixtures.js';
+import { rng } from '../../test-support/replay-fixtures.js';
 
 /**
  * A line as Python's default `json.dumps` writes a record: ", " and ": ", keys in the writer's own

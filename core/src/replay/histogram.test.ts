@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CompactHistogram, LATENCY_LAYOUT, LogHistogram } from './histogram.js';
-import { rng } from './replay-fixtures.js';
+import { rng } from '../../test-support/replay-fixtures.js';
 
 const nearestRank = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * xs.length) - 1)]!;
 

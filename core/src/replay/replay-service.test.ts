@@ -11,7 +11,7 @@ import type { ReplayProgressPayload, ReplaySummary } from '../contract/index.js'
 import { silentLogger } from '../platform/logger.js';
 import { episodesInWindow, rebin } from './replay-bins.js';
 import { checkReplayPath } from './replay-paths.js';
-import { writeSyntheticTrace } from './replay-fixtures.js';
+import { writeSyntheticTrace } from '../../test-support/replay-fixtures.js';
 import { ReplayService } from './replay-service.js';
 import { summarizeTrace } from './trace-summary.js';
 

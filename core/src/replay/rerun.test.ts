@@ -15,7 +15,7 @@ import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
 import { canonicalizeJs } from '../trace/canonical-json.js';
 import { GENESIS_HASH, sealRecord } from '../trace/chain.js';
 import { parseFailOn } from './fail-on.js';
-import { recordPolicyTrace } from './replay-fixtures.js';
+import { recordPolicyTrace } from '../../test-support/replay-fixtures.js';
 import { rerunAgainstExport, rerunTrace } from './rerun.js';
 
 let dir: string;

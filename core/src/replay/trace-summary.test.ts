@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalizeJs } from '../trace/canonical-json.js';
 import { sealRecord, GENESIS_HASH } from '../trace/chain.js';
 import { verifyTrace } from '../trace/trace-reader.js';
-import { writeSyntheticTrace } from './replay-fixtures.js';
+import { writeSyntheticTrace } from '../../test-support/replay-fixtures.js';
 import { openTrace, summarizeTrace, type TraceSummary } from './trace-summary.js';
 
 let dir: string;

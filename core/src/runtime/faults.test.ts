@@ -22,7 +22,7 @@ import { fixedClock } from '../platform/clock.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Registry } from '../store/registry.js';
 import { DoctorFailedError, registerChecked } from '../registration/doctor.js';
-import { dumpStore, FAULT_NAMES, FAULTS, writeFaultyExport, writeGoodExport } from './fault-fixtures.js';
+import { dumpStore, FAULT_NAMES, FAULTS, writeFaultyExport, writeGoodExport } from '../../test-support/fault-fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 let root: string;

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeHangExport } from '../testing/fault-exports.js';
+import { writeHangExport } from '../../test-support/fault-exports.js';
 
-const fixture = join(import.meta.dirname, '..', 'testing', 'stop-while-native.ts');
+const fixture = join(import.meta.dirname, '..', '..', 'test-support', 'stop-while-native.ts');
 // ≈6 µs an iteration on this machine: about 1.5 s inside one native call, long enough to be
 // given up on (200 ms deadline) and short enough to wait for its return.
 const TRIPS = 250_000;

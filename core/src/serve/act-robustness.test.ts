@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../engine.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 import { createHttpServer } from './http-server.js';
 
 let engine: Engine;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../engine.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { writeFlakyExport } from '../testing/fault-exports.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { writeFlakyExport } from '../../test-support/fault-exports.js';
 import { createHttpServer } from './http-server.js';
 
 let engine: Engine;

@@ -10,8 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../engine.js';
 import type { PolicyRunner } from '../runtime/policy-runner.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { writeHangExport } from '../testing/fault-exports.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { writeHangExport } from '../../test-support/fault-exports.js';
 import { createHttpServer } from './http-server.js';
 
 const HANG = [1e6, 0, 0, 0];

@@ -7,8 +7,8 @@ import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../contract/index.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { writeFlakyExport } from '../testing/fault-exports.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { writeFlakyExport } from '../../test-support/fault-exports.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

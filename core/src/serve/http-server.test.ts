@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Engine } from '../engine.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
 import { controlTokenOf } from './auth.js';
 import { createHttpServer } from './http-server.js';
 

@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type RunningCli } from '../testing/cli-process.js';
-import { writeFlakyExport } from '../testing/fault-exports.js';
+import { startCli, type RunningCli } from '../../test-support/cli-process.js';
+import { writeFlakyExport } from '../../test-support/fault-exports.js';
 
 const clientDir = join(import.meta.dirname, 'reference-client');
 

@@ -10,8 +10,8 @@ import { stageChangeTrafficEffect, type ServingEvent, type ServingState } from '
 import { startConsoleSession } from '../console-session.js';
 import { createEngine, type Engine } from '../engine.js';
 import { createMemoryLogger } from '../platform/logger.js';
-import { createDemoEngine } from '../testing/demo-engine.js';
-import { contractCaller } from '../testing/lifecycle-fixtures.js';
+import { createDemoEngine } from '../../test-support/demo-engine.js';
+import { contractCaller } from '../../test-support/lifecycle-fixtures.js';
 import { ServingJournal, HOUR_MS } from './serving-journal.js';
 
 const DEMO = 'cartpole-balance';

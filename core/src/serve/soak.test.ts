@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from '../testing/cli-process.js';
-import { writeFlakyExport } from '../testing/fault-exports.js';
+import { startCli } from '../../test-support/cli-process.js';
+import { writeFlakyExport } from '../../test-support/fault-exports.js';
 
 const SOAK_MS = Math.min(60_000, Number(process.env.SOAK_MS ?? 30_000));
 const ROBOTS = 4;

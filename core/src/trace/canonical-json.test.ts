@@ -13,7 +13,7 @@ import {
   pyQuote,
   toPlain,
 } from './canonical-json.js';
-import { notePythonSkips, python3 } from '../testing/python.js';
+import { notePythonSkips, python3 } from '../../test-support/python.js';
 
 const canon = (text: string) => canonicalize(parseLossless(text));
 notePythonSkips('the python3 cross-check of canonical JSON');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeJs } from './canonical-json.js';
 import { buildRequestRecord, requestRecordJson } from './request-record.js';
-import { sampleRequest } from './trace-fixtures.js';
+import { sampleRequest } from '../../test-support/trace-fixtures.js';
 import type { Redaction, TraceRequestInput } from './trace-writer.js';
 
 const REDACTIONS: Redaction[] = ['hash_only', 'full', 'none'];

@@ -7,10 +7,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../contract/errors.js';
 import { silentLogger } from '../platform/logger.js';
-import { notePythonSkips, python3 } from '../testing/python.js';
+import { notePythonSkips, python3 } from '../../test-support/python.js';
 import { canonicalize, NumberToken, parseLossless, type JsonObject } from './canonical-json.js';
 import { canonicalBody, chainHash, GENESIS_HASH } from './chain.js';
-import { sampleRequest, steppingClock } from './trace-fixtures.js';
+import { sampleRequest, steppingClock } from '../../test-support/trace-fixtures.js';
 import { readTrace, TraceReader, verifyTrace } from './trace-reader.js';
 import { TraceWriter } from './trace-writer.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../platform/logger.js';
-import { steppingClock } from './trace-fixtures.js';
+import { steppingClock } from '../../test-support/trace-fixtures.js';
 import { readTrace, verifyTrace } from './trace-reader.js';
 import { traceRecorder } from './trace-recorder.js';
 import { TraceWriter } from './trace-writer.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../platform/logger.js';
-import { sampleRequest, steppingClock } from './trace-fixtures.js';
+import { sampleRequest, steppingClock } from '../../test-support/trace-fixtures.js';
 import { readTrace, verifyTrace } from './trace-reader.js';
 import { actionDivergence } from '../domain/divergence.js';
 import { imageSha256, TraceWriter, type TraceWriterOptions } from './trace-writer.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../platform/logger.js';
-import { sampleRequest, steppingClock } from './trace-fixtures.js';
+import { sampleRequest, steppingClock } from '../../test-support/trace-fixtures.js';
 import { TraceWriter } from './trace-writer.js';
 import { runTraceVerify } from './verify-command.js';
 

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoExports } from '../../demo/cartpole-policies.js';
 import { readExport } from '../../runtime/export.js';
 import { PolicyRunner } from '../../runtime/policy-runner.js';
-import { recordPolicyTrace, writeSyntheticTrace } from '../../replay/replay-fixtures.js';
-import { runCliAsync } from '../../testing/cli-process.js';
+import { recordPolicyTrace, writeSyntheticTrace } from '../../../test-support/replay-fixtures.js';
+import { runCliAsync } from '../../../test-support/cli-process.js';
 
 let dir: string;
 let synthetic: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDemoWorkspace } from '../../demo/demo-workspace.js';
 import { fixedClock } from '../../platform/clock.js';
-import { dumpStore, writeFaultyExport, writeGoodExport } from '../../runtime/fault-fixtures.js';
+import { dumpStore, writeFaultyExport, writeGoodExport } from '../../../test-support/fault-fixtures.js';
 import { openDatabase } from '../../store/database.js';
 import { Registry } from '../../store/registry.js';
 

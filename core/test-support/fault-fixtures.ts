@@ -6,10 +6,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { buildDemoPolicy, manifestJson, type DemoVersion } from '../demo/cartpole-policies.js';
-import { buildModel, floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
-import type { Db } from '../store/database.js';
-import type { Manifest } from './types.js';
+import { buildDemoPolicy, manifestJson, type DemoVersion } from '../src/demo/cartpole-policies.js';
+import { buildModel, floatTensor, node, serializeModel } from '../src/demo/onnx-writer.js';
+import type { Db } from '../src/store/database.js';
+import type { Manifest } from '../src/runtime/types.js';
 
 export type FaultName =
   | 'random-bytes'

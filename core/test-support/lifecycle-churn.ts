@@ -3,16 +3,16 @@
  * in a tight loop on a real store file, printing one `ack` line after each change the store
  * acknowledged (the call returned: its transaction committed), until it is killed.
  *
- *   node --import tsx core/src/testing/lifecycle-churn.ts STORE POLICY SEED
+ *   node --import tsx core/test-support/lifecycle-churn.ts STORE POLICY SEED
  *
  * Lines: `ready`, then `ack <action> <version id> <stage> <history ids, comma-separated>`.
  */
 import { writeSync } from 'node:fs';
-import { LifecycleService } from '../lifecycle/lifecycle-service.js';
-import { systemClock } from '../platform/clock.js';
-import { openDatabase } from '../store/database.js';
-import { EvalStore } from '../store/eval-store.js';
-import { Registry } from '../store/registry.js';
+import { LifecycleService } from '../src/lifecycle/lifecycle-service.js';
+import { systemClock } from '../src/platform/clock.js';
+import { openDatabase } from '../src/store/database.js';
+import { EvalStore } from '../src/store/eval-store.js';
+import { Registry } from '../src/store/registry.js';
 
 const [store, policy, seedText] = process.argv.slice(2);
 if (!store || !policy) {

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const root = join(import.meta.dirname, '..', '..', '..');
+const root = join(import.meta.dirname, '..', '..');
 const entry = join(root, 'core', 'src', 'cli', 'run.ts');
 
 /** Runs `switchyard ARGS` from source (through tsx) to completion. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, type Engine, type EngineConfig } from '../engine.js';
-import { createMemoryLogger } from '../platform/logger.js';
+import { createEngine, type Engine, type EngineConfig } from '../src/engine.js';
+import { createMemoryLogger } from '../src/platform/logger.js';
 
 /** A real engine on a throwaway store with the demo workspace built into it. */
 export async function createDemoEngine(config: Partial<EngineConfig> = {}): Promise<{ engine: Engine; dir: string; logger: ReturnType<typeof createMemoryLogger>; cleanup: () => Promise<void> }> {

@@ -7,10 +7,10 @@
  *
  * Usage: node --import tsx stop-while-native.ts <abandon|close> <exportDir> <trips>
  */
-import { AbandonedWorkers } from '../runtime/abandoned-workers.js';
-import { readExport } from '../runtime/export.js';
-import { PolicyRunner } from '../runtime/policy-runner.js';
-import { liveWorkerThreads } from '../platform/worker.js';
+import { AbandonedWorkers } from '../src/runtime/abandoned-workers.js';
+import { readExport } from '../src/runtime/export.js';
+import { PolicyRunner } from '../src/runtime/policy-runner.js';
+import { liveWorkerThreads } from '../src/platform/worker.js';
 
 const [mode, dir, tripsArg] = process.argv.slice(2);
 const trips = Number(tripsArg);

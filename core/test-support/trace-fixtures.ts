@@ -1,5 +1,5 @@
 /** Sample trace inputs for tests and the trace benchmark; deterministic. */
-import type { TraceRequestInput } from './trace-writer.js';
+import type { TraceRequestInput } from '../src/trace/trace-writer.js';
 
 /** A cart-pole-like request: 4 state floats, a chunk of 8 × 2 actions, stage timings. */
 export function sampleRequest(i: number, extra: Partial<TraceRequestInput> = {}): TraceRequestInput {

@@ -3,10 +3,10 @@
  * session (slots a and b, by the routing formula's split), cache statuses, a few errors, shadow
  * results with divergences. Deterministic for a given `seed`.
  */
-import { silentLogger } from '../platform/logger.js';
-import type { ActOutput } from '../runtime/types.js';
-import { steppingClock } from '../trace/trace-fixtures.js';
-import { TraceWriter, type TraceRequestInput } from '../trace/trace-writer.js';
+import { silentLogger } from '../src/platform/logger.js';
+import type { ActOutput } from '../src/runtime/types.js';
+import { steppingClock } from './trace-fixtures.js';
+import { TraceWriter, type TraceRequestInput } from '../src/trace/trace-writer.js';
 
 export interface SyntheticTraceOptions {
   dir: string;

@@ -5,11 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MethodInput, MethodName, MethodOutput, Result } from '../contract/index.js';
-import { importResults } from '../eval/import-results.js';
-import type { Clock } from '../platform/clock.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { Registry } from '../store/registry.js';
+import type { MethodInput, MethodName, MethodOutput, Result } from '../src/contract/index.js';
+import { importResults } from '../src/eval/import-results.js';
+import type { Clock } from '../src/platform/clock.js';
+import { openDatabase, type Db } from '../src/store/database.js';
+import { Registry } from '../src/store/registry.js';
 
 export const LAB = 'lab';
 export const LAB_SUITE = 'lab-suite';

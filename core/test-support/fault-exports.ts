@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { attr, buildModel, floatTensor, int64Tensor, node, serializeModel } from '../demo/onnx-writer.js';
+import { attr, buildModel, floatTensor, int64Tensor, node, serializeModel } from '../src/demo/onnx-writer.js';
 
 /** Writes one fixture export: `policy.onnx` and its `switchyard.json` (direct, obs 4, one action). */
 async function writeFixtureExport(dir: string, onnx: Uint8Array, manifest: { policy: string; version: string; model_id: string; notes: string }): Promise<string> {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GAINS } from '../demo/cartpole-policies.js';
-import { runDoctor } from '../registration/doctor.js';
-import { readExport } from '../runtime/export.js';
-import { PolicyRunner } from '../runtime/policy-runner.js';
+import { GAINS } from '../src/demo/cartpole-policies.js';
+import { runDoctor } from '../src/registration/doctor.js';
+import { readExport } from '../src/runtime/export.js';
+import { PolicyRunner } from '../src/runtime/policy-runner.js';
 import { writeSlowExport } from './fault-exports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'swy-slow-'));
