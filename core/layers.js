@@ -60,7 +60,7 @@ export const ROOT_FILES = { 'engine.ts': 'composition', 'console-session.ts': 'c
 
 /**
  * Imports that run against the order today and are being removed by another engineer's branch
- * (issue 16). Each entry is one file importing one layer. The lead deletes an entry when the
+ * (issue 16). Each entry is one file importing one layer (or, for a file cycle, one file). The lead deletes an entry when the
  * branch that removes it lands; the cycle test fails on an entry whose import is gone.
  */
 export const EXCEPTIONS = [
@@ -69,6 +69,8 @@ export const EXCEPTIONS = [
   { file: 'serve/http-server.ts', imports: 'replay', by: '16-serve' },
   { file: 'trace/trace-recorder.ts', imports: 'serve', by: '16-serve' },
   { file: 'lifecycle/lifecycle-runtime.ts', imports: 'serve', by: '16-serve' },
+  // a file cycle inside serve: `imports` names a file here, not a layer
+  { file: 'serve/shadow-divergence.ts', imports: 'serve/serving-controller.ts', by: '16-serve' },
   // being removed by 16-api (handlers per area in api/handlers/)
   { file: 'lifecycle/lifecycle-runtime.ts', imports: 'api', by: '16-api' },
   { file: 'replay/replay-service.ts', imports: 'api', by: '16-api' },
