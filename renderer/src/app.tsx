@@ -4,7 +4,7 @@ import { PageErrorBoundary } from './components/page-error-boundary';
 import { Sidebar } from './components/sidebar';
 import { useOffline } from './stores/context';
 import { NavigationContext } from './pages/navigation';
-import { navPages, pageForPath } from './pages/registry';
+import { navPages, pageForPath } from './pages/page-routes';
 import { usePath } from './router';
 
 export function App() {

@@ -3,7 +3,7 @@ import type { AppInfo } from '@contract';
 import { useServing, useStores } from '../stores/context';
 import type { ConnectionStatus } from '../api/connection';
 import { hrefFor } from '../router';
-import type { PageEntry } from '../pages/registry';
+import type { PageEntry } from '../pages/page-routes';
 
 const STATUS_TEXT: Record<ConnectionStatus, string> = {
   idle: 'Live updates off',
