@@ -37,7 +37,7 @@ import { iso, type Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Db } from '../store/database.js';
 import type { EvalStore, VerdictRecord } from '../store/eval-store.js';
-import { LifecycleStore, type HistoryRecord, type VersionRef } from '../store/lifecycle-store.js';
+import { LifecycleStore, type HistoryRecord, type VersionRef } from '../store/lifecycle-records.js';
 import type { Registry, VersionRecord } from '../store/registry.js';
 
 export type LifecycleActionName = 'promote' | 'rollback' | 'archive';
