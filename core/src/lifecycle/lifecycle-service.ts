@@ -1,7 +1,7 @@
 /**
  * Promote, roll back, archive, and read the stage history (spec §6). The decisions are the pure
  * functions of domain/lifecycle.ts; this service gathers their facts from the store and the
- * files, and writes each change as one durable compare-and-set transaction (LifecycleStore).
+ * files, and writes each change as one durable compare-and-set transaction (LifecycleRecords).
  *
  * - promote: a gated move needs the newest verdict for its transition to be GO and to still hold:
  *   same rules file bytes (hash), same suite (the newest suite of the rules' name, checked against
@@ -37,7 +37,7 @@ import { iso, type Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Db } from '../store/database.js';
 import type { EvalStore, VerdictRecord } from '../store/eval-store.js';
-import { LifecycleStore, type HistoryRecord, type VersionRef } from '../store/lifecycle-records.js';
+import { LifecycleRecords, type HistoryRecord, type VersionRef } from '../store/lifecycle-records.js';
 import type { Registry, VersionRecord } from '../store/registry.js';
 
 export type LifecycleActionName = 'promote' | 'rollback' | 'archive';
@@ -171,10 +171,10 @@ interface StoredEvidence {
 }
 
 export class LifecycleService {
-  readonly store: LifecycleStore;
+  readonly store: LifecycleRecords;
 
   constructor(private readonly opts: LifecycleServiceOptions) {
-    this.store = new LifecycleStore(opts.db, opts.clock);
+    this.store = new LifecycleRecords(opts.db, opts.clock);
   }
 
   /**

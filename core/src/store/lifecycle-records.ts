@@ -75,7 +75,7 @@ interface HistoryJoinRow {
 
 const ACTIONS = new Set(['promote', 'rollback', 'archive', 'stage']);
 
-export class LifecycleStore {
+export class LifecycleRecords {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
