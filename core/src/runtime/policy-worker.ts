@@ -8,7 +8,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { actChannelViews, answer, CTL, MAX_ACTION_VALUES, readRequest, waitDoorbell, type ActChannelViews } from './act-channel.js';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
-import { PolicyEngine } from './policy-engine.js';
+import { PolicyEngine } from './policy-inference.js';
 import { stopRequested } from './worker-stop.js';
 import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 

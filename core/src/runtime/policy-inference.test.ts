@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { buildDemoPolicy, type DemoVersion } from '../demo/cartpole-policies.js';
 import { floatTensor, int64Tensor, node, serializeModel, type ModelSpec } from '../demo/onnx-writer.js';
-import { PolicyEngine, type EngineOptions } from './policy-engine.js';
+import { PolicyEngine, type EngineOptions } from './policy-inference.js';
 import type { Manifest } from './types.js';
 
 let root: string;
