@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { buildDemoPolicy, type DemoVersion } from '../demo/cartpole-policies.js';
 import { floatTensor, int64Tensor, node, serializeModel, type ModelSpec } from '../demo/onnx-writer.js';
-import { PolicyEngine, type EngineOptions } from './policy-inference.js';
+import { PolicyInference, type InferenceOptions } from './policy-inference.js';
 import type { Manifest } from './types.js';
 
 let root: string;
 let n = 0;
-const engines: PolicyEngine[] = [];
+const engines: PolicyInference[] = [];
 
 async function modelFile(bytes: Uint8Array): Promise<string> {
   const p = join(root, `m${n++}.onnx`);
@@ -18,13 +18,13 @@ async function modelFile(bytes: Uint8Array): Promise<string> {
   return p;
 }
 
-async function load(bytes: Uint8Array, manifest: Manifest, extra: Partial<EngineOptions> = {}): Promise<PolicyEngine> {
-  const e = await PolicyEngine.load({ modelPath: await modelFile(bytes), manifest, device: 'cpu', ...extra });
+async function load(bytes: Uint8Array, manifest: Manifest, extra: Partial<InferenceOptions> = {}): Promise<PolicyInference> {
+  const e = await PolicyInference.load({ modelPath: await modelFile(bytes), manifest, device: 'cpu', ...extra });
   engines.push(e);
   return e;
 }
 
-async function demo(v: DemoVersion, extra: Partial<EngineOptions> = {}): Promise<PolicyEngine> {
+async function demo(v: DemoVersion, extra: Partial<InferenceOptions> = {}): Promise<PolicyInference> {
   const p = buildDemoPolicy(v);
   return load(p.onnx, p.manifest, extra);
 }
@@ -107,13 +107,13 @@ function iterativeLog(): { bytes: Uint8Array; manifest: Manifest } {
 /** Feeds `rounds` of (episode, state) to `seq` one act at a time and to `many` one actMany per round; both must agree. */
 async function expectActManyLikeAct(
   label: string,
-  seq: PolicyEngine,
-  many: PolicyEngine,
+  seq: PolicyInference,
+  many: PolicyInference,
   states: number[][],
   rounds: [string | null, number][][],
 ): Promise<void> {
   for (const round of rounds) {
-    const want: (Awaited<ReturnType<PolicyEngine['act']>> | SwitchyardError)[] = [];
+    const want: (Awaited<ReturnType<PolicyInference['act']>> | SwitchyardError)[] = [];
     for (const [ep, si] of round) {
       want.push(await seq.act(ep, Float32Array.from(states[si]!)).catch((e: SwitchyardError) => e));
     }
@@ -158,7 +158,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('PolicyEngine load checks', () => {
+describe('PolicyInference load checks', () => {
   it('loads a good model on cpu', async () => {
     const e = await load(linear(), directManifest());
     expect(e.provider).toBe('cpu');
@@ -216,11 +216,11 @@ describe('PolicyEngine load checks', () => {
 
   it('fails clearly for --device cuda without CUDA, and falls back under auto', async (ctx) => {
     const bytes = linear();
-    const cuda = await PolicyEngine.load({ modelPath: await modelFile(bytes), manifest: directManifest(), device: 'cuda' }).then(
+    const cuda = await PolicyInference.load({ modelPath: await modelFile(bytes), manifest: directManifest(), device: 'cuda' }).then(
       (eng) => eng,
       (err: unknown) => err as SwitchyardError,
     );
-    if (cuda instanceof PolicyEngine) {
+    if (cuda instanceof PolicyInference) {
       // A machine with a working CUDA provider.
       engines.push(cuda);
       expect(cuda.provider).toBe('cuda');
@@ -235,7 +235,7 @@ describe('PolicyEngine load checks', () => {
   });
 });
 
-describe('PolicyEngine serving', () => {
+describe('PolicyInference serving', () => {
   it('turns a non-finite output into SWY_ERR_INFERENCE and keeps serving', async () => {
     const e = await load(linear({ post: 'log' }), directManifest());
     const err = await rejection(e.act('ep', new Float32Array(4)), ErrorCodes.SWY_ERR_INFERENCE);
@@ -332,7 +332,7 @@ describe('PolicyEngine serving', () => {
       [['e1', 3], ['e2', 4], ['e1', 0], ['e3', 1], [null, 3], ['e2', 2]],
       [['e3', 4], ['e1', 1]],
     ];
-    const configs: [DemoVersion, Partial<EngineOptions>][] = [
+    const configs: [DemoVersion, Partial<InferenceOptions>][] = [
       ['1.0.0', {}],
       ['1.2.0', { rtc: true }],
       ['2.0.0-iter', {}],

@@ -9,7 +9,7 @@ import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { PolicyLoadError, type LoadPhase } from './load-error.js';
 import type { Manifest } from './types.js';
 
-export interface EngineOptions {
+export interface InferenceOptions {
   modelPath: string;
   manifest: Manifest;
   device: 'auto' | 'cpu' | 'cuda';
@@ -18,7 +18,7 @@ export interface EngineOptions {
   intraOpThreads?: number;
 }
 
-export interface EngineActResult {
+export interface InferenceActResult {
   /** `[chunk * action_dim]`, row-major; a fresh array the caller may transfer. */
   actions: Float32Array;
   cache: 'hit' | 'miss' | 'none';
@@ -184,7 +184,7 @@ export function checkSignature(session: InferenceSession, m: Manifest): { dynami
   return { dynamicBatch };
 }
 
-export class PolicyEngine {
+export class PolicyInference {
   readonly manifest: Manifest;
   readonly provider: string;
   readonly fallbackReason: string | undefined;
@@ -204,7 +204,7 @@ export class PolicyEngine {
   private readonly obsDims: number[];
   private readonly xDims: number[];
 
-  private constructor(opts: EngineOptions, session: InferenceSession, provider: string, fallbackReason: string | undefined, loadMs: number) {
+  private constructor(opts: InferenceOptions, session: InferenceSession, provider: string, fallbackReason: string | undefined, loadMs: number) {
     this.manifest = opts.manifest;
     this.session = session;
     this.provider = provider;
@@ -230,7 +230,7 @@ export class PolicyEngine {
    * Throws a `PolicyLoadError` whose `phase` says which step failed: `load` (session creation),
    * `io-shapes` (graph vs manifest) or `warmup` (random-input runs, finite outputs).
    */
-  static async load(opts: EngineOptions): Promise<PolicyEngine> {
+  static async load(opts: InferenceOptions): Promise<PolicyInference> {
     const t0 = performance.now();
     let created: Awaited<ReturnType<typeof createSession>>;
     try {
@@ -239,10 +239,10 @@ export class PolicyEngine {
       throw withPhase(e, 'load');
     }
     const { session, provider, fallbackReason } = created;
-    let engine: PolicyEngine;
+    let engine: PolicyInference;
     let phase: LoadPhase = 'io-shapes';
     try {
-      engine = new PolicyEngine(opts, session, provider, fallbackReason, performance.now() - t0);
+      engine = new PolicyInference(opts, session, provider, fallbackReason, performance.now() - t0);
       phase = 'warmup';
       const t1 = performance.now();
       await engine.warmUp();
@@ -349,14 +349,14 @@ export class PolicyEngine {
    * taken before the failure was known, so the least recently used episode may have been
    * evicted where `act` would have kept it (that episode's next step is a cold start).
    */
-  async actMany(episodes: ReadonlyArray<string | null>, obs: Float32Array): Promise<(EngineActResult | SwitchyardError)[]> {
+  async actMany(episodes: ReadonlyArray<string | null>, obs: Float32Array): Promise<(InferenceActResult | SwitchyardError)[]> {
     const n = episodes.length;
     const od = this.obsDim;
     if (obs.length !== n * od) {
       const e = new SwitchyardError(ErrorCodes.SWY_ERR_INFERENCE, `actMany got ${obs.length} observation values for ${n} requests; expected ${n * od}.`);
       return episodes.map(() => e);
     }
-    const out: (EngineActResult | SwitchyardError)[] = new Array(n);
+    const out: (InferenceActResult | SwitchyardError)[] = new Array(n);
     if (n === 1 || !this.dynamicBatch) {
       for (let i = 0; i < n; i++) out[i] = await this.actOne(episodes[i]!, n === 1 ? obs : obs.slice(i * od, (i + 1) * od));
       return out;
@@ -471,7 +471,7 @@ export class PolicyEngine {
     return out;
   }
 
-  private async actOne(episodeId: string | null, state: Float32Array): Promise<EngineActResult | SwitchyardError> {
+  private async actOne(episodeId: string | null, state: Float32Array): Promise<InferenceActResult | SwitchyardError> {
     try {
       return await this.act(episodeId, state);
     } catch (e) {
@@ -492,7 +492,7 @@ export class PolicyEngine {
     steps: number,
     inferMs: number,
     remember: ((e: EpisodeEntry) => void) | null,
-  ): EngineActResult | SwitchyardError {
+  ): InferenceActResult | SwitchyardError {
     const per = this.perRow;
     if (raw.length !== rows * per) {
       return new SwitchyardError(
@@ -515,7 +515,7 @@ export class PolicyEngine {
   }
 
   /** One control step for one episode. `state` is `[obs_dim]`. */
-  async act(episodeId: string | null, state: Float32Array): Promise<EngineActResult> {
+  async act(episodeId: string | null, state: Float32Array): Promise<InferenceActResult> {
     const iterative = this.manifest.kind === 'iterative';
     const keep = iterative || (this.rtc && this.chunkSize > 1);
     const entry = episodeId !== null && keep ? this.cache.get(episodeId) : undefined;

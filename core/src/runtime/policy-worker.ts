@@ -1,5 +1,5 @@
 /**
- * worker_threads entry for one policy slot. Loads and warms up the model (PolicyEngine), reports
+ * worker_threads entry for one policy slot. Loads and warms up the model (PolicyInference), reports
  * `ready` (or `fatal` with the reason), then serves `acts` and `batch` messages in arrival order.
  * `acts` messages that arrive while the worker is busy are merged and run together (one batched
  * ONNX run where the model allows), and answered with one `acts-result`.
@@ -8,7 +8,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { actChannelViews, answer, CTL, MAX_ACTION_VALUES, readRequest, waitDoorbell, type ActChannelViews } from './act-channel.js';
 import { ErrorCodes, SwitchyardError, toErrorShape, type SwitchyardErrorShape } from '../contract/errors.js';
 import { loadPhaseOf, PolicyLoadError } from './load-error.js';
-import { PolicyEngine } from './policy-inference.js';
+import { PolicyInference } from './policy-inference.js';
 import { stopRequested } from './worker-stop.js';
 import { CACHE_CODES, SMALL_ARRAY, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
@@ -52,7 +52,7 @@ interface ActsAnswer {
 }
 
 /** Runs coalesced acts; each act fails on its own. */
-async function runActs(engine: PolicyEngine, n: number, episodes: (string | null)[], states: ArrayLike<number>): Promise<ActsAnswer> {
+async function runActs(engine: PolicyInference, n: number, episodes: (string | null)[], states: ArrayLike<number>): Promise<ActsAnswer> {
   const per = init.manifest.action.chunk * init.manifest.action.dim;
   // Arrays built by push stay packed, which structured clone writes densely (a holey one, e.g.
   // `new Array(n)`, is written key by key).
@@ -107,12 +107,12 @@ function postActs(ids: number[], a: ActsAnswer): void {
   }
 }
 
-async function handleActs(engine: PolicyEngine, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
+async function handleActs(engine: PolicyInference, ids: number[], episodes: (string | null)[], states: ArrayLike<number>): Promise<void> {
   postActs(ids, await runActs(engine, ids.length, episodes, states));
 }
 
 /** Serves the request in the shared slot; answers in the slot, or by message when an act failed. */
-async function handleShared(engine: PolicyEngine, ch: ActChannelViews, seq: number): Promise<void> {
+async function handleShared(engine: PolicyInference, ch: ActChannelViews, seq: number): Promise<void> {
   const req = readRequest(ch, init.manifest.observation.dim);
   const a = await runActs(engine, req.ids.length, req.episodes, req.states);
   if (a.errors === undefined && a.flat.length <= MAX_ACTION_VALUES) {
@@ -141,7 +141,7 @@ function nextWork(queue: ToWorker[]): ToWorker {
   return { type: 'acts', ids, episodes, states };
 }
 
-async function handle(engine: PolicyEngine, msg: ToWorker): Promise<void> {
+async function handle(engine: PolicyInference, msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'acts':
       await handleActs(engine, msg.ids, msg.episodes, msg.states);
@@ -175,9 +175,9 @@ async function handle(engine: PolicyEngine, msg: ToWorker): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let engine: PolicyEngine;
+  let engine: PolicyInference;
   try {
-    engine = await PolicyEngine.load({
+    engine = await PolicyInference.load({
       modelPath: init.modelPath,
       manifest: init.manifest,
       device: init.device,
@@ -258,7 +258,7 @@ const IDLE_WAIT_MS = 50;
  * message or a stop; the timeout bounds how long anything else waits (the stop flag is checked
  * every turn).
  */
-async function serveShared(engine: PolicyEngine, ch: ActChannelViews, queue: ToWorker[], onPortMessage: (m: ToWorker) => void, answered: number): Promise<void> {
+async function serveShared(engine: PolicyInference, ch: ActChannelViews, queue: ToWorker[], onPortMessage: (m: ToWorker) => void, answered: number): Promise<void> {
   let done = answered;
   for (;;) {
     leaveIfStopped();
