@@ -2,7 +2,9 @@
  * The layers of `core/src`, written once. ESLint (eslint.config.js, rule `layers/allowed-imports`)
  * and the cycle test (core/src/layers.test.ts) both read this table.
  *
- * Bottom to top; a folder imports only the folders listed for it (and itself):
+ * Bottom to top; a folder imports only the folders listed for it in `below` (and itself), so
+ * folders on the same level (domain and platform; runtime, store and trace; ...) never import
+ * each other:
  *
  *   contract       the one map of methods, events, schemas and error codes (zod only)
  *   domain         pure functions and plain types: no Node module, no package, no I/O
@@ -60,8 +62,9 @@ export const ROOT_FILES = { 'engine.ts': 'composition', 'console-session.ts': 'c
 
 /**
  * Imports that run against the order today and are being removed by another engineer's branch
- * (issue 16). Each entry is one file importing one layer (or, for a file cycle, one file). The lead deletes an entry when the
- * branch that removes it lands; the cycle test fails on an entry whose import is gone.
+ * (issue 16). Each entry is one file importing one layer (or, for a file cycle, one file). The
+ * lead deletes an entry when the branch that removes it lands; the cycle test fails on an entry
+ * whose import is gone.
  */
 export const EXCEPTIONS = [
   // being removed by 16-serve (wire and record types into the contract, a port for lifecycle)
