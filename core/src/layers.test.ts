@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { CORE_SRC, EXCEPTIONS, LAYERS, ROOT_FILES, layerOf, violation } from '../layers.js';
@@ -133,6 +134,17 @@ describe('layers of core/src (core/layers.js)', () => {
   it('lists no exception whose import is gone (delete it when the branch that removes it lands)', () => {
     const stale = EXCEPTIONS.filter((x) => !edges.some((e) => rel(e.from) === x.file && (layerOf(e.to) === x.imports || rel(e.to) === x.imports)));
     expect(stale).toEqual([]);
+  });
+
+  it('the lint step (eslint.config.js) refuses an upward import and a test helper, and lets a test import anything', async () => {
+    const eslint = new ESLint({ cwd: join(CORE_SRC, '..', '..') });
+    const lint = async (file: string, code: string) =>
+      (await eslint.lintText(code, { filePath: join(CORE_SRC, file) }))[0]!.messages.filter((m) => m.ruleId === 'layers/allowed-imports').map((m) => m.message);
+    const upward = await lint('domain/new-rule.ts', "import { Registry } from '../store/registry.js';\nexport const r: unknown = Registry;\n");
+    expect(upward).toEqual([expect.stringContaining('`domain` may not import `store`')]);
+    const helper = await lint('store/new-table.ts', "export { writeGoodExport } from '../../test-support/fault-fixtures.js';\n");
+    expect(helper).toEqual([expect.stringContaining('never imports core/test-support')]);
+    expect(await lint('domain/new-rule.test.ts', "import { Registry } from '../store/registry.js';\nexport const r: unknown = Registry;\n")).toEqual([]);
   });
 
   it('keeps test-only code out of core/src (core/test-support holds it, outside dist)', () => {
