@@ -33,6 +33,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
+import { quantile as quantileOfSorted } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONSOLE_LINE = /Switchyard console:\s*(https?:\/\/\S+)/;
@@ -82,8 +83,7 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 const mib = (b: number) => (Number.isFinite(b) ? Math.round(b / 2 ** 20) : NaN);
 
 function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
+  return quantileOfSorted([...xs].sort((a, b) => a - b), q);
 }
 
 async function startConsole(trace: string): Promise<{ url: string; child: ChildProcess; dir: string; stop: () => Promise<void> }> {
