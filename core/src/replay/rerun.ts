@@ -31,7 +31,7 @@ import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
 import { evaluateFailOn, DIFF_ASPECTS, type DiffAspect, type FailCondition, type FailOnMetrics, type FailOnOutcome } from './fail-on.js';
 import { FastChain, type ChainIntegrity, type ChainMode } from './fast-chain.js';
 import { DIVERGENCE_LAYOUT, LATENCY_LAYOUT, LogHistogram } from './histogram.js';
-import { streamLines, traceFileInfo } from './line-source.js';
+import { streamLines, traceFileInfo } from '../trace/line-source.js';
 import type { LatencyStats, ReplayProgress } from './trace-summary.js';
 
 /** What a re-run needs from a policy: `PolicyRunner` fits. */

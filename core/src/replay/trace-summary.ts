@@ -35,7 +35,7 @@ import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { GENESIS_HASH } from '../trace/chain.js';
 import { prevMismatchReason, type ChainIntegrity, type ChainMode } from './fast-chain.js';
 import { LATENCY_LAYOUT, LogHistogram } from './histogram.js';
-import { abortError, isAbortError, openTraceStream, traceFileInfo, traceReadError } from './line-source.js';
+import { abortError, isAbortError, openTraceStream, traceFileInfo, traceReadError } from '../trace/line-source.js';
 import { RecordScanner } from './record-scan.js';
 import { ChunkProcessor, DECADES, SummaryAccumulator, type AccumulatorOptions, type ChunkResult, type ProcessorOptions } from './summary-core.js';
 import { SummaryPool, SummaryWorkerError } from './summary-pool.js';
