@@ -12,6 +12,9 @@ export default defineConfig({
     pool: 'forks',
   },
   resolve: {
-    alias: { '@contract': new URL('./core/src/contract/index.ts', import.meta.url).pathname },
+    alias: {
+      '@contract': new URL('./core/src/contract/index.ts', import.meta.url).pathname,
+      '@shared': new URL('./core/src/shared/index.ts', import.meta.url).pathname,
+    },
   },
 });
