@@ -1,5 +1,5 @@
 import { useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { endReasonText, formatGraderValue, formatMilliseconds, graderUnit, type EvalRunSummary, type SwitchyardErrorShape } from '@contract';
+import { endReasonText, formatGraderValue, formatMilliseconds, graderUnit, type EvalCaseRow, type EvalRunSummary, type SwitchyardErrorShape } from '@contract';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { VersionLink } from '../components/version-link';
@@ -11,18 +11,8 @@ import { useStores } from '../stores/context';
 import { NavigationContext } from './navigation';
 import { ScrollCue } from '../components/scroll-cue';
 
-/** One case of a stored run as `eval.results` (json) gives it. */
-export interface RunCase {
-  id: string;
-  slices: string[];
-  pass: boolean;
-  graders: { name: string; pass: boolean | null; value: number | null }[];
-  score: number | null;
-  latencyMs: number | null;
-  partial: boolean;
-  steps: number | null;
-  failure: string | null;
-}
+/** One case of a stored run as `eval.results` (json) gives it: the contract's row, as core writes it. */
+export type RunCase = EvalCaseRow;
 
 /** The cases of `eval.results` text, keeping only well-formed rows (the text crosses a wire). */
 export function parseRunCases(text: string): RunCase[] {
