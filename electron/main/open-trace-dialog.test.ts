@@ -12,9 +12,10 @@ import type { ReplayProgressPayload, Result } from '../../core/src/contract/inde
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
 import { writeSyntheticTrace } from '../../core/src/replay/replay-fixtures.js';
-import { registerBridge, type IpcMainLike } from './ipc-bridge.js';
+import { FakeIpcMain, FakeWebContents } from '../test-support/fake-electron.js';
+import { registerBridge } from './ipc-bridge.js';
 import { createOpenTraceDialog, TRACE_DIALOG_OPTIONS, type DialogLike, type OpenDialogOptionsLike } from './open-trace-dialog.js';
-import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';
+import { createSenderCheck, type WebContentsLike } from './security.js';
 
 /** A FAKE of Electron's `dialog`: answers with what the test queued, and records what it was asked. */
 class FakeDialog implements DialogLike {
@@ -25,35 +26,6 @@ class FakeDialog implements DialogLike {
     const n = this.next;
     return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
   }
-}
-
-/** A FAKE of Electron's ipcMain: holds handlers, invokes them like ipcRenderer.invoke (structured clone included). */
-class FakeIpcMain implements IpcMainLike {
-  readonly handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
-  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string): void {
-    this.handlers.delete(channel);
-  }
-  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
-    return structuredClone(await this.handlers.get(channel)!(event, ...args));
-  }
-}
-
-/** A FAKE webContents of the app's window (its top frame shows the app page). */
-class FakeWebContents implements WebContentsLike {
-  readonly mainFrame: FrameLike;
-  constructor(
-    readonly id: number,
-    url: string,
-  ) {
-    this.mainFrame = { url, parent: null };
-  }
-  isDestroyed(): boolean {
-    return false;
-  }
-  send(): void {}
 }
 
 const RENDERER_DIR = '/opt/switchyard/dist/renderer';
