@@ -4,11 +4,13 @@
  * back, so both name it here. It travels as text, not through a schema: the reader keeps only
  * well-formed rows.
  */
+import type { GraderResult } from './schemas.js';
+
 export interface EvalCaseRow {
   id: string;
   slices: string[];
   pass: boolean;
-  graders: { name: string; pass: boolean | null; value: number | null }[];
+  graders: GraderResult[];
   score: number | null;
   latencyMs: number | null;
   partial: boolean;

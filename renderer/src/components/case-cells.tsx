@@ -1,11 +1,4 @@
-import { endReasonText, formatGraderValue, graderUnit } from '@contract';
-
-/** One grader result of a case, as the compare page's failing cases and the run page show it. */
-export interface GraderResult {
-  name: string;
-  pass: boolean | null;
-  value: number | null;
-}
+import { endReasonText, formatGraderValue, graderUnit, type GraderResult } from '@contract';
 
 /**
  * A grader's chip: its name and formatted value, coloured by pass / fail / measured. `marked` (the
