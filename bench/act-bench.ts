@@ -30,6 +30,7 @@ import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
 import { startChild, stopChild, waitReady, type Child } from './lib/children.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { flags } from './lib/args.js';
 import { Samples, fmt, markdownTable, median, quantile, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,18 +55,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { seconds: 5, warmup: 2, concurrency: [1, 8], rounds: 3, json: null, from: 'dist', record: 'auto', servers: null, profile: null, build: false, quietWait: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
-    const num = (lo: number, hi: number): number => {
-      const n = Number(v());
-      if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${k} must be a number from ${lo} to ${hi}`);
-      return n;
-    };
+  for (const { k, v, num } of flags(argv)) {
     if (k === '--seconds') a.seconds = num(0.5, 600);
     else if (k === '--warmup') a.warmup = num(0, 60);
     else if (k === '--rounds') a.rounds = Math.round(num(1, 20));
