@@ -13,11 +13,8 @@ import type { MethodName, Result } from '../../core/src/contract/index.js';
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { DEMO_SUITE_NAME } from '../../core/src/eval/demo-suite.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
-import { FakeIpcMain, FakeWebContents } from '../test-support/fake-electron.js';
-import { registerBridge } from './ipc-bridge.js';
-import { createSenderCheck } from './security.js';
+import { appWindow, bridgeForWindow, FakeIpcMain, type FakeWebContents } from '../test-support/fake-electron.js';
 
-const RENDERER_DIR = '/opt/switchyard/dist/renderer';
 let dir: string;
 let engine: Engine;
 let ipcMain: FakeIpcMain;
@@ -30,14 +27,8 @@ beforeAll(async () => {
   await engine.buildDemo();
   await engine.startServing({ a: 'cartpole-balance@production', b: 'cartpole-balance@1.1.0', split: 50 });
   ipcMain = new FakeIpcMain();
-  win = new FakeWebContents(1, `file://${RENDERER_DIR}/index.html`);
-  dispose = registerBridge({
-    ipcMain,
-    engine,
-    isTrustedSender: createSenderCheck({ rendererDir: RENDERER_DIR, isAppWebContents: (wc) => wc.id === win.id }),
-    getTargets: () => [win],
-    logger: { warn: () => {}, error: () => {} },
-  });
+  win = appWindow();
+  dispose = bridgeForWindow({ ipcMain, engine, win });
 }, 120_000);
 
 afterAll(async () => {

@@ -4,8 +4,8 @@
  * package); the tests of electron/main share these instead of each writing its own.
  */
 import { IPC_EVENT_CHANNEL } from '../../core/src/contract/index.js';
-import type { BridgeEventMessage, IpcMainLike } from '../main/ipc-bridge.js';
-import type { FrameLike, InvokeEventLike, WebContentsLike } from '../main/security.js';
+import { registerBridge, type BridgeEngine, type BridgeEventMessage, type BridgeOptions, type IpcMainLike } from '../main/ipc-bridge.js';
+import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from '../main/security.js';
 
 type Handler = (event: InvokeEventLike, ...args: unknown[]) => unknown;
 
@@ -55,4 +55,28 @@ export class FakeWebContents implements WebContentsLike {
   get events(): BridgeEventMessage[] {
     return this.sent.filter((s) => s.channel === IPC_EVENT_CHANNEL).map((s) => s.args[0] as BridgeEventMessage);
   }
+}
+
+/** Where the packaged app's renderer would live; the app window's page is its index.html. */
+export const RENDERER_DIR = '/opt/switchyard/dist/renderer';
+
+/** The app's own window: its top frame shows the app page. */
+export function appWindow(id = 1): FakeWebContents {
+  return new FakeWebContents(id, `file://${RENDERER_DIR}/index.html`);
+}
+
+/**
+ * The bridge as main.ts installs it, for one app window `win`: the real sender check (only `win`,
+ * showing the app page), events sent to `win`, a silent logger. Returns what removes it.
+ */
+export function bridgeForWindow(opts: { ipcMain: IpcMainLike; engine: BridgeEngine; win: WebContentsLike; localMethods?: BridgeOptions['localMethods'] }): () => void {
+  const { win } = opts;
+  return registerBridge({
+    ipcMain: opts.ipcMain,
+    engine: opts.engine,
+    isTrustedSender: createSenderCheck({ rendererDir: RENDERER_DIR, isAppWebContents: (wc) => wc.id === win.id }),
+    getTargets: () => [win],
+    logger: { warn: () => {}, error: () => {} },
+    ...(opts.localMethods ? { localMethods: opts.localMethods } : {}),
+  });
 }
