@@ -42,8 +42,27 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/core/**', '!**/core/src/contract', '!**/core/src/contract/**'], message: 'The renderer imports core only through @contract (spec §2).' },
+            {
+              group: ['**/core/**', '!**/core/src/contract', '!**/core/src/contract/**', '!**/core/src/shared', '!**/core/src/shared/**'],
+              message: 'The renderer imports core only through @contract and the pure modules of @shared (spec §2).',
+            },
             { group: ['electron', 'node:*'], message: 'The renderer runs in a browser page: no Electron or Node modules.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // core/src/shared: the pure modules the renderer imports too (@shared), so they run in a browser
+    // page as well as in Node: no Node or Electron module, no package, and from core only the contract.
+    files: ['core/src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'electron', 'react', 'zod', 'yaml', 'fastify', 'better-sqlite3', 'onnxruntime-node'], message: 'core/src/shared runs in the renderer too: plain TypeScript only.' },
+            { group: ['../*', '!../contract', '!../contract/**'], message: 'core/src/shared imports only itself and the contract.' },
           ],
         },
       ],

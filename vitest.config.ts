@@ -14,6 +14,9 @@ export default defineConfig({
     execArgv: ['--expose-gc'],
   },
   resolve: {
-    alias: { '@contract': new URL('./core/src/contract/index.ts', import.meta.url).pathname },
+    alias: {
+      '@contract': new URL('./core/src/contract/index.ts', import.meta.url).pathname,
+      '@shared': new URL('./core/src/shared/index.ts', import.meta.url).pathname,
+    },
   },
 });

@@ -17,7 +17,7 @@
  * time per keep-alive connection. Concurrency 1 is "robot" mode, more is "concurrent" mode.
  * Rounds interleave the servers (order reversed on odd rounds) and the table shows medians.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -28,7 +28,9 @@ import { readExport } from '../core/src/runtime/export.js';
 import { PolicyRunner } from '../core/src/runtime/policy-runner.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
+import { startChild, stopChild, waitReady, type Child } from './lib/children.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { flags } from './lib/args.js';
 import { Samples, fmt, markdownTable, median, quantile, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,18 +55,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { seconds: 5, warmup: 2, concurrency: [1, 8], rounds: 3, json: null, from: 'dist', record: 'auto', servers: null, profile: null, build: false, quietWait: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
-    const num = (lo: number, hi: number): number => {
-      const n = Number(v());
-      if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${k} must be a number from ${lo} to ${hi}`);
-      return n;
-    };
+  for (const { k, v, num } of flags(argv)) {
     if (k === '--seconds') a.seconds = num(0.5, 600);
     else if (k === '--warmup') a.warmup = num(0, 60);
     else if (k === '--rounds') a.rounds = Math.round(num(1, 20));
@@ -129,73 +120,17 @@ function ensureBuild(force: boolean): void {
 
 // ---------------------------------------------------------------- children
 
-interface Server {
-  name: string;
+/** A server child (bench/lib/children.ts, the side-by-side bench's too) plus what this bench reports of it. */
+interface Server extends Child {
   describe: string;
-  child: ChildProcess;
-  act: string;
-  base: string;
-  stderrTail: string[];
   profileDir: string | null;
   recordDir: string | null;
-  exited: Promise<number | null>;
 }
 
-function startChild(name: string, describe: string, args: string[], profileDir: string | null, recordDir: string | null): Promise<Server> {
+async function startServer(name: string, describe: string, args: string[], profileDir: string | null, recordDir: string | null): Promise<Server> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
-  const stderrTail: string[] = [];
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
-    stderrTail.push(d);
-    if (stderrTail.length > 40) stderrTail.shift();
-  });
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  return new Promise<Server>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within 90 s:\n${stderrTail.join('')}`));
-    }, 90_000);
-    child.stdout!.setEncoding('utf8');
-    const onData = (d: string): void => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line) as { event?: string; act?: string };
-          if (j.event === 'listening' && typeof j.act === 'string') {
-            clearTimeout(timer);
-            child.stdout!.off('data', onData);
-            child.stdout!.resume(); // keep draining
-            resolve({ name, describe, child, act: j.act, base: j.act.replace(/\/act$/, ''), stderrTail, profileDir, recordDir, exited });
-            return;
-          }
-        } catch {
-          // not a JSON line
-        }
-      }
-      if (buf.length > 1_000_000) buf = '';
-    };
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (code ${code}) before listening:\n${stderrTail.join('')}`));
-    });
-  });
-}
-
-async function stopChild(s: Server): Promise<void> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.child.kill('SIGTERM');
-  const code = await Promise.race([s.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
-  if (code === 'timeout') {
-    process.stderr.write(`${s.name} did not exit within 15 s of SIGTERM; killing it\n`);
-    s.child.kill('SIGKILL');
-    await Promise.race([s.exited, new Promise((r) => setTimeout(r, 5_000))]);
-  }
+  const c = await startChild(name, nodeArgs, args, ROOT);
+  return Object.assign(c, { describe, profileDir, recordDir });
 }
 
 async function getText(url: string): Promise<{ status: number; text: string }> {
@@ -203,18 +138,6 @@ async function getText(url: string): Promise<{ status: number; text: string }> {
   return { status: r.status, text: await r.text() };
 }
 
-async function waitReady(s: Server): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await getText(`${s.base}/readyz`)).status === 200) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${s.name}: /readyz did not answer 200 within 60 s`);
-}
 
 async function postAct(url: string, body: object): Promise<{ status: number; json: { actions?: number[][]; slot?: string } }> {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
@@ -379,21 +302,21 @@ async function main(): Promise<void> {
     };
     const syArgs = (store: string): string[] => [...cliArgs, 'serve', '--port', '0', '--json', '--store', join(tmp, store), '--device', 'cpu'];
     if (want('minimal')) {
-      servers.push(await startChild('minimal', 'minimal fastify + ORT in-process', ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'minimal-server.ts'), primary], profDir('minimal'), null));
+      servers.push(await startServer('minimal', 'minimal fastify + ORT in-process', ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'minimal-server.ts'), primary], profDir('minimal'), null));
     }
     if (want('single')) {
-      servers.push(await startChild('single', 'switchyard serve EXPORT (metrics)', [...syArgs('single.db'), primary], profDir('single'), null));
+      servers.push(await startServer('single', 'switchyard serve EXPORT (metrics)', [...syArgs('single.db'), primary], profDir('single'), null));
     }
     if (want('ab')) {
       servers.push(
-        await startChild('ab', 'switchyard --policy-a/-b --no-rtc (routing+metrics)', [...syArgs('ab.db'), '--policy-a', primary, '--policy-b', other, '--no-rtc', '--split', '50'], profDir('ab'), null),
+        await startServer('ab', 'switchyard --policy-a/-b --no-rtc (routing+metrics)', [...syArgs('ab.db'), '--policy-a', primary, '--policy-b', other, '--no-rtc', '--split', '50'], profDir('ab'), null),
       );
     }
     if (want('ab-record') && withRecord) {
       const rec = join(tmp, 'traces');
       mkdirSync(rec, { recursive: true });
       servers.push(
-        await startChild(
+        await startServer(
           'ab-record',
           'switchyard --policy-a/-b --no-rtc --record (routing+metrics+trace)',
           [...syArgs('abrec.db'), '--policy-a', primary, '--policy-b', other, '--no-rtc', '--split', '50', '--record', rec],

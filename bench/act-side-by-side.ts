@@ -37,6 +37,7 @@ import { startChild, stopChild, waitReady, type Child, type GcTally } from './li
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
+import { flags } from './lib/args.js';
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,18 +69,7 @@ function parseArgs(argv: string[]): Args {
     rounds: 3, seconds: 5, pacedSeconds: 10, warmup: 1, scenarios: ['c8', 'c1', 'r8'], configs: ['plain', 'gzip', 'images'],
     from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, console: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
-    const num = (lo: number, hi: number): number => {
-      const n = Number(v());
-      if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${k} must be a number from ${lo} to ${hi}`);
-      return n;
-    };
+  for (const { k, v, num } of flags(argv)) {
     if (k === '--rounds') a.rounds = Math.round(num(1, 20));
     else if (k === '--seconds') a.seconds = num(0.5, 600);
     else if (k === '--paced-seconds') a.pacedSeconds = num(0.5, 600);

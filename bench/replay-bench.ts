@@ -36,6 +36,7 @@ import { openTrace } from '../core/src/replay/trace-summary.js';
 import { readExport } from '../core/src/runtime/export.js';
 import { PolicyRunner } from '../core/src/runtime/policy-runner.js';
 import { fmt, markdownTable } from './lib/stats.js';
+import { flags } from './lib/args.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TARGET_S = 10;
@@ -53,13 +54,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { requests: 1_000_000, dir: '/tmp/swy-replay-bench', regen: false, gzip: true, rerun: 20_000, threads: ['auto', '0'], json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
+  for (const { k, v } of flags(argv)) {
     if (k === '--requests') a.requests = Math.max(1000, Math.min(10_000_000, Number(v())));
     else if (k === '--dir') a.dir = v();
     else if (k === '--regen') a.regen = true;

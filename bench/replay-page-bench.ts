@@ -33,6 +33,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
+import { quantile as quantileOfSorted } from './lib/stats.js';
+import { flags } from './lib/args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONSOLE_LINE = /Switchyard console:\s*(https?:\/\/\S+)/;
@@ -48,13 +50,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { requests: 1_000_000, dir: '/tmp/swy-ref-bench', traces: [], scrubs: 30, zooms: 6, json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
+  for (const { k, v } of flags(argv)) {
     if (k === '--requests') a.requests = Number(v());
     else if (k === '--dir') a.dir = v();
     else if (k === '--trace') a.traces.push(v());
@@ -82,8 +78,7 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 const mib = (b: number) => (Number.isFinite(b) ? Math.round(b / 2 ** 20) : NaN);
 
 function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
+  return quantileOfSorted([...xs].sort((a, b) => a - b), q);
 }
 
 async function startConsole(trace: string): Promise<{ url: string; child: ChildProcess; dir: string; stop: () => Promise<void> }> {

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '../core/src/engine.js';
 import { createMemoryLogger } from '../core/src/platform/logger.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
+import { flags } from './lib/args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO = 'cartpole-balance';
@@ -39,13 +40,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { rounds: 10, robots: 4, from: 'src', json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
+  for (const { k, v } of flags(argv)) {
     if (k === '--rounds') a.rounds = Math.max(1, Math.min(100, Number(v())));
     else if (k === '--robots') a.robots = Math.max(1, Math.min(32, Number(v())));
     else if (k === '--from') a.from = v() === 'dist' ? 'dist' : 'src';

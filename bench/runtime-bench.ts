@@ -26,15 +26,13 @@ import { mulberry32 } from '../core/src/eval/rng.js';
 import { readExport } from '../core/src/runtime/export.js';
 import { PolicyRunner } from '../core/src/runtime/policy-runner.js';
 import type { PolicyExport } from '../core/src/runtime/types.js';
+import { quantile as q } from './lib/stats.js';
 
 const ACTS = Number(process.argv[2] ?? 3000);
 const STARTS = 5;
 const fromSource = import.meta.url.endsWith('.ts');
 const root = mkdtempSync(join(tmpdir(), 'swy-runtime-bench-'));
 
-function q(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 function med(xs: number[]): number {
   return q([...xs].sort((a, b) => a - b), 0.5);
 }

@@ -7,6 +7,7 @@
  * each other:
  *
  *   contract       the one map of methods, events, schemas and error codes (zod only)
+ *   shared         pure modules the workbench runs too (`@shared`): no Node module, no I/O
  *   domain         pure functions and plain types: no Node module, no package, no I/O
  *   platform       Node services passed in from outside: clock, timers, logger, rng, workers,
  *                  event bus, paths, the per-call caller context
@@ -37,20 +38,21 @@ export const TEST_SUPPORT = resolve(dirname(fileURLToPath(import.meta.url)), 'te
 
 const below = {
   contract: [],
-  domain: ['contract'],
-  platform: ['contract'],
-  runtime: ['contract', 'domain', 'platform'],
-  store: ['contract', 'domain', 'platform'],
-  trace: ['contract', 'domain', 'platform'],
-  eval: ['contract', 'domain', 'platform', 'runtime', 'store'],
-  replay: ['contract', 'domain', 'platform', 'runtime', 'trace'],
-  lifecycle: ['contract', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval'],
-  registration: ['contract', 'domain', 'platform', 'runtime', 'store', 'eval'],
-  serve: ['contract', 'domain', 'platform', 'runtime', 'store', 'trace', 'lifecycle'],
-  demo: ['contract', 'domain', 'platform', 'runtime', 'store', 'eval', 'registration'],
-  api: ['contract', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo'],
-  composition: ['contract', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo', 'api'],
-  cli: ['contract', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo', 'api', 'composition'],
+  shared: ['contract'],
+  domain: ['contract', 'shared'],
+  platform: ['contract', 'shared'],
+  runtime: ['contract', 'shared', 'domain', 'platform'],
+  store: ['contract', 'shared', 'domain', 'platform'],
+  trace: ['contract', 'shared', 'domain', 'platform'],
+  eval: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store'],
+  replay: ['contract', 'shared', 'domain', 'platform', 'runtime', 'trace'],
+  lifecycle: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval'],
+  registration: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'eval'],
+  serve: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'trace', 'lifecycle'],
+  demo: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'eval', 'registration'],
+  api: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo'],
+  composition: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo', 'api'],
+  cli: ['contract', 'shared', 'domain', 'platform', 'runtime', 'store', 'trace', 'eval', 'replay', 'lifecycle', 'registration', 'serve', 'demo', 'api', 'composition'],
 };
 
 /** Folder (or root-file group) -> the layers it may import. `version` is open to all. */

@@ -43,8 +43,9 @@ export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
   resolve: {
     alias: {
-      // The renderer's only door into core: the contract.
+      // The renderer's only doors into core: the contract, and the pure modules it shares with core.
       '@contract': here('../core/src/contract/index.ts'),
+      '@shared': here('../core/src/shared/index.ts'),
     },
   },
   build: {

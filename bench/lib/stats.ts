@@ -1,5 +1,7 @@
 /** Small helpers shared by the benchmarks: percentiles, medians, markdown tables. */
 
+import { nearestRankOfSorted } from '../../core/src/domain/stats.js';
+
 /** A bounded sample buffer (never grows past its capacity; extra samples are counted, not kept). */
 export class Samples {
   private readonly buf: Float64Array;
@@ -23,9 +25,7 @@ export class Samples {
 
 /** Nearest-rank quantile of an ascending array; NaN when empty. */
 export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx]!;
+  return nearestRankOfSorted(sorted, q) ?? Number.NaN;
 }
 
 export function median(xs: number[]): number {

@@ -38,16 +38,32 @@ describe('layer boundaries (spec §2)', () => {
     expect(tsconfig).not.toMatch(/"DOM"/i);
   });
 
-  it('the renderer reaches core only through the contract', () => {
+  it('the renderer reaches core only through the contract and the shared pure modules', () => {
     const bad: string[] = [];
     // Test files are skipped: renderer/src/boundaries.test.ts holds forbidden imports as data.
     for (const f of files(join(root, 'renderer', 'src'), ['.ts', '.tsx']).filter((f) => !/\.test\.tsx?$/.test(f))) {
       for (const spec of imports(f)) {
-        if (/core\//.test(spec) && !/core\/src\/contract(\/|$)/.test(spec)) bad.push(`${relative(root, f)} imports ${spec}`);
+        if (/core\//.test(spec) && !/core\/src\/(contract|shared)(\/|$)/.test(spec)) bad.push(`${relative(root, f)} imports ${spec}`);
         if (spec === 'electron' || spec.startsWith('node:')) bad.push(`${relative(root, f)} imports ${spec}`);
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('core/src/shared imports nothing but itself and the contract (the renderer runs it too)', () => {
+    const shared = files(join(root, 'core', 'src', 'shared'), ['.ts']).filter((f) => !f.endsWith('.test.ts'));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const f of shared) {
+      for (const spec of imports(f)) {
+        expect(spec.startsWith('./') || /^\.\.\/contract\//.test(spec), `${relative(root, f)} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+
+  it('the renderer aliases @shared to core/src/shared and nothing else of core', () => {
+    const vite = readFileSync(join(root, 'renderer', 'vite.config.ts'), 'utf8');
+    const aliases = [...vite.matchAll(/'(@[a-z]+)':\s*here\('([^']+)'\)/g)].map((m) => `${m[1]} -> ${m[2]}`);
+    expect(aliases).toEqual(['@contract -> ../core/src/contract/index.ts', '@shared -> ../core/src/shared/index.ts']);
   });
 
   it('the contract imports nothing but zod and itself', () => {

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CONSOLE_LINE, repoRoot, resultsDir, type ServerInfo } from './server.js';
-
-const START_TIMEOUT_MS = 180_000;
+import { startConsoleProcess, stopConsoleProcess } from './console-process.js';
+import { resultsDir, type ServerInfo } from './server.js';
 
 export interface OwnConsole extends ServerInfo {
   dir: string;
@@ -21,38 +20,7 @@ export interface OwnConsole extends ServerInfo {
  */
 export async function startOwnConsole(name: string, args: string[], opts: { dir?: string } = {}): Promise<OwnConsole> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), `switchyard-e2e-${name}-`));
-  const argv = ['bin/switchyard.js', 'console', '--store', path.join(dir, 'store.db'), '--port', '0', '--no-open', ...args];
-  const log = createWriteStream(path.join(resultsDir, `e2e-server-${name}.log`));
-  log.write(`$ node ${argv.join(' ')}\n`);
-  const child = spawn(process.execPath, argv, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGKILL');
-      reject(new Error(`Could not start \`node ${argv.join(' ')}\`: ${why}.\n--- its output ---\n${output.slice(-4000)}`));
-    };
-    const timer = setTimeout(() => fail(`no console URL within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
-    const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8');
-      log.write(text);
-      if (settled) return;
-      output += text;
-      const match = CONSOLE_LINE.exec(output);
-      if (match?.[1]) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('error', (e) => fail(e.message));
-    child.on('exit', (code, signal) => fail(`it exited (code ${code}, signal ${signal}) before printing its URL`));
-  });
+  const { child, url, log } = await startConsoleProcess({ dir, args, logPath: path.join(resultsDir, `e2e-server-${name}.log`) });
   const parsed = new URL(url);
   return {
     url,
@@ -61,13 +29,7 @@ export async function startOwnConsole(name: string, args: string[], opts: { dir?
     dir,
     child,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(killer);
-      }
+      await stopConsoleProcess(child);
       log.end();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CONSOLE_LINE, repoRoot, resultsDir, type ServerInfo } from './server.js';
-
-const START_TIMEOUT_MS = 180_000;
+import { startConsoleProcess, stopConsoleProcess } from './console-process.js';
+import { resultsDir, type ServerInfo } from './server.js';
 
 /**
  * A `switchyard console` of the spec's own (its own temp store, port 0 the first time), for specs
@@ -47,39 +46,14 @@ export class RestartableConsole {
 
   async start(): Promise<string> {
     this.starts += 1;
-    const args = ['bin/switchyard.js', 'console', '--store', path.join(this.dir, 'store.db'), '--port', String(this.port), '--no-open', ...this.extraArgs];
-    const log = createWriteStream(path.join(resultsDir, `e2e-${this.name}-${this.starts}.log`));
-    log.write(`$ node ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SWITCHYARD_HOME: this.dir, SWITCHYARD_TOKEN: this.token }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => fail(`no console URL within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
-      function fail(why: string): void {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (child.exitCode === null) child.kill('SIGKILL');
-        reject(new Error(`Could not start \`node ${args.join(' ')}\`: ${why}.\n${output.slice(-3000)}`));
-      }
-      const onData = (chunk: Buffer): void => {
-        const text = chunk.toString('utf8');
-        log.write(text);
-        if (settled) return;
-        output += text;
-        const m = CONSOLE_LINE.exec(output);
-        if (m?.[1]) {
-          settled = true;
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.on('error', (e) => fail(e.message));
-      child.on('exit', (code, signal) => fail(`it exited (code ${code}, signal ${signal})`));
+    const { child, url } = await startConsoleProcess({
+      dir: this.dir,
+      port: this.port,
+      args: this.extraArgs,
+      logPath: this.logPath,
+      env: { SWITCHYARD_TOKEN: this.token },
     });
+    this.child = child;
     this.url = url;
     this.port = Number(new URL(url).port);
     return url;
@@ -89,11 +63,7 @@ export class RestartableConsole {
   async stop(): Promise<void> {
     const child = this.child;
     if (child === null || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await stopConsoleProcess(child);
     this.child = null;
   }
 

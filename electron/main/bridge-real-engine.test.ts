@@ -8,51 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, methodNames } from '../../core/src/contract/index.js';
+import { IPC_INVOKE_CHANNEL, methodNames } from '../../core/src/contract/index.js';
 import type { MethodName, Result } from '../../core/src/contract/index.js';
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { DEMO_SUITE_NAME } from '../../core/src/eval/demo-suite.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
-import { registerBridge, type BridgeEventMessage, type IpcMainLike } from './ipc-bridge.js';
-import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';
+import { appWindow, bridgeForWindow, FakeIpcMain, type FakeWebContents } from '../test-support/fake-electron.js';
 
-/** A FAKE of Electron's ipcMain (no Electron binary here): holds handlers, invokes them like ipcRenderer.invoke. */
-class FakeIpcMain implements IpcMainLike {
-  readonly handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
-  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
-    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string): void {
-    this.handlers.delete(channel);
-  }
-  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
-    const h = this.handlers.get(channel);
-    if (!h) throw new Error(`No handler registered for '${channel}'`);
-    // Electron structured-clones what crosses IPC: a value that cannot be cloned fails here too.
-    return structuredClone(await h(event, ...args));
-  }
-}
-
-/** A FAKE webContents of the app's window: its top frame shows the app page; what it is sent is kept. */
-class FakeWebContents implements WebContentsLike {
-  readonly sent: BridgeEventMessage[] = [];
-  readonly mainFrame: FrameLike;
-  constructor(
-    readonly id: number,
-    url: string,
-  ) {
-    this.mainFrame = { url, parent: null };
-  }
-  isDestroyed(): boolean {
-    return false;
-  }
-  send(channel: string, ...args: unknown[]): void {
-    if (channel === IPC_EVENT_CHANNEL) this.sent.push(structuredClone(args[0]) as BridgeEventMessage);
-  }
-}
-
-const RENDERER_DIR = '/opt/switchyard/dist/renderer';
 let dir: string;
 let engine: Engine;
 let ipcMain: FakeIpcMain;
@@ -65,14 +27,8 @@ beforeAll(async () => {
   await engine.buildDemo();
   await engine.startServing({ a: 'cartpole-balance@production', b: 'cartpole-balance@1.1.0', split: 50 });
   ipcMain = new FakeIpcMain();
-  win = new FakeWebContents(1, `file://${RENDERER_DIR}/index.html`);
-  dispose = registerBridge({
-    ipcMain,
-    engine,
-    isTrustedSender: createSenderCheck({ rendererDir: RENDERER_DIR, isAppWebContents: (wc) => wc.id === win.id }),
-    getTargets: () => [win],
-    logger: { warn: () => {}, error: () => {} },
-  });
+  win = appWindow();
+  dispose = bridgeForWindow({ ipcMain, engine, win });
 }, 120_000);
 
 afterAll(async () => {
@@ -128,10 +84,10 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
     expect(await ok('serving.getState')).toMatchObject({ mode: 'ab', split: 50 });
 
     track('serving.setSplit');
-    const sentBefore = win.sent.length;
+    const sentBefore = win.events.length;
     expect(await ok('serving.setSplit', { split: 30 })).toMatchObject({ split: 30 });
     // The state change reaches the window as an event.
-    expect(win.sent.slice(sentBefore)).toContainEqual({ event: 'serving.state', payload: expect.objectContaining({ split: 30 }) });
+    expect(win.events.slice(sentBefore)).toContainEqual({ event: 'serving.state', payload: expect.objectContaining({ split: 30 }) });
     await refused('serving.setSplit', { split: 101 }, 'SWY_ERR_INVALID_INPUT', /split/);
 
     track('serving.restoreSlot');
@@ -194,7 +150,7 @@ describe('the IPC bridge into a real engine on the demo workspace', () => {
 
     track('canary.abort');
     expect(await ok('canary.abort', { reason: 'bridge test', actor: 'bridge-test' })).toMatchObject({ state: 'aborted' });
-    expect(win.sent.some((m) => m.event === 'canary.progress')).toBe(true);
+    expect(win.events.some((m) => m.event === 'canary.progress')).toBe(true);
 
     track('serving.history');
     const servingHistory = (await ok('serving.history', { sinceMs: 60_000 })) as { samples: unknown[]; events: unknown[] };

@@ -4,13 +4,14 @@
  * becomes one the window may register from. Electron is referenced structurally, so the wiring is
  * tested with a fake dialog (the Electron binary cannot run here).
  */
+import { pickedPath, type OpenDialogAnswer } from './picked-path.js';
 
 /** The slice of Electron's `dialog` used here. */
 export interface FolderDialogLike {
   showOpenDialog(
     window: unknown,
     options: { title: string; buttonLabel: string; properties: ('openDirectory' | 'dontAddToRecent')[] },
-  ): Promise<{ canceled: boolean; filePaths: string[] }>;
+  ): Promise<OpenDialogAnswer>;
 }
 
 /** The slice of the engine that takes a folder chooser. */
@@ -24,8 +25,7 @@ export function folderChooser(dialog: FolderDialogLike, getWindow: () => unknown
     const options = { title: 'Register an export', buttonLabel: 'Choose export folder', properties: ['openDirectory' as const, 'dontAddToRecent' as const] };
     const win = getWindow();
     const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(undefined, options);
-    if (r.canceled || r.filePaths.length === 0) return null;
-    return r.filePaths[0] ?? null;
+    return pickedPath(r);
   };
 }
 

@@ -2,51 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, eventNames } from '../../core/src/contract/index.js';
 import type { EventName, EventPayload, Result } from '../../core/src/contract/index.js';
 import { registerBridge } from './ipc-bridge.js';
-import type { BridgeEngine, BridgeLogger, IpcMainLike } from './ipc-bridge.js';
+import type { BridgeEngine, BridgeLogger } from './ipc-bridge.js';
 import { createSenderCheck } from './security.js';
-import type { FrameLike, InvokeEventLike, WebContentsLike } from './security.js';
-
-/**
- * A FAKE of Electron's ipcMain, because the Electron binary is unavailable on these machines.
- * It records handlers like the real one, throws on a second handler for one channel (as Electron
- * does), and lets the test invoke a channel the way a renderer's ipcRenderer.invoke would.
- */
-class FakeIpcMain implements IpcMainLike {
-  readonly handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
-  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
-    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string): void {
-    this.handlers.delete(channel);
-  }
-  /** Like ipcRenderer.invoke: no handler is a rejection, a handler's throw is a rejection. */
-  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
-    const h = this.handlers.get(channel);
-    if (!h) throw new Error(`No handler registered for '${channel}'`);
-    return await h(event, ...args);
-  }
-}
-
-/** A fake webContents: an id, a top frame with a URL, and a record of what was sent to it. */
-class FakeWebContents implements WebContentsLike {
-  readonly sent: Array<{ channel: string; args: unknown[] }> = [];
-  destroyed = false;
-  mainFrame: FrameLike;
-  constructor(
-    readonly id: number,
-    url: string,
-  ) {
-    this.mainFrame = { url, parent: null };
-  }
-  isDestroyed(): boolean {
-    return this.destroyed;
-  }
-  send(channel: string, ...args: unknown[]): void {
-    if (this.destroyed) throw new Error('Object has been destroyed');
-    this.sent.push({ channel, args });
-  }
-}
+import type { InvokeEventLike } from './security.js';
+import { FakeIpcMain, FakeWebContents } from '../test-support/fake-electron.js';
 
 /** A fake engine: records calls, answers with a canned Result, and can emit contract events. */
 class FakeEngine implements BridgeEngine {
@@ -82,7 +41,7 @@ const RENDERER_DIR = '/opt/switchyard/dist/renderer';
 const APP_URL = `file://${RENDERER_DIR}/index.html`;
 
 function setup() {
-  const ipcMain = new FakeIpcMain();
+  const ipcMain = new FakeIpcMain({ clone: false });
   const engine = new FakeEngine();
   const appWindow = new FakeWebContents(1, APP_URL);
   const appIds = new Set<number>([appWindow.id]);
@@ -232,7 +191,7 @@ describe('ipc bridge', () => {
   });
 
   it('a throwing trust check means untrusted, not a rejection', async () => {
-    const ipcMain = new FakeIpcMain();
+    const ipcMain = new FakeIpcMain({ clone: false });
     const engine = new FakeEngine();
     registerBridge({
       ipcMain,
@@ -299,7 +258,7 @@ describe('ipc bridge', () => {
   });
 
   it('can be registered again after dispose (a second live registration throws, like Electron)', () => {
-    const ipcMain = new FakeIpcMain();
+    const ipcMain = new FakeIpcMain({ clone: false });
     const engine = new FakeEngine();
     const opts = { ipcMain, engine, isTrustedSender: () => true, getTargets: () => [], logger: { warn: vi.fn(), error: vi.fn() } };
     const d1 = registerBridge(opts);

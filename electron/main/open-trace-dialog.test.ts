@@ -12,9 +12,9 @@ import type { ReplayProgressPayload, Result } from '../../core/src/contract/inde
 import { createEngine, type Engine } from '../../core/src/engine.js';
 import { silentLogger } from '../../core/src/platform/logger.js';
 import { writeSyntheticTrace } from '../../core/test-support/replay-fixtures.js';
-import { registerBridge, type IpcMainLike } from './ipc-bridge.js';
+import { appWindow, bridgeForWindow, FakeIpcMain, FakeWebContents } from '../test-support/fake-electron.js';
 import { createOpenTraceDialog, TRACE_DIALOG_OPTIONS, type DialogLike, type OpenDialogOptionsLike } from './open-trace-dialog.js';
-import { createSenderCheck, type FrameLike, type InvokeEventLike, type WebContentsLike } from './security.js';
+import type { WebContentsLike } from './security.js';
 
 /** A FAKE of Electron's `dialog`: answers with what the test queued, and records what it was asked. */
 class FakeDialog implements DialogLike {
@@ -27,42 +27,12 @@ class FakeDialog implements DialogLike {
   }
 }
 
-/** A FAKE of Electron's ipcMain: holds handlers, invokes them like ipcRenderer.invoke (structured clone included). */
-class FakeIpcMain implements IpcMainLike {
-  readonly handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
-  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string): void {
-    this.handlers.delete(channel);
-  }
-  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
-    return structuredClone(await this.handlers.get(channel)!(event, ...args));
-  }
-}
-
-/** A FAKE webContents of the app's window (its top frame shows the app page). */
-class FakeWebContents implements WebContentsLike {
-  readonly mainFrame: FrameLike;
-  constructor(
-    readonly id: number,
-    url: string,
-  ) {
-    this.mainFrame = { url, parent: null };
-  }
-  isDestroyed(): boolean {
-    return false;
-  }
-  send(): void {}
-}
-
-const RENDERER_DIR = '/opt/switchyard/dist/renderer';
 let dir: string;
 let trace: string;
 let engine: Engine;
 const dialog = new FakeDialog();
 const ipcMain = new FakeIpcMain();
-const win = new FakeWebContents(1, `file://${RENDERER_DIR}/index.html`);
+const win = appWindow();
 const stranger = new FakeWebContents(2, 'https://example.com/');
 let dispose: () => void;
 
@@ -77,14 +47,7 @@ beforeAll(async () => {
   mkdirSync(elsewhere);
   trace = await writeSyntheticTrace({ dir: elsewhere, requests: 300, episodes: 6 });
   engine = await createEngine({ storePath: join(dir, 'store', 'store.db'), statsIntervalMs: 0, logger: silentLogger, device: 'cpu' });
-  dispose = registerBridge({
-    ipcMain,
-    engine,
-    isTrustedSender: createSenderCheck({ rendererDir: RENDERER_DIR, isAppWebContents: (wc) => wc.id === win.id }),
-    getTargets: () => [win],
-    logger: { warn: () => {}, error: () => {} },
-    localMethods: { 'replay.openDialog': createOpenTraceDialog({ dialog, engine }) },
-  });
+  dispose = bridgeForWindow({ ipcMain, engine, win, localMethods: { 'replay.openDialog': createOpenTraceDialog({ dialog, engine }) } });
 }, 120_000);
 
 afterAll(async () => {

@@ -8,10 +8,11 @@
  */
 import { ErrorCodes, fail, toErrorShape } from '../../core/src/contract/index.js';
 import type { MethodOutput, Result } from '../../core/src/contract/index.js';
+import { pickedPath, type OpenDialogAnswer } from './picked-path.js';
 
 /** The slice of Electron's `dialog` used here. */
 export interface DialogLike {
-  showOpenDialog(options: OpenDialogOptionsLike): Promise<{ canceled: boolean; filePaths: string[] }>;
+  showOpenDialog(options: OpenDialogOptionsLike): Promise<OpenDialogAnswer>;
 }
 
 export interface OpenDialogOptionsLike {
@@ -43,14 +44,14 @@ type Answer = MethodOutput<'replay.openDialog'>;
 
 export function createOpenTraceDialog(deps: { dialog: DialogLike; engine: TraceOpenerEngine }): () => Promise<Result<Answer>> {
   return async () => {
-    let chosen: { canceled: boolean; filePaths: string[] };
+    let chosen: OpenDialogAnswer;
     try {
       chosen = await deps.dialog.showOpenDialog(TRACE_DIALOG_OPTIONS);
     } catch (e) {
       return fail(ErrorCodes.SWY_ERR_INTERNAL, `The open dialog failed: ${e instanceof Error ? e.message : String(e)}. Pick the trace from the Traces list instead.`);
     }
-    const path = chosen.filePaths[0];
-    if (chosen.canceled || path === undefined) return { ok: true, value: { path: null, job: null } };
+    const path = pickedPath(chosen);
+    if (path === null) return { ok: true, value: { path: null, job: null } };
     try {
       deps.engine.pathRoots.add(path);
     } catch (e) {

@@ -264,6 +264,7 @@ export const SliceComparisonSchema = z.object({
 export type SliceComparison = z.infer<typeof SliceComparisonSchema>;
 
 export const GraderResultSchema = z.object({ name: z.string(), pass: z.boolean().nullable(), value: z.number().nullable() });
+export type GraderResult = z.infer<typeof GraderResultSchema>;
 
 export const FailingCaseSchema = z.object({
   caseId: z.string(),

@@ -19,6 +19,7 @@
  */
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import type { Stage } from '../contract/schemas.js';
+import { gatedTransition, productionSpansOf, productionStackOf, rollbackPlanOf } from '../shared/production-timeline.js';
 import type { Transition } from './rules.js';
 
 /** How many former production versions the archive guard keeps (spec §6: "the last 3"). */
@@ -60,8 +61,9 @@ export function planStageMove(ref: string, from: Stage, to: Stage): StageMove {
     }
     return { transition: null, kind: 'archive' };
   }
+  const transition = gatedTransition(from, to);
+  if (transition !== null) return { transition, kind: 'gated' };
   if (to === 'staging') {
-    if (from === 'candidate' || from === 'archived') return { transition: 'candidate->staging', kind: 'gated' };
     throw new SwitchyardError(
       ErrorCodes.SWY_ERR_INVALID_INPUT,
       `${ref} is ${from}; only a candidate (or an archived version) can be promoted to staging. A production version goes back to staging when another one replaces it or by \`switchyard rollback\`.`,
@@ -69,7 +71,6 @@ export function planStageMove(ref: string, from: Stage, to: Stage): StageMove {
     );
   }
   if (to === 'production') {
-    if (from === 'staging') return { transition: 'staging->production', kind: 'gated' };
     throw new SwitchyardError(
       ErrorCodes.SWY_ERR_INVALID_INPUT,
       `${ref} is ${from}; a version reaches production from staging. Promote it to staging first: \`switchyard promote ${ref} --to staging\`.`,
@@ -190,24 +191,17 @@ export function decidePromotion(input: {
 }
 
 // ---------------------------------------------------------------- the production timeline
+// The stack, the spans and the rollback target are the shared ones (shared/production-timeline.ts,
+// which the workbench previews with), keyed here by version id.
+
+const versionIdOf = (r: HistoryRow): number => r.versionId;
 
 /**
  * The production stack after replaying the history rows (in id order): a promotion (any row to
  * production that is not a rollback) pushes its version, a rollback pops down to its version.
  */
 export function productionStack(rows: readonly HistoryRow[]): number[] {
-  const stack: number[] = [];
-  for (const r of [...rows].sort((a, b) => a.id - b.id)) {
-    if (r.to !== 'production') continue;
-    if (r.action === 'rollback') {
-      const i = stack.lastIndexOf(r.versionId);
-      if (i < 0) stack.splice(0, stack.length, r.versionId);
-      else stack.splice(i + 1);
-    } else if (stack[stack.length - 1] !== r.versionId) {
-      stack.push(r.versionId);
-    }
-  }
-  return stack;
+  return productionStackOf(rows, versionIdOf);
 }
 
 export interface RollbackPlan {
@@ -222,19 +216,7 @@ export interface RollbackPlan {
  * skipping archived versions (and the current one, should it appear again). Null: nowhere.
  */
 export function planRollback(rows: readonly HistoryRow[], currentProduction: number, isArchived: (versionId: number) => boolean): RollbackPlan | null {
-  const stack = productionStack(rows);
-  if (stack[stack.length - 1] !== currentProduction) stack.push(currentProduction);
-  const skipped: number[] = [];
-  for (let i = stack.length - 2; i >= 0; i--) {
-    const v = stack[i]!;
-    if (v === currentProduction) continue;
-    if (isArchived(v)) {
-      if (!skipped.includes(v)) skipped.push(v);
-      continue;
-    }
-    return { target: v, skipped };
-  }
-  return null;
+  return rollbackPlanOf(rows, versionIdOf, currentProduction, isArchived);
 }
 
 export interface ProductionSpan {
@@ -247,20 +229,7 @@ export interface ProductionSpan {
 
 /** Every span of time a version was production, oldest first. */
 export function productionSpans(rows: readonly HistoryRow[]): ProductionSpan[] {
-  const spans: ProductionSpan[] = [];
-  let open: ProductionSpan | null = null;
-  for (const r of [...rows].sort((a, b) => a.id - b.id)) {
-    if (r.from === 'production' && open !== null && open.versionId === r.versionId) {
-      open.until = r.at;
-      open = null;
-    }
-    if (r.to === 'production') {
-      if (open !== null) open.until = r.at;
-      open = { versionId: r.versionId, from: r.at, until: null };
-      spans.push(open);
-    }
-  }
-  return spans;
+  return productionSpansOf(rows, versionIdOf).map((sp) => ({ versionId: sp.key, from: sp.from, until: sp.until }));
 }
 
 /** The span that covers time `t` (epoch ms), or null when nothing was production then. */

@@ -33,6 +33,11 @@ export class LruMap<K, V> {
     return node.value;
   }
 
+  /** The value without making it the most recent. */
+  peek(key: K): V | undefined {
+    return this.map.get(key)?.value;
+  }
+
   has(key: K): boolean {
     return this.map.has(key);
   }

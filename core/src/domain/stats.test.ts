@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   inverseNormalCdf,
   newcombeInterval,
+  nearestRankOfSorted,
   newcombeLowerOneSided,
   pairedComparison,
   percentile,
@@ -229,5 +230,15 @@ describe('percentile (nearest rank)', () => {
     expect(percentile([7], 0.5)).toBe(7);
     expect(percentile([], 0.99)).toBeNaN();
     expect(percentile(Array.from({ length: 1000 }, (_, i) => i), 0.99)).toBe(989);
+  });
+
+  it('reads already sorted values in place and leaves "no data" to the caller', () => {
+    const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(nearestRankOfSorted(sorted, 0.5)).toBe(50);
+    expect(nearestRankOfSorted(sorted, 0.99)).toBe(99);
+    expect(nearestRankOfSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.07 * 10)).toBe(7);
+    expect(nearestRankOfSorted([], 0.99)).toBeUndefined();
+    // Rank 7 of 100, though 0.07 * 100 is 7.000000000000001 in floating point.
+    expect(nearestRankOfSorted(Array.from({ length: 100 }, (_, i) => i + 1), 0.07)).toBe(7);
   });
 });

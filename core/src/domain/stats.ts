@@ -231,7 +231,17 @@ export function pairedComparison(baseline: readonly PairedOutcome[], candidate: 
 export function percentile(values: readonly number[], q: number): number {
   if (!(q > 0 && q <= 1)) throw new RangeError(`percentile: q must be in (0, 1], got ${q}`);
   if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return nearestRankOfSorted([...values].sort((a, b) => a - b), q)!;
+}
+
+/**
+ * The same nearest rank over values the caller already keeps in ascending order, without a
+ * copy (serving stats, doctor, benches): undefined for none, so each caller picks its own
+ * "no data" value (null on the wire, 0 in the doctor report, NaN in a bench). The 1e-9 keeps
+ * a product like 0.07 * 100 = 7.000000000000001 on rank 7.
+ */
+export function nearestRankOfSorted(sorted: ArrayLike<number>, q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
   const rank = Math.ceil(q * sorted.length - 1e-9);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }

@@ -67,3 +67,19 @@ export function closest(word: string, candidates: readonly string[]): string | u
   if (best === undefined) return undefined;
   return bestD <= Math.max(2, Math.floor(Math.max(word.length, best.length) / 3)) ? best : undefined;
 }
+
+/** A JSON object (not null, not an array): what a parsed manifest, suite or results line must be. */
+export type JsonRecord = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonRecord {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What a parsed JSON value is, for "must be …, got …" messages (a long string is cut at 40). */
+export function describeJsonValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  return `a ${typeof v}`;
+}

@@ -4,22 +4,13 @@
  * grader, score), plus latency, which determinism leaves out. JSONL keeps the nesting; CSV flattens
  * graders into `grader.<name>.pass` / `grader.<name>.value` columns, one per grader name in the run.
  */
-import { ErrorCodes, SwitchyardError } from '../contract/index.js';
+import { ErrorCodes, SwitchyardError, type EvalCaseRow } from '../contract/index.js';
 import type { EvalStore, StoredResult } from '../store/eval-store.js';
 
 export type CaseExportFormat = 'json' | 'jsonl' | 'csv';
 
-export interface CaseRow {
-  id: string;
-  slices: string[];
-  pass: boolean;
-  graders: { name: string; pass: boolean | null; value: number | null }[];
-  score: number | null;
-  latencyMs: number | null;
-  partial: boolean;
-  steps: number | null;
-  failure: string | null;
-}
+/** One exported case: the contract's row, which the workbench's run page reads back. */
+export type CaseRow = EvalCaseRow;
 
 export function caseRows(results: readonly StoredResult[]): CaseRow[] {
   return results.map((r) => ({

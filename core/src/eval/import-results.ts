@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { insertAudit } from '../store/audit.js';
 import { readFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { describeJsonValue as describe, isObject } from '../domain/text.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import { durableWrite, type Db } from '../store/database.js';
@@ -80,17 +81,6 @@ const FIELDS = ['suite', 'version', 'case_id', 'slices', 'pass', 'graders', 'sco
 const REQUIRED = ['suite', 'version', 'case_id', 'slices', 'pass', 'graders'];
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-
-type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number') return `the number ${v}`;
-  return `a ${typeof v}`;
-}
 
 function jsonColumn(line: string, e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e);

@@ -7,19 +7,11 @@
 import { hostname } from 'node:os';
 import { ErrorCodes } from '../contract/errors.js';
 import type { EvalStore } from '../store/eval-store.js';
+import { processAlive as alive } from '../platform/process-alive.js';
 
 /** What `evaluateAndStore` records about the process that runs an evaluation. */
 export function runOwner(): { pid: number; host: string } {
   return { pid: process.pid, host: hostname() };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Mark the runs of dead processes failed; returns their ids. */

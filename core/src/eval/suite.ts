@@ -21,7 +21,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { checkParam, resolveParams, type EnvParams, type EnvironmentFactory } from './environment.js';
 import { ENVIRONMENTS, findEnvironment } from './environments.js';
-import { parseJsonWithPosition } from '../domain/text.js';
+import { parseJsonWithPosition, describeJsonValue as describe, isObject, type JsonRecord } from '../domain/text.js';
 import { closest, IssueListError, MAX_ISSUES, type Issue } from './issues.js';
 
 export interface SuiteCase {
@@ -72,16 +72,7 @@ const SLICE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HEADER_KEYS = ['name', 'environment', 'description', 'params', 'cases'];
 const CASE_KEYS = ['id', 'slices', 'seed', 'params', 'initial_state'];
 
-type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number') return `the number ${v}`;
-  return `a ${typeof v}`;
-}
+type Obj = JsonRecord;
 
 /** JSON with object keys sorted (code-unit order) at every level, no whitespace. */
 export function canonicalJson(v: unknown): string {

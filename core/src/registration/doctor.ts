@@ -19,6 +19,7 @@ import { mulberry32 } from '../platform/rng.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/errors.js';
+import { nearestRankOfSorted } from '../domain/stats.js';
 import type { Stage } from '../contract/index.js';
 import { iso, systemClock, type Clock } from '../platform/clock.js';
 import type { RegisterResult, Registry } from '../store/registry.js';
@@ -89,11 +90,9 @@ export interface DoctorOptions {
   onProgress?: (p: { done: number; total: number; step: string }) => void;
 }
 
-/** Nearest-rank percentile of sorted values. */
+/** Nearest-rank percentile (p in 0..100) of sorted values; 0 when there are none. */
 function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return nearestRankOfSorted(sorted, p / 100) ?? 0;
 }
 
 function round3(n: number): number {

@@ -229,3 +229,27 @@ export class CompactHistogram {
     return max;
   }
 }
+
+/** A latency histogram's count, p50/p90/p99, mean, min and max (null when empty), as reports show it. */
+export interface LatencyStats {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** The summary of one latency histogram, the same for a trace summary and a rerun. */
+export function latencyStats(h: LogHistogram): LatencyStats {
+  return {
+    count: h.count,
+    p50: h.quantile(0.5),
+    p90: h.quantile(0.9),
+    p99: h.quantile(0.99),
+    mean: h.mean,
+    min: h.count ? h.min : null,
+    max: h.count ? h.max : null,
+  };
+}

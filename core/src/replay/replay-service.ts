@@ -13,7 +13,7 @@ import type { ReplayBins, ReplayEpisodeSpan, ReplayProgressPayload, ReplayRerun,
 import type { Handlers } from '../api/dispatcher.js';
 import type { Logger } from '../platform/logger.js';
 import type { PolicyExport } from '../runtime/types.js';
-import { isAbortError } from './line-source.js';
+import { isAbortError } from '../trace/line-source.js';
 import { episodesInWindow, rebin, timelineExtent, type EpisodeSpan } from './replay-bins.js';
 import { checkReplayPath } from './replay-paths.js';
 import { rerunAgainstExport, type RerunResult } from './rerun.js';

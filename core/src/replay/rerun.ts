@@ -30,9 +30,9 @@ import { PolicyRunner } from '../runtime/policy-runner.js';
 import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
 import { evaluateFailOn, DIFF_ASPECTS, type DiffAspect, type FailCondition, type FailOnMetrics, type FailOnOutcome } from './fail-on.js';
 import { FastChain, type ChainIntegrity, type ChainMode } from './fast-chain.js';
-import { DIVERGENCE_LAYOUT, LATENCY_LAYOUT, LogHistogram } from './histogram.js';
-import { streamLines, traceFileInfo } from './line-source.js';
-import type { LatencyStats, ReplayProgress } from './trace-summary.js';
+import { DIVERGENCE_LAYOUT, LATENCY_LAYOUT, latencyStats, LogHistogram, type LatencyStats } from './histogram.js';
+import { streamLines, traceFileInfo } from '../trace/line-source.js';
+import type { ReplayProgress } from './trace-summary.js';
 
 /** What a re-run needs from a policy: `PolicyRunner` fits. */
 export interface ActRunner {
@@ -205,15 +205,6 @@ class Agg {
   constructor(readonly slot: string) {}
 
   result(diff: readonly DiffAspect[]): RerunAggregate {
-    const lat = (h: LogHistogram): LatencyStats => ({
-      count: h.count,
-      p50: h.quantile(0.5),
-      p90: h.quantile(0.9),
-      p99: h.quantile(0.99),
-      mean: h.mean,
-      min: h.count ? h.min : null,
-      max: h.count ? h.max : null,
-    });
     const ratio = (a: number | null, b: number | null) => (a === null || b === null || b <= 0 ? null : a / b);
     return {
       slot: this.slot,
@@ -236,8 +227,8 @@ class Agg {
         : null,
       latency: diff.includes('latency')
         ? {
-            recordedMs: lat(this.recLat),
-            rerunMs: lat(this.newLat),
+            recordedMs: latencyStats(this.recLat),
+            rerunMs: latencyStats(this.newLat),
             p50Ratio: ratio(this.newLat.quantile(0.5), this.recLat.quantile(0.5)),
             p99Ratio: ratio(this.newLat.quantile(0.99), this.recLat.quantile(0.99)),
             meanRatio: this.nRatio ? this.sumRatio / this.nRatio : null,

@@ -13,7 +13,7 @@
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { toPlain } from '../trace/canonical-json.js';
 import { parseTraceLine } from '../trace/trace-reader.js';
-import { streamLines } from './line-source.js';
+import { streamLines } from '../trace/line-source.js';
 import type { TraceIndex } from './trace-index.js';
 
 export interface PageQuery {

@@ -34,8 +34,8 @@ import type { Readable } from 'node:stream';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { GENESIS_HASH } from '../trace/chain.js';
 import { prevMismatchReason, type ChainIntegrity, type ChainMode } from './fast-chain.js';
-import { LATENCY_LAYOUT, LogHistogram } from './histogram.js';
-import { abortError, isAbortError, openTraceStream, traceFileInfo, traceReadError } from './line-source.js';
+import { LATENCY_LAYOUT, latencyStats, LogHistogram, type LatencyStats } from './histogram.js';
+import { abortError, isAbortError, openTraceStream, traceFileInfo, traceReadError } from '../trace/line-source.js';
 import { RecordScanner } from './record-scan.js';
 import { ChunkProcessor, DECADES, SummaryAccumulator, type AccumulatorOptions, type ChunkResult, type ProcessorOptions } from './summary-core.js';
 import { SummaryPool, SummaryWorkerError } from './summary-pool.js';
@@ -85,15 +85,7 @@ export interface SummaryOptions {
   maxSlots?: number;
 }
 
-export interface LatencyStats {
-  count: number;
-  p50: number | null;
-  p90: number | null;
-  p99: number | null;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-}
+export type { LatencyStats } from './histogram.js';
 
 export interface SlotStats {
   slot: string;
@@ -177,18 +169,6 @@ export interface SummaryResult {
   index: TraceIndex;
   /** Every tracked episode's span, first started first (at most `maxTrackedEpisodes`). */
   episodeSpans: EpisodeSpan[];
-}
-
-function latencyStats(h: LogHistogram): LatencyStats {
-  return {
-    count: h.count,
-    p50: h.quantile(0.5),
-    p90: h.quantile(0.9),
-    p99: h.quantile(0.99),
-    mean: h.mean,
-    min: h.count ? h.min : null,
-    max: h.count ? h.max : null,
-  };
 }
 
 function str(v: unknown): string | null {

@@ -1,7 +1,7 @@
 /**
  * Reading and checking a policy export directory (spec §4.1).
  */
-import { lineColumn } from '../domain/text.js';
+import { lineColumn, describeJsonValue as describe, isObject, type JsonRecord } from '../domain/text.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -71,19 +71,7 @@ function parseManifestText(text: string): unknown {
   }
 }
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number') return `the number ${v}`;
-  return `a ${typeof v}`;
-}
+type Obj = JsonRecord;
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -6,6 +6,7 @@
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
+import { LruMap } from '../domain/lru.js';
 import { PolicyLoadError, type LoadPhase } from './load-error.js';
 import type { Manifest } from './types.js';
 
@@ -33,35 +34,14 @@ interface EpisodeEntry {
   emitted: Float32Array;
 }
 
-/** A bounded least-recently-used map from episode id to its last chunk. */
-export class EpisodeCache {
-  private readonly map = new Map<string, EpisodeEntry>();
-  constructor(readonly capacity: number) {}
-  get size(): number {
-    return this.map.size;
-  }
-  get(id: string): EpisodeEntry | undefined {
-    const e = this.map.get(id);
-    if (e !== undefined) {
-      this.map.delete(id);
-      this.map.set(id, e);
-    }
-    return e;
-  }
-  set(id: string, e: EpisodeEntry): void {
-    this.map.delete(id);
-    this.map.set(id, e);
-    while (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
-    }
-  }
-  has(id: string): boolean {
-    return this.map.has(id);
-  }
+/**
+ * A bounded least-recently-used map from episode id to its last chunk: the shared O(1) LRU, since
+ * evicting through `Map.keys()` slows down once the map has seen many deletes.
+ */
+export class EpisodeCache extends LruMap<string, EpisodeEntry> {
   /** Removes `id` when it still maps to `e`. */
   deleteIf(id: string, e: EpisodeEntry): void {
-    if (this.map.get(id) === e) this.map.delete(id);
+    if (this.peek(id) === e) this.delete(id);
   }
 }
 
@@ -210,7 +190,7 @@ export class PolicyInference {
     this.provider = provider;
     this.fallbackReason = fallbackReason;
     this.loadMs = loadMs;
-    this.cache = new EpisodeCache(Math.max(1, opts.episodeCacheSize ?? 1024));
+    this.cache = new EpisodeCache(Math.max(1, Math.floor(opts.episodeCacheSize ?? 1024)));
     this.rtc = opts.rtc ?? false;
     const m = opts.manifest;
     this.obsDim = m.observation.dim;

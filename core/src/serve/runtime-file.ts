@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive as alive } from '../platform/process-alive.js';
 
 export interface RuntimeInfo {
   url: string;
@@ -43,15 +44,6 @@ export function removeRuntimeFile(path: string, pid: number = process.pid): void
     return;
   }
   rmSync(path, { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readInfo(path: string): RuntimeInfo | null {

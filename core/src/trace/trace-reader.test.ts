@@ -170,6 +170,30 @@ describe('TraceReader', () => {
     writeFileSync(p, gzipSync(text));
     expect(await verifyTrace(p)).toMatchObject({ ok: true, gzip: true, records: 12 });
   });
+
+  it('hands on the lines of a file many chunks long in order, and stops reading when the consumer does', async () => {
+    // About 1.2 MB: several of the reader's chunks, with lines cut across chunk ends.
+    const rows = Array.from({ length: 30_000 }, (_, i) => (i % 1000 === 7 ? '' : `{"i":${i},"pad":"${'x'.repeat(i % 50)}"}`));
+    const p = writeLines(rows, '{"i":"partial"');
+    const got: { index: number; line: number; terminated: boolean }[] = [];
+    let last = '';
+    for await (const l of new TraceReader(p).lines()) {
+      got.push({ index: l.index, line: l.line, terminated: l.terminated });
+      last = l.text;
+    }
+    const nonBlank = rows.filter((r) => r !== '').length;
+    expect(got.length).toBe(nonBlank + 1);
+    expect(got.every((g, k) => g.index === k)).toBe(true);
+    expect(got[8]).toEqual({ index: 8, line: 10, terminated: true }); // line 8 (i = 7) is blank
+    expect(got.at(-1)).toEqual({ index: nonBlank, line: rows.length + 1, terminated: false });
+    expect(last).toBe('{"i":"partial"');
+
+    const reader = new TraceReader(p);
+    let seen = 0;
+    for await (const _l of reader.lines()) if (++seen === 5) break;
+    expect(seen).toBe(5);
+    expect(reader.gzip).toBe(false);
+  });
 });
 
 const PY_VERIFY = `

@@ -4,15 +4,13 @@
  * writes the same format. Unknown fields are kept but ignored; a final partial line (a crash
  * mid-write) is reported and skipped; a malformed line anywhere else is an error naming its line.
  *
- * Lines are split on bytes rather than with `readline`, because a partial last line is told
- * apart by its missing newline, which `readline` hides.
+ * The bytes are read and split by `streamLines` (line-source.ts), the one line reader every trace
+ * consumer shares: it tells a partial last line apart by its missing newline, which `readline` hides.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { createGunzip, constants as zconst } from 'node:zlib';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { JsonSyntaxError, NumberToken, parseLossless, toPlain, type JsonObject } from './canonical-json.js';
 import { ChainVerifier, type ChainBreak } from './chain.js';
+import { streamLines } from './line-source.js';
 
 export interface RawTraceLine {
   /** 0-based index among the non-blank lines (the record index). */
@@ -54,18 +52,6 @@ export class TraceEntry {
   }
 }
 
-function readError(path: string, e: unknown): SwitchyardError {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `Trace file not found: ${path}. Check the path.`, path);
-  if (code === 'EISDIR') return new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path} is a directory; pass a trace file (.jsonl or .jsonl.gz).`, path);
-  if (code === 'EACCES' || code === 'EPERM') return new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `Cannot read ${path}: permission denied.`, path);
-  const msg = e instanceof Error ? e.message : String(e);
-  if (typeof code === 'string' && code.startsWith('Z_')) {
-    return new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path} is not a readable gzip file (${msg}).`, path);
-  }
-  return new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `Cannot read ${path}: ${msg}`, path);
-}
-
 /** Parses one trace line; the value must be a JSON object. Throws `JsonSyntaxError`. */
 export function parseTraceLine(text: string): JsonObject {
   const v = parseLossless(text);
@@ -83,71 +69,75 @@ export class TraceReader implements AsyncIterable<TraceEntry> {
 
   constructor(readonly path: string) {}
 
-  /** Opens the file (gunzipping when it starts with the gzip magic bytes). Throws SwitchyardError. */
-  private async openStream(): Promise<Readable> {
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(this.path, 'r');
-    } catch (e) {
-      throw readError(this.path, e);
-    }
-    let magic: Buffer;
-    try {
-      const st = await fh.stat();
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      magic = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(magic, 0, 2, 0);
-      magic = magic.subarray(0, bytesRead);
-    } catch (e) {
-      await fh.close().catch(() => {});
-      throw readError(this.path, e);
-    }
-    await fh.close();
-    this.gzip = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-    const file = createReadStream(this.path, { highWaterMark: 256 * 1024 });
-    if (!this.gzip) return file;
-    // Z_SYNC_FLUSH: a gzip file cut short by a crash yields what it holds instead of an error.
-    const gunzip = createGunzip({ finishFlush: zconst.Z_SYNC_FLUSH, chunkSize: 256 * 1024 });
-    file.on('error', (e) => gunzip.destroy(e));
-    return file.pipe(gunzip);
-  }
-
-  /** Every non-blank line, as text. Throws SwitchyardError when the file cannot be read. */
+  /**
+   * Every non-blank line, as text. Throws SwitchyardError when the file cannot be read. The
+   * lines come from `streamLines` a chunk at a time: it waits in `afterChunk` until this
+   * generator has handed the chunk's lines on, so memory stays one chunk deep.
+   */
   async *lines(): AsyncGenerator<RawTraceLine> {
-    const stream = await this.openStream();
-    let pending: Buffer[] = [];
-    let lineNo = 0;
+    let batch: RawTraceLine[] = [];
     let index = 0;
-    const make = (buf: Buffer, terminated: boolean): RawTraceLine | null => {
-      lineNo++;
-      let end = buf.length;
-      if (end > 0 && buf[end - 1] === 0x0d) end--;
-      if (isBlank(buf, end)) return null;
-      return { index: index++, line: lineNo, text: buf.toString('utf8', 0, end), terminated, bytes: buf.length };
+    let cancelled = false;
+    // The producer (streamLines) and this consumer take turns: `ready` fires when a batch is
+    // full or reading ended, `drained` when the batch has been handed on.
+    let ready: (() => void) | null = null;
+    let drained: (() => void) | null = null;
+    let finished = false;
+    let failure: { e: unknown } | null = null;
+    const signal = () => {
+      const r = ready;
+      ready = null;
+      r?.();
     };
+    const producer = streamLines(
+      this.path,
+      {
+        chunkSize: 256 * 1024,
+        onOpen: (info) => {
+          this.gzip = info.gzip;
+        },
+        afterChunk: async () => {
+          // Once the consumer has gone, nobody would drain the batch: stop without waiting.
+          if (cancelled || batch.length === 0) return !cancelled;
+          await new Promise<void>((res) => {
+            drained = res;
+            signal();
+          });
+          return !cancelled;
+        },
+      },
+      (text, _offset, line, terminated, bytes) => {
+        batch.push({ index: index++, line, text, terminated, bytes });
+      },
+    ).then(
+      () => {
+        finished = true;
+        signal();
+      },
+      (e: unknown) => {
+        failure = { e };
+        finished = true;
+        signal();
+      },
+    );
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        let pos = 0;
-        let nl: number;
-        while ((nl = chunk.indexOf(0x0a, pos)) !== -1) {
-          const piece = chunk.subarray(pos, nl);
-          const buf = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
-          pending = [];
-          const l = make(buf, true);
-          if (l) yield l;
-          pos = nl + 1;
-        }
-        if (pos < chunk.length) pending.push(chunk.subarray(pos));
+      for (;;) {
+        if (batch.length === 0 && !finished) await new Promise<void>((res) => (ready = res));
+        const out = batch;
+        batch = [];
+        for (const l of out) yield l;
+        const d = drained as (() => void) | null;
+        drained = null;
+        if (d) d();
+        else if (finished) break;
       }
-    } catch (e) {
-      if (e instanceof SwitchyardError) throw e;
-      throw readError(this.path, e);
+      if (failure !== null) throw (failure as { e: unknown }).e;
     } finally {
-      stream.destroy();
-    }
-    if (pending.length > 0) {
-      const l = make(Buffer.concat(pending), false);
-      if (l) yield l;
+      cancelled = true;
+      const d = drained as (() => void) | null;
+      drained = null;
+      d?.();
+      await producer;
     }
   }
 
@@ -174,14 +164,6 @@ export class TraceReader implements AsyncIterable<TraceEntry> {
       yield new TraceEntry(l.index, l.line, l.text, rec);
     }
   }
-}
-
-function isBlank(buf: Buffer, end: number): boolean {
-  for (let i = 0; i < end; i++) {
-    const c = buf[i];
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
 }
 
 /** Iterates the records of a trace; see `TraceReader`. */

@@ -1,4 +1,4 @@
-import { useMemo, type FormEvent } from 'react';
+import { useMemo, type FormEvent, type ReactNode } from 'react';
 import type { PolicySummary, RulesFile, SuiteSummary } from '@contract';
 import { useCompare, useStores } from '../stores/context';
 import {
@@ -38,6 +38,38 @@ function VersionOptions({ policies }: { policies: readonly PolicySummary[] }) {
   );
 }
 
+type SelectionKey = 'baseline' | 'candidate' | 'suite' | 'rules';
+const FIELD_LABEL: Record<SelectionKey, string> = { baseline: 'Baseline', candidate: 'Candidate', suite: 'Suite', rules: 'Rules' };
+
+/** One labelled `<select>` bound to a field of the selection; the empty option means "none". */
+function SelectionField({
+  field,
+  className,
+  selection,
+  disabled,
+  onSelect,
+  children,
+}: {
+  field: SelectionKey;
+  className?: string;
+  selection: CompareSelection;
+  disabled?: boolean;
+  onSelect: (patch: Partial<CompareSelection>) => void;
+  children: ReactNode;
+}) {
+  const id = `compare-${field}`;
+  return (
+    <div className={className === undefined ? 'field' : `field ${className}`}>
+      <label className="field-label" htmlFor={id}>
+        {FIELD_LABEL[field]}
+      </label>
+      <select id={id} className="select" value={selection[field] ?? ''} disabled={disabled} onChange={(e) => onSelect({ [field]: e.target.value || null })}>
+        {children}
+      </select>
+    </div>
+  );
+}
+
 /** Baseline, candidate, suite and rules, and the button that runs the comparison. */
 export function CompareControls() {
   const { compare } = useStores();
@@ -63,82 +95,37 @@ export function CompareControls() {
   return (
     <form className="card compare-controls" aria-label="Comparison" onSubmit={submit}>
       <div className="compare-fields">
-        <div className="field">
-          <label className="field-label" htmlFor="compare-baseline">
-            Baseline
-          </label>
-          <select
-            id="compare-baseline"
-            className="select"
-            value={selection.baseline ?? ''}
-            disabled={noVersions}
-            onChange={(e) => select({ baseline: e.target.value || null })}
-          >
-            {selection.baseline === null && <option value="">—</option>}
+        {(['baseline', 'candidate'] as const).map((field) => (
+          <SelectionField key={field} field={field} selection={selection} disabled={noVersions} onSelect={select}>
+            {selection[field] === null && <option value="">—</option>}
             <VersionOptions policies={policies} />
-          </select>
-        </div>
-        <div className="field">
-          <label className="field-label" htmlFor="compare-candidate">
-            Candidate
-          </label>
-          <select
-            id="compare-candidate"
-            className="select"
-            value={selection.candidate ?? ''}
-            disabled={noVersions}
-            onChange={(e) => select({ candidate: e.target.value || null })}
-          >
-            {selection.candidate === null && <option value="">—</option>}
-            <VersionOptions policies={policies} />
-          </select>
-        </div>
-        <div className="field field-suite">
-          <label className="field-label" htmlFor="compare-suite">
-            Suite
-          </label>
-          <select
-            id="compare-suite"
-            className="select"
-            value={selection.suite ?? ''}
-            disabled={suites.length === 0}
-            onChange={(e) => select({ suite: e.target.value || null })}
-          >
-            {suites.length === 0 && <option value="">No suites recorded</option>}
-            {suites.map((s) => (
-              <option key={s.fingerprint} value={s.fingerprint}>
-                {s.name} ({s.caseCount} cases{s.environment === 'external' ? ', imported' : ''})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field field-wide">
-          <label className="field-label" htmlFor="compare-rules">
-            Rules
-          </label>
-          <select
-            id="compare-rules"
-            className="select"
-            value={selection.rules ?? ''}
-            onChange={(e) => select({ rules: e.target.value || null })}
-          >
-            <option value="">None: compare without a verdict</option>
-            {usableRules.map((r) => (
-              <option key={r.path} value={r.path} title={rulesOptionTitle(r)}>
-                {r.name}
-              </option>
-            ))}
-            {brokenRules.length > 0 && (
-              <optgroup label="Cannot be used">
-                {brokenRules.map((r) => (
-                  <option key={r.path} value={r.path} disabled title={r.error?.message}>
-                    {r.name}: {r.error?.message.slice(0, 70)}
-                  </option>
-                ))}
-              </optgroup>
-            )}
-          </select>
-        </div>
+          </SelectionField>
+        ))}
+        <SelectionField field="suite" className="field-suite" selection={selection} disabled={suites.length === 0} onSelect={select}>
+          {suites.length === 0 && <option value="">No suites recorded</option>}
+          {suites.map((s) => (
+            <option key={s.fingerprint} value={s.fingerprint}>
+              {s.name} ({s.caseCount} cases{s.environment === 'external' ? ', imported' : ''})
+            </option>
+          ))}
+        </SelectionField>
+        <SelectionField field="rules" className="field-wide" selection={selection} onSelect={select}>
+          <option value="">None: compare without a verdict</option>
+          {usableRules.map((r) => (
+            <option key={r.path} value={r.path} title={rulesOptionTitle(r)}>
+              {r.name}
+            </option>
+          ))}
+          {brokenRules.length > 0 && (
+            <optgroup label="Cannot be used">
+              {brokenRules.map((r) => (
+                <option key={r.path} value={r.path} disabled title={r.error?.message}>
+                  {r.name}: {r.error?.message.slice(0, 70)}
+                </option>
+              ))}
+            </optgroup>
+          )}
+        </SelectionField>
         <div className="field field-action">
           <button type="submit" className="button button-primary" disabled={busy || problem !== null || optionsStatus !== 'ready'}>
             {busy ? 'Running…' : 'Run comparison'}

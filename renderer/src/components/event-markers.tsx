@@ -1,5 +1,7 @@
+import type { ReactElement } from 'react';
+import { ReferenceLine } from 'recharts';
 import type { ServingEvent } from '@contract';
-import { EVENT_STYLE, formatClockZone } from '../serving-view';
+import { EVENT_STYLE, formatClockZone, type EventMarker } from '../serving-view';
 
 /**
  * The serving events inside a chart's time window, as a list an operator (and a screen reader)
@@ -23,4 +25,14 @@ export function EventList({ events, label = 'Serving events' }: { events: readon
       </ul>
     </section>
   );
+}
+
+/**
+ * Serving events as dashed vertical lines of a chart (Live and Traffic), coloured and labelled by
+ * kind. A function, not a component: recharts reads a chart's direct children by their type.
+ */
+export function eventMarkerLines(markers: readonly EventMarker[]): ReactElement[] {
+  return markers.map((m) => (
+    <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: m.label ?? EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
+  ));
 }

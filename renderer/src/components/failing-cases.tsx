@@ -1,36 +1,12 @@
 import { useMemo, useState } from 'react';
-import { endReasonText, formatGraderValue, graderUnit, type Comparison } from '@contract';
+import type { Comparison } from '@contract';
 import { useCompare } from '../stores/context';
+import { EndReason, GraderChip } from './case-cells';
 import { ScrollCue } from './scroll-cue';
 
 type FailingCase = Comparison['failingCases'][number];
-type Grader = FailingCase['graders'][number];
 
 const EMPTY: FailingCase[] = [];
-
-function GraderChip({ g }: { g: Grader }) {
-  const state = g.pass === null ? 'info' : g.pass ? 'pass' : 'fail';
-  const value = formatGraderValue(g.name, g.value);
-  const mark = g.pass === null ? '' : g.pass ? '✓ ' : '✗ ';
-  const meaning = graderUnit(g.name)?.meaning;
-  return (
-    <span className={`grader grader-${state}`} title={`${g.name}: ${g.pass === null ? 'measured' : g.pass ? 'pass' : 'fail'}${value ? ` (${value})` : ''}${meaning ? ` · ${meaning}` : ''}`}>
-      {mark}
-      {g.name}
-      {value && <span className="grader-value">{value}</span>}
-    </span>
-  );
-}
-
-/** The end reason as recorded and what it means, so `track` is not left to guess. */
-function EndReason({ reason }: { reason: string }) {
-  return (
-    <span className="end-reason">
-      <code>{reason}</code>
-      <span className="end-reason-text">{endReasonText(reason)}</span>
-    </span>
-  );
-}
 
 /** The candidate's failing cases with their slices, grader results and the same case on the baseline. */
 export function FailingCases() {
@@ -86,7 +62,7 @@ export function FailingCases() {
                   <td>
                     <span className="graders">
                       {c.graders.map((g) => (
-                        <GraderChip key={g.name} g={g} />
+                        <GraderChip key={g.name} g={g} marked />
                       ))}
                     </span>
                   </td>

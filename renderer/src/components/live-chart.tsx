@@ -1,9 +1,10 @@
 import { memo, useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Slot } from '@contract';
 import { formatClock, niceTicks, timeTicks } from '../format';
 import type { ChartRow } from '../stores/live-series';
-import { EVENT_STYLE, formatClockZone, groupMarkers, type EventMarker } from '../serving-view';
+import { formatClockZone, groupMarkers, type EventMarker } from '../serving-view';
+import { eventMarkerLines } from './event-markers';
 import { SLOT_COLORS, SLOT_NAMES, slotDash } from './slot-style';
 import { useStaggered } from './stagger';
 
@@ -92,9 +93,7 @@ export const LiveChart = memo(function LiveChart(props: LiveChartProps) {
               labelFormatter={(t) => formatClockZone(new Date(Number(t)).toISOString())}
               formatter={(v) => (typeof v === 'number' ? `${formatValue(v)} ${unit}` : '—')}
             />
-            {markers.map((m) => (
-              <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: m.label ?? EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
-            ))}
+            {eventMarkerLines(markers)}
             {slots.map((slot) => (
               <Line
                 key={slot}

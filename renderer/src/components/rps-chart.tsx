@@ -1,8 +1,9 @@
 import { memo, useDeferredValue, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ServingEvent, ServingStats, Slot } from '@contract';
-import { EVENT_STYLE, formatClockZone, groupMarkers, markersIn } from '../serving-view';
+import { formatClockZone, groupMarkers, markersIn } from '../serving-view';
 import { formatClock, timeTicks } from '../format';
+import { eventMarkerLines } from './event-markers';
 import { SLOT_COLORS as COLORS, SLOT_NAMES as NAMES, slotDash } from './slot-style';
 
 type Row = { t: number } & Partial<Record<Slot, number | null>>;
@@ -73,9 +74,7 @@ export const RpsChart = memo(function RpsChart({ samples, events = NO_EVENTS }: 
                 formatter={(v) => `${Number(v).toFixed(1)} req/s`}
               />
               <Legend wrapperStyle={{ fontSize: 12 }} />
-              {markers.map((m) => (
-                <ReferenceLine key={m.id} x={m.t} stroke={EVENT_STYLE[m.kind].color} strokeDasharray="3 3" ifOverflow="hidden" label={{ value: m.label ?? EVENT_STYLE[m.kind].short, position: 'insideTopLeft', fontSize: 10, fill: EVENT_STYLE[m.kind].color }} />
-              ))}
+              {eventMarkerLines(markers)}
               {slots.map((slot) => (
                 <Line
                   key={slot}

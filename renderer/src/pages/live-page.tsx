@@ -7,6 +7,7 @@ import { formatClockZone, markersIn } from '../serving-view';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveChart, type LiveChartData } from '../components/live-chart';
+import { ServingStatePending } from '../components/serving-state-pending';
 import { ShadowDivergenceChart } from '../components/shadow-divergence-chart';
 import { SlotChip, SlotTile } from '../components/live-tiles';
 import { PageHeader } from '../components/page-header';
@@ -95,13 +96,7 @@ export function LivePage() {
   );
 
   if (state === null) {
-    return (
-      <div className="page">
-        {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void serving.getState().load()} />}
-        {status === 'loading' && <p className="muted">Loading the serving state…</p>}
-      </div>
-    );
+    return <ServingStatePending header={header} error={error} loading={status === 'loading'} onRetry={() => void serving.getState().load()} />;
   }
 
   if (state.mode === 'off') {

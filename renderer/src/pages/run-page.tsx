@@ -1,5 +1,5 @@
 import { useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { endReasonText, formatGraderValue, formatMilliseconds, graderUnit, type EvalRunSummary, type SwitchyardErrorShape } from '@contract';
+import { formatMilliseconds, type EvalCaseRow, type EvalRunSummary, type SwitchyardErrorShape } from '@contract';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { VersionLink } from '../components/version-link';
@@ -10,19 +10,10 @@ import { compareHref, currentQuery, useHash } from '../router';
 import { useStores } from '../stores/context';
 import { NavigationContext } from './navigation';
 import { ScrollCue } from '../components/scroll-cue';
+import { EndReason, GraderChip } from '../components/case-cells';
 
-/** One case of a stored run as `eval.results` (json) gives it. */
-export interface RunCase {
-  id: string;
-  slices: string[];
-  pass: boolean;
-  graders: { name: string; pass: boolean | null; value: number | null }[];
-  score: number | null;
-  latencyMs: number | null;
-  partial: boolean;
-  steps: number | null;
-  failure: string | null;
-}
+/** One case of a stored run as `eval.results` (json) gives it: the contract's row, as core writes it. */
+export type RunCase = EvalCaseRow;
 
 /** The cases of `eval.results` text, keeping only well-formed rows (the text crosses a wire). */
 export function parseRunCases(text: string): RunCase[] {
@@ -199,26 +190,16 @@ export function RunPage() {
                       </td>
                       <td>
                         <span className="graders">
-                          {c.graders.map((g) => {
-                            const value = formatGraderValue(g.name, g.value);
-                            const st = g.pass === null ? 'info' : g.pass ? 'pass' : 'fail';
-                            return (
-                              <span key={g.name} className={`grader grader-${st}`} title={graderUnit(g.name)?.meaning ?? g.name}>
-                                {g.name}
-                                {value && <span className="grader-value">{value}</span>}
-                              </span>
-                            );
-                          })}
+                          {c.graders.map((g) => (
+                            <GraderChip key={g.name} g={g} />
+                          ))}
                         </span>
                       </td>
                       <td className="failure-text">
                         {c.failure === null ? (
                           <span className="muted">{c.pass ? 'ran its full length' : '—'}</span>
                         ) : (
-                          <span className="end-reason">
-                            <code>{c.failure}</code>
-                            <span className="end-reason-text">{endReasonText(c.failure)}</span>
-                          </span>
+                          <EndReason reason={c.failure} />
                         )}
                       </td>
                       <td className="num">{c.latencyMs === null ? '—' : formatMilliseconds(c.latencyMs)}</td>

@@ -6,6 +6,7 @@ import { ErrorAlert } from '../components/error-alert';
 import { DemoTrafficToggle } from '../components/demo-traffic-toggle';
 import { PageHeader } from '../components/page-header';
 import { RpsChart } from '../components/rps-chart';
+import { ServingStatePending } from '../components/serving-state-pending';
 import { ShadowCard } from '../components/shadow-card';
 import { SlotCard } from '../components/slot-card';
 import { SplitControl } from '../components/split-control';
@@ -63,13 +64,7 @@ export function TrafficPage() {
   );
 
   if (state === null) {
-    return (
-      <div className="page">
-        {header}
-        {error && <ErrorAlert title="Could not read the serving state" error={error} hint={errorHint(error)} onRetry={() => void load()} />}
-        {status === 'loading' && <p className="muted">Loading the serving state…</p>}
-      </div>
-    );
+    return <ServingStatePending header={header} error={error} loading={status === 'loading'} onRetry={() => void load()} />;
   }
 
   if (state.mode === 'off') {

@@ -10,12 +10,14 @@ import {
   type VerdictSummary,
   type VersionSummary,
 } from '@contract';
+import { gatedTransition, productionSpansOf, productionStackOf, rollbackPlanOf } from '@shared';
 
 /**
  * The Promote / Rollback page's decisions as pure functions: which moves exist, which verdict a
  * move rests on and whether it still looks valid, where a rollback goes, and what to tell the
- * operator about an error. They mirror core's rules (domain/lifecycle.ts) for display only: the
- * server decides, and its refusal (SWY_ERR_VERDICT_REQUIRED, SWY_ERR_CONFLICT) always wins.
+ * operator about an error. The stage-move table and the production timeline are core's own
+ * (`@shared`, core/src/shared/production-timeline.ts), keyed here by label; the page only previews:
+ * the server decides, and its refusal (SWY_ERR_VERDICT_REQUIRED, SWY_ERR_CONFLICT) always wins.
  */
 
 export type TargetStage = 'staging' | 'production';
@@ -26,12 +28,12 @@ export type StageMove = { ok: true; transition: TransitionName } | { ok: false; 
 
 /** The move of a version in `from` to `to`, as core allows it (planStageMove), or why not. */
 export function stageMove(label: string, from: Stage, to: TargetStage): StageMove {
+  const transition = gatedTransition(from, to);
+  if (transition !== null) return { ok: true, transition };
   if (to === 'staging') {
-    if (from === 'candidate' || from === 'archived') return { ok: true, transition: 'candidate->staging' };
     if (from === 'staging') return { ok: false, why: `${label} is already in staging.` };
     return { ok: false, why: `${label} is the production version: it goes back to staging when another version replaces it, or by a rollback.` };
   }
-  if (from === 'staging') return { ok: true, transition: 'staging->production' };
   if (from === 'production') return { ok: false, why: `${label} is already the production version.` };
   return { ok: false, why: `${label} is ${from}: a version reaches production from staging. Promote it to staging first.` };
 }
@@ -150,27 +152,14 @@ export function overrideWhy(verdict: VerdictSummary | null, stale: readonly stri
 
 // ---------------------------------------------------------------- the production timeline
 
-function byId(entries: readonly HistoryEntry[]): HistoryEntry[] {
-  return [...entries].sort((a, b) => a.id - b.id);
-}
+const labelOfEntry = (e: HistoryEntry): string => e.label;
 
 /**
- * The production stack after replaying the history (as core's productionStack, by label): a
+ * The production stack after replaying the history (core's productionStack, by label): a
  * promotion to production pushes its version, a rollback pops the stack down to its version.
  */
 export function productionStack(entries: readonly HistoryEntry[]): string[] {
-  const stack: string[] = [];
-  for (const e of byId(entries)) {
-    if (e.to !== 'production') continue;
-    if (e.action === 'rollback') {
-      const i = stack.lastIndexOf(e.label);
-      if (i < 0) stack.splice(0, stack.length, e.label);
-      else stack.splice(i + 1);
-    } else if (stack[stack.length - 1] !== e.label) {
-      stack.push(e.label);
-    }
-  }
-  return stack;
+  return productionStackOf(entries, labelOfEntry);
 }
 
 export interface ProductionSpan {
@@ -182,20 +171,7 @@ export interface ProductionSpan {
 
 /** Every span of time a version was production, oldest first. */
 export function productionSpans(entries: readonly HistoryEntry[]): ProductionSpan[] {
-  const spans: ProductionSpan[] = [];
-  let open: ProductionSpan | null = null;
-  for (const e of byId(entries)) {
-    if (e.from === 'production' && open !== null && open.label === e.label) {
-      open.until = e.at;
-      open = null;
-    }
-    if (e.to === 'production') {
-      if (open !== null) open.until = e.at;
-      open = { label: e.label, from: e.at, until: null };
-      spans.push(open);
-    }
-  }
-  return spans;
+  return productionSpansOf(entries, labelOfEntry).map((sp) => ({ label: sp.key, from: sp.from, until: sp.until }));
 }
 
 export interface RollbackTarget {
@@ -215,21 +191,11 @@ export interface RollbackTarget {
  */
 export function rollbackTarget(entries: readonly HistoryEntry[], versions: readonly VersionSummary[], currentProduction: string | null): RollbackTarget | null {
   if (currentProduction === null) return null;
-  const stack = productionStack(entries);
-  if (stack[stack.length - 1] !== currentProduction) stack.push(currentProduction);
   const archived = (label: string): boolean => versions.find((v) => v.label === label)?.stage === 'archived';
-  const skipped: string[] = [];
-  for (let i = stack.length - 2; i >= 0; i -= 1) {
-    const label = stack[i] as string;
-    if (label === currentProduction) continue;
-    if (archived(label)) {
-      if (!skipped.includes(label)) skipped.push(label);
-      continue;
-    }
-    const spans = productionSpans(entries).filter((s) => s.label === label);
-    return { label, current: currentProduction, skipped, lastProduction: spans[spans.length - 1] ?? null };
-  }
-  return null;
+  const plan = rollbackPlanOf(entries, labelOfEntry, currentProduction, archived);
+  if (plan === null) return null;
+  const spans = productionSpans(entries).filter((s) => s.label === plan.target);
+  return { label: plan.target, current: currentProduction, skipped: plan.skipped, lastProduction: spans[spans.length - 1] ?? null };
 }
 
 /** The history newest first (the timeline's order). */

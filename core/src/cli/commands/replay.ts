@@ -17,7 +17,7 @@ import { ErrorCodes, SwitchyardError, toErrorShape } from '../../contract/index.
 import { createProgress, type ProgressLine } from '../../eval/progress.js';
 import { parseDiff, parseFailOn, type DiffAspect, type FailCondition } from '../../replay/fail-on.js';
 import type { ChainIntegrity, ChainMode } from '../../replay/fast-chain.js';
-import { isAbortError } from '../../replay/line-source.js';
+import { isAbortError } from '../../trace/line-source.js';
 import { rerunAgainstExport, type RerunAggregate, type RerunResult } from '../../replay/rerun.js';
 import { summarizeTrace, type TraceSummary } from '../../replay/trace-summary.js';
 import { readExport } from '../../runtime/export.js';

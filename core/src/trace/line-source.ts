@@ -38,6 +38,8 @@ export interface LineSourceOptions {
   maxLineBytes?: number;
   /** Pass over this many non-blank lines without decoding them or calling the handler (they still count in line numbers). */
   skip?: number;
+  /** Called once the file is open and known to be plain or gzip, before any line. */
+  onOpen?: (info: TraceFileInfo) => void;
 }
 
 export interface LineSourceResult {
@@ -127,6 +129,7 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
  */
 export async function streamLines(path: string, opts: LineSourceOptions, onLine: LineHandler): Promise<LineSourceResult> {
   const info = await traceFileInfo(path);
+  opts.onOpen?.(info);
   const start = opts.start ?? 0;
   if (start > 0 && info.gzip) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${path} is gzip-compressed: it can only be read from the start.`, path);
   const chunkSize = opts.chunkSize ?? 1 << 20;
