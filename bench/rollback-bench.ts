@@ -22,6 +22,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MethodInput, MethodName, MethodOutput } from '../core/src/contract/index.js';
 import { createEngine } from '../core/src/engine.js';
 import { createMemoryLogger } from '../core/src/platform/logger.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
@@ -73,11 +74,12 @@ function request(agent: http.Agent, url: URL, body: unknown, timeoutMs = 10_000)
   });
 }
 
-async function api<T>(base: string, method: string, input: unknown): Promise<T> {
+/** One contract call over the bench's keep-alive agent, typed by the contract map. */
+async function api<M extends MethodName>(base: string, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
   const r = await request(agentFor(), new URL(`${base}/api/${method}`), input, 60_000);
-  const parsed = JSON.parse(r.body) as { ok: boolean; value?: T; error?: { message: string } };
+  const parsed = JSON.parse(r.body) as { ok: boolean; value?: MethodOutput<M>; error?: { message: string } };
   if (!parsed.ok) throw new Error(`${method}: ${parsed.error?.message}`);
-  return parsed.value as T;
+  return parsed.value as MethodOutput<M>;
 }
 
 async function main(): Promise<void> {
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
 
     const waitWarm = async (label: string) => {
       for (let i = 0; i < 600; i++) {
-        const st = await api<{ standby?: { versionRef: string; ready: boolean } | null }>(base, 'serving.getState', {});
+        const st = await api(base, 'serving.getState', {});
         if (st.standby?.ready && st.standby.versionRef === `${DEMO}@${label}`) return;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
       const mark = answers.length;
       const t0 = performance.now();
-      const rb = await api<{ restored: { label: string }; traffic: { moved: boolean; ms: number | null; how: string } }>(base, 'lifecycle.rollback', { policy: DEMO, actor: 'bench', reason: `bench round ${round + 1}` });
+      const rb = await api(base, 'lifecycle.rollback', { policy: DEMO, actor: 'bench', reason: `bench round ${round + 1}` });
       const apiMs = performance.now() - t0;
       const want = versions[rb.restored.label]!;
       let first: number | null = null;

@@ -1,16 +1,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { ApiDispatcher, type Handlers } from './api/dispatcher.js';
+import { ApiDispatcher } from './api/dispatcher.js';
+import { appHandlers } from './api/handlers/app.js';
+import { demoHandlers } from './api/handlers/demo.js';
+import { evalHandlers } from './api/handlers/eval.js';
+import { lifecycleHandlers } from './api/handlers/lifecycle.js';
+import { registrationHandlers } from './api/handlers/registration.js';
+import { replayHandlers } from './api/handlers/replay.js';
+import { servingHandlers } from './api/handlers/serving.js';
+import { shadowHandlers } from './api/handlers/shadow.js';
 import { checkPathFields, issuesOf, PathRoots, withoutFileContent } from './api/path-guard.js';
 import { ErrorCodes, SwitchyardError, toErrorShape, type DemoTrafficStatus, type EventName, type EventPayload, type Slot } from './contract/index.js';
 import { buildDemoWorkspace, type DemoOptions, type DemoResult } from './demo/demo-workspace.js';
-import { compareVersions, requireSuite } from './eval/compare.js';
 import { EvalService } from './eval/eval-service.js';
 import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
-import { exportRun, formatRows, type CaseExportFormat } from './eval/case-export.js';
-import { latestVerdictByVersion, listRunSummaries, listVerdictSummaries, versionRefs } from './eval/queries.js';
+import { exportRun } from './eval/case-export.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
 import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
 import { ReplayService } from './replay/replay-service.js';
@@ -27,15 +33,13 @@ import type { SlotLoadEvent } from './serve/health.js';
 import { createMetricsRegistry, ServingMetrics } from './serve/metrics.js';
 import { ServingController, type SlotRunner } from './serve/serving-controller.js';
 import { ServingJournal } from './serve/serving-journal.js';
-import { LATEST_SCHEMA_VERSION, openDatabase, type Db } from './store/database.js';
+import { openDatabase, type Db } from './store/database.js';
 import { EvalStore } from './store/eval-store.js';
 import { Registry } from './store/registry.js';
-import type { VerdictValue } from './store/eval-store.js';
 import { traceRecorder } from './trace/trace-recorder.js';
 import { TraceWriter, type Redaction } from './trace/trace-writer.js';
 import { SWITCHYARD_VERSION } from './version.js';
 import { RegistrationService } from './registration/registration-service.js';
-import { auditIdentity } from './platform/call-context.js';
 
 export interface EngineConfig {
   /** SQLite file; created when missing. */
@@ -205,12 +209,6 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     });
   }
 
-  /** The Versions page's `lastVerdict`: the newest verdict of each version (one query). */
-  const withVerdicts = <T extends { policy: string; label: string; lastVerdict: unknown }>(v: T, latest: Map<string, VerdictValue>): T => ({
-    ...v,
-    lastVerdict: latest.get(`${v.policy}@${v.label}`) ?? null,
-  });
-
   async function resolveExport(ref: string): Promise<{ ref: string; exp: PolicyExport }> {
     const asPath = resolve(ref);
     // A path is a path when it says so (a separator), or when it exists and is no version
@@ -291,22 +289,6 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
   });
 
-  function runResults(runId: number, format: CaseExportFormat) {
-    const out = exportRun(evalStore, runId);
-    const run = evalStore.getRun(runId);
-    const version = versionRefs(db).get(run?.versionId ?? -1) ?? `#${run?.versionId}`;
-    const ext = format === 'json' ? 'json' : format;
-    return {
-      runId,
-      version,
-      status: out.status,
-      format,
-      cases: out.rows.length,
-      fileName: `run-${runId}-${version.replace(/[^A-Za-z0-9._-]+/g, '-')}.${ext}`,
-      text: formatRows(out.rows, format),
-    };
-  }
-
   // ---- replay (spec §7.6) ----
   const recordDir = resolve(config.recordDir ?? (storePath === ':memory:' ? join(dataDir, 'traces') : join(dirname(storePath), 'traces')));
   const recordDirs = new Set<string>([recordDir]);
@@ -335,98 +317,12 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     return demoTrafficStatus();
   }
 
-  /** What `shadow` rules read for `candidate` against `baseline` (default: production), plus the live window when it is the shadow now. */
-  function shadowEvidenceView(candidate: string, baseline?: string) {
-    const c = registry.resolve(candidate);
-    const b = registry.resolve(baseline ?? `${c.policy}@production`);
-    lifecycle.flushShadowEvidence();
-    const e = lifecycle.shadowEvidence.evidence(c.id, b.id);
-    const st = serving.state();
-    const shadowSlot = st.slots.find((s) => s.slot === 'shadow');
-    return {
-      candidate: `${c.policy}@${c.label}`,
-      baseline: `${b.policy}@${b.label}`,
-      recorded: e !== null,
-      requests: e?.requests ?? 0,
-      errors: e?.errors ?? 0,
-      maxDivergence: e === null ? 0 : Number.isFinite(e.maxDivergence) ? e.maxDivergence : null,
-      sessions: e?.sessions ?? 0,
-      updatedAt: e?.updatedAt || null,
-      live: shadowSlot?.versionRef === `${c.policy}@${c.label}` ? (st.shadowDivergence ?? null) : null,
-    };
-  }
-
-  const handlers: Handlers = {
-    'app.info': () => ({
-      name: 'switchyard' as const,
-      version: SWITCHYARD_VERSION,
-      storePath,
-      schemaVersion: LATEST_SCHEMA_VERSION,
-      demoWorkspace: registry.listPolicies().some((p) => p.name === 'cartpole-balance'),
-    }),
-    'policies.list': () => {
-      const latest = latestVerdictByVersion(db);
-      return { policies: registry.listPolicies().map((p) => ({ ...p, versions: p.versions.map((v) => withVerdicts(v, latest)) })) };
-    },
-    'versions.get': ({ policy, label }) => withVerdicts(registry.getVersion(policy, label), latestVerdictByVersion(db)),
-    'serving.getState': () => serving.state(),
-    'serving.history': ({ sinceMs }) => journal.history(sinceMs),
-    'serving.setSplit': ({ split }) => serving.setSplit(split),
-    'serving.restoreSlot': ({ slot }) => serving.restoreSlot(slot),
-    'suites.list': () => ({ suites: evalStore.listSuites() }),
-    'rules.list': async () => ({ rules: await listRulesFiles(rulesDirs) }),
-    'eval.start': async ({ version, suite, reruns }) => {
-      const job = await evals.start({ version, suite, ...(reruns !== undefined ? { reruns } : {}) });
-      return { runId: job.runId, version: job.version, suite: job.suite, alreadyRunning: job.alreadyRunning };
-    },
-    'eval.cancel': ({ runId }) => {
-      if (!evalStore.getRun(runId)) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No evaluation run ${runId}. \`eval.runs\` lists them.`, 'runId');
-      return { runId, cancelled: evals.cancel(runId) };
-    },
-    'eval.runs': ({ version, suite, limit }) => ({
-      runs: listRunSummaries(db, evalStore, {
-        ...(version !== undefined ? { versionId: registry.resolve(version).id } : {}),
-        ...(suite !== undefined ? { suiteFingerprint: requireSuite(evalStore, suite, '`suites.list` shows the recorded suites.', 'suite').fingerprint } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-      }),
-    }),
-    'eval.results': ({ runId, format }) => runResults(runId, format ?? 'jsonl'),
-    'compare.get': ({ candidate, baseline, suite }) => compareVersions({ registry, evalStore, candidate, baseline, suite }),
-    'gate.run': ({ rulesPath, candidate, baseline, reeval }) => gate({ rulesPath, candidate, ...(baseline !== undefined ? { baseline } : {}), ...(reeval !== undefined ? { reeval } : {}) }),
-    'verdicts.list': ({ policy, candidate, limit, id }) => {
-      const candidateVersionId = candidate === undefined ? undefined : registry.resolve(candidate.includes('@') ? candidate : `${policy}@${candidate}`).id;
-      return { verdicts: listVerdictSummaries(db, evalStore, { policy, ...(candidateVersionId !== undefined ? { candidateVersionId } : {}), ...(limit !== undefined ? { limit } : {}), ...(id !== undefined ? { id } : {}) }) };
-    },
-    ...lifecycle.handlers(),
-    ...replay.handlers(),
-    'demo.traffic.get': () => demoTrafficStatus(),
-    'demo.traffic.set': ({ on, robots }) => setDemoTraffic(on, robots),
-    // ---- registration from the workbench (issue 13) ----
-    'registry.registerExport': ({ path }) => registration.register(path, auditIdentity('workbench').actor),
-    'registry.cancelRegistration': ({ jobId }) => registration.cancel(jobId),
-    'registry.registrations': () => registration.list(),
-    'registry.doctorReport': ({ policy, label }) => registration.doctorReport(policy, label),
-    'registry.chooseExportFolder': () => registration.chooseFolder(),
-    'shadow.evidence': ({ candidate, baseline }) => shadowEvidenceView(candidate, baseline),
-  };
-  const api = new ApiDispatcher(handlers);
   const pathRoots = new PathRoots([
     ...(storePath === ':memory:' ? [] : [dirname(storePath)]),
     dataDir,
     ...(config.rulesDir ? [config.rulesDir] : []),
     ...(config.dataRoots ?? []),
   ]);
-  api.setGuard({
-    before: (method, input) => {
-      const checked = checkPathFields(pathRoots, method, input, (_field, v) => evalStore.findSuite(v) !== null);
-      // The handler opens exactly the file that was checked (symlinks already followed).
-      const next = { ...input };
-      for (const c of checked) next[c.field] = c.path;
-      return { input: next, files: checked.map((c) => c.path) };
-    },
-    error: (_method, e, files) => withoutFileContent(toErrorShape(e), files, issuesOf(e)),
-  });
-
   const dataRootSet = new Set((config.dataRoots ?? []).map((d) => resolve(d)));
   const registration = new RegistrationService({
     registry,
@@ -449,6 +345,27 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       const rows = exportRun(evalStore, runId).rows;
       return rows.length === 0 ? null : rows.filter((r) => r.pass).length / rows.length;
     },
+  });
+
+  const api = new ApiDispatcher({
+    ...appHandlers({ db, registry, storePath }),
+    ...servingHandlers(serving, journal),
+    ...evalHandlers({ db, registry, evalStore, evals, rulesDirs, gate }),
+    ...lifecycleHandlers(lifecycle, clock),
+    ...replayHandlers(replay),
+    ...demoHandlers({ status: demoTrafficStatus, set: setDemoTraffic }),
+    ...registrationHandlers(registration),
+    ...shadowHandlers({ registry, lifecycle, serving }),
+  });
+  api.setGuard({
+    before: (method, input) => {
+      const checked = checkPathFields(pathRoots, method, input, (_field, v) => evalStore.findSuite(v) !== null);
+      // The handler opens exactly the file that was checked (symlinks already followed).
+      const next = { ...input };
+      for (const c of checked) next[c.field] = c.path;
+      return { input: next, files: checked.map((c) => c.path) };
+    },
+    error: (_method, e, files) => withoutFileContent(toErrorShape(e), files, issuesOf(e)),
   });
 
   const pushStats = () => {

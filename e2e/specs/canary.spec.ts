@@ -3,7 +3,7 @@ import { CanarySection } from '../pages/canary-section.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 import { expect, test } from '../support/fixtures.js';
 import { driveTraffic, startOwnConsole, type OwnConsole } from '../support/own-console.js';
-import { callApi, resultsDir, type ServingStateInfo } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 
 /**
  * The canary from the Traffic page, on a console of its own (it promotes a version, which the
@@ -31,7 +31,7 @@ test.describe('Canary', () => {
   test('refused without a verdict, rolled back on a failed look, paused, resumed, aborted, then ramped to production', async ({ page, pageErrors }) => {
     const server = own as OwnConsole;
     const workbench = new WorkbenchPage(page, server.url);
-    const state = await callApi<ServingStateInfo>(server, 'serving.getState');
+    const state = await callApi(server, 'serving.getState');
     expect(state.mode).toBe('ab');
     const traffic = driveTraffic(state.actUrl as string);
     const canary = new CanarySection(page);
@@ -67,7 +67,7 @@ test.describe('Canary', () => {
       await expect(canary.looks().first()).toContainText('data');
       await expect(canary.outcome()).toContainText(`every request is back on ${P}@1.0.0`);
       await page.screenshot({ path: path.join(resultsDir, 'canary-rolled-back.png'), fullPage: true });
-      let st = await callApi<ServingStateInfo>(server, 'serving.getState');
+      let st = await callApi(server, 'serving.getState');
       expect(st.split, 'a failed look sends every request to production').toBe(100);
 
       // ---- Pause, resume, abort with a reason.
@@ -88,7 +88,7 @@ test.describe('Canary', () => {
       await expect(dialog).toHaveCount(0);
       await expect(canary.outcome()).toContainText('Aborted');
       await expect(canary.outcome()).toContainText('e2e: operator stops the ramp');
-      st = await callApi<ServingStateInfo>(server, 'serving.getState');
+      st = await callApi(server, 'serving.getState');
       expect(st.split).toBe(100);
 
       // ---- The ramp to completion: 50% then 100%, each look passing on live traffic, promoted.
@@ -101,7 +101,7 @@ test.describe('Canary', () => {
       for (const row of await canary.looks().all()) await expect(row).toContainText('pass');
       await expect(canary.outcome()).toContainText('promoted at');
       await page.screenshot({ path: path.join(resultsDir, 'canary-completed.png'), fullPage: true });
-      st = await callApi<ServingStateInfo>(server, 'serving.getState');
+      st = await callApi(server, 'serving.getState');
       expect(st.split, 'every new episode on the canary').toBe(0);
 
       // ---- Recorded: 1.1.0 is production and the timeline says the canary did it.

@@ -16,17 +16,6 @@ import { WorkbenchPage } from '../pages/workbench-page.js';
 const P = 'cartpole-balance';
 const SLOW = '9.9.9-slow';
 
-interface RunInfo {
-  id: number;
-  version: string;
-  status: string;
-}
-interface Job {
-  jobId: string;
-  state: string;
-  error: { message: string } | null;
-}
-
 let own: OwnConsole;
 
 test.beforeAll(async () => {
@@ -37,9 +26,9 @@ test.beforeAll(async () => {
     writeSlowExport(dir: string, opts: { version: string }): Promise<string>;
   };
   const exp = await writeSlowExport(path.join(dir, 'drops', 'slow'), { version: SLOW });
-  const started = await callApi<Job>(own, 'registry.registerExport', { path: exp });
+  const started = await callApi(own, 'registry.registerExport', { path: exp });
   await expect(async () => {
-    const { jobs } = await callApi<{ jobs: Job[] }>(own, 'registry.registrations');
+    const { jobs } = await callApi(own, 'registry.registrations');
     const job = jobs.find((j) => j.jobId === started.jobId);
     expect(job?.state, job?.error?.message).toBe('registered');
   }).toPass({ timeout: 120_000 });
@@ -53,7 +42,7 @@ test.afterAll(async () => {
 test('the gate on Promote can be cancelled: its evaluations stop, no verdict is recorded', async ({ page, pageErrors }) => {
   test.setTimeout(300_000);
   const workbench = new WorkbenchPage(page, own.url);
-  const { verdicts: before } = await callApi<{ verdicts: unknown[] }>(own, 'verdicts.list', { policy: P, candidate: SLOW });
+  const { verdicts: before } = await callApi(own, 'verdicts.list', { policy: P, candidate: SLOW });
 
   await workbench.open();
   await workbench.promote();
@@ -64,7 +53,7 @@ test('the gate on Promote can be cancelled: its evaluations stop, no verdict is 
   await expect(cancel).toBeVisible({ timeout: 60_000 });
   // The slow candidate's run exists and is running before Cancel is pressed.
   await expect(async () => {
-    const { runs } = await callApi<{ runs: RunInfo[] }>(own, 'eval.runs', { version: `${P}@${SLOW}` });
+    const { runs } = await callApi(own, 'eval.runs', { version: `${P}@${SLOW}` });
     expect(runs.some((r) => r.status === 'running')).toBe(true);
     // The baseline may be evaluated first: on a loaded machine that takes a while.
   }).toPass({ timeout: 150_000 });
@@ -77,11 +66,11 @@ test('the gate on Promote can be cancelled: its evaluations stop, no verdict is 
   await page.screenshot({ path: path.join(resultsDir, 'gate-cancelled.png') });
 
   await expect(async () => {
-    const { runs } = await callApi<{ runs: RunInfo[] }>(own, 'eval.runs', { version: `${P}@${SLOW}` });
+    const { runs } = await callApi(own, 'eval.runs', { version: `${P}@${SLOW}` });
     expect(runs.map((r) => r.status)).toContain('cancelled');
     expect(runs.map((r) => r.status)).not.toContain('running');
   }).toPass({ timeout: 60_000 });
-  const { verdicts } = await callApi<{ verdicts: unknown[] }>(own, 'verdicts.list', { policy: P, candidate: SLOW });
+  const { verdicts } = await callApi(own, 'verdicts.list', { policy: P, candidate: SLOW });
   expect(verdicts).toHaveLength(before.length);
   // The gate.run call that the cancel ended answered 409 (no verdict); Chromium logs that answer.
   const logged = pageErrors.filter((e) => /status of 409/.test(e));

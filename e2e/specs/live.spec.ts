@@ -64,14 +64,14 @@ function episodesForBothSlots(split: number): string[] {
 }
 
 async function servingState(server: ServerInfo): Promise<ServingState> {
-  return callApi<ServingState>(server, 'serving.getState');
+  return callApi(server, 'serving.getState');
 }
 
 test('Live shows per-slot latency, throughput and cache hits of real /act traffic', async ({ workbench, page, server }) => {
   let state = await servingState(server);
   expect(state.mode, 'the console --demo serves two policies').toBe('ab');
   // Both slots must take new episodes (another spec may have left the split at an end).
-  if (state.split === 0 || state.split === 100) state = await callApi<ServingState>(server, 'serving.setSplit', { split: 50 });
+  if (state.split === 0 || state.split === 100) state = await callApi(server, 'serving.setSplit', { split: 50 });
   const iterative = state.slots.find((s) => s.kind === 'iterative');
   expect(iterative, 'one slot of the demo pair serves the iterative version').toBeTruthy();
   const iterSlot = iterative!.slot.toUpperCase() as SlotName;

@@ -48,7 +48,7 @@ test.afterAll(async () => {
 });
 
 async function versionCount(): Promise<number> {
-  const { policies } = await callApi<{ policies: { versions: unknown[] }[] }>(own, 'policies.list');
+  const { policies } = await callApi(own, 'policies.list');
   return policies.reduce((n, p) => n + p.versions.length, 0);
 }
 
@@ -162,7 +162,7 @@ test('a watched-folder export shows up live, is registered, evaluated against pr
   await expect(workbench.versionRow(P, '1.5.0')).toContainText('GO');
   await page.screenshot({ path: path.join(resultsDir, 'register-watched-verdict.png'), fullPage: true });
 
-  const { verdicts } = await callApi<{ verdicts: { verdict: string; transition: string }[] }>(own, 'verdicts.list', { policy: P, candidate: '1.5.0' });
+  const { verdicts } = await callApi(own, 'verdicts.list', { policy: P, candidate: '1.5.0' });
   expect(verdicts[0]).toMatchObject({ verdict: 'GO', transition: 'candidate->staging' });
 
   // A broken export dropped there is listed as rejected, with its failing check.

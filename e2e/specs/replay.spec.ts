@@ -10,13 +10,6 @@ import { callApi, CONSOLE_LINE, ENV_DIR, repoRoot, resultsDir, serverFromEnv, ty
 const run = promisify(execFile);
 const shots = path.join(resultsDir, 'replay-screenshots');
 
-interface DemoTraffic {
-  running: boolean;
-  requests: number;
-  episodes: number;
-  trace: string | null;
-}
-
 /** `switchyard replay --json FILE`: the command line's reading of the same file. */
 async function cliSummary(file: string): Promise<{ overall: { requests: number; errors: number }; slots: { slot: string }[]; episodes: { count: number }; records: number; chain: { status: string; firstBroken: { index: number } | null } }> {
   // A broken chain is a non-zero exit with the summary still printed.
@@ -28,11 +21,11 @@ async function cliSummary(file: string): Promise<{ overall: { requests: number; 
 
 /** Robots drive the console's own /act for a while; their recording is the trace the tests replay. */
 async function recordDemoTraffic(server: ServerInfo, ms: number): Promise<string> {
-  const on = await callApi<DemoTraffic>(server, 'demo.traffic.set', { on: true, robots: 4 });
+  const on = await callApi(server, 'demo.traffic.set', { on: true, robots: 4 });
   expect(on.running).toBe(true);
   expect(on.trace).not.toBeNull();
   await new Promise((r) => setTimeout(r, ms));
-  const off = await callApi<DemoTraffic>(server, 'demo.traffic.set', { on: false });
+  const off = await callApi(server, 'demo.traffic.set', { on: false });
   expect(off.running).toBe(false);
   expect(off.requests).toBeGreaterThan(50);
   // The writer flushes what it buffered; the file then stops growing.

@@ -35,14 +35,14 @@ test.afterAll(async () => {
 
 test('serving.state carries the shadow divergence, and Compare links the shadow rules to the evidence they used', async ({ page, pageErrors }) => {
   void pageErrors;
-  const state0 = await callApi<{ actUrl: string }>(own, 'serving.getState');
-  const traffic = driveTraffic(state0.actUrl, 1, 20);
+  const state0 = await callApi(own, 'serving.getState');
+  const traffic = driveTraffic(state0.actUrl!, 1, 20);
   try {
     await expect(async () => {
-      const st = await callApi<{ shadowDivergence: { versionRef: string; total: { compared: number }; window: { maxAbsP99: number | null } } | null }>(own, 'serving.getState');
+      const st = await callApi(own, 'serving.getState');
       expect(st.shadowDivergence?.versionRef).toBe(`${P}@1.1.0`);
       expect(st.shadowDivergence!.total.compared).toBeGreaterThan(0);
-      const ev = await callApi<{ requests: number }>(own, 'shadow.evidence', { candidate: `${P}@1.1.0` });
+      const ev = await callApi(own, 'shadow.evidence', { candidate: `${P}@1.1.0` });
       expect(ev.requests).toBeGreaterThanOrEqual(20);
     }).toPass({ timeout: 60_000 });
 

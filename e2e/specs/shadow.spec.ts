@@ -2,7 +2,7 @@ import path from 'node:path';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 import { expect, test } from '../support/fixtures.js';
 import { driveTraffic, startOwnConsole, type OwnConsole } from '../support/own-console.js';
-import { callApi, resultsDir, type ServingStateInfo } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 
 /**
  * Shadow divergence from a real server: a console of its own serving production (1.0.0, LQR) with
@@ -23,7 +23,7 @@ test.describe('Shadow divergence', () => {
 
   test('the shadow card shows real divergence of the shadow from the primary', async ({ page }) => {
     const server = own as OwnConsole;
-    const state = await callApi<ServingStateInfo>(server, 'serving.getState');
+    const state = await callApi(server, 'serving.getState');
     expect(state.slots.map((s) => s.slot)).toEqual(['prod', 'shadow']);
     const traffic = driveTraffic(state.actUrl as string, 1, 20);
     try {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from '../support/fixtures.js';
-import { callApi, resultsDir, type ServingStateInfo } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 
 /**
  * Shows the workbench a serving state the demo server cannot produce (a GPU, a shadow slot, a
@@ -32,7 +32,7 @@ const slot = (over: Record<string, unknown>) => ({
 });
 
 test('the real server: the VRAM budget bar, or on the CPU a note that there is none', async ({ workbench, server }) => {
-  const state = await callApi<ServingStateInfo & { vram?: { ok: boolean } | null }>(server, 'serving.getState');
+  const state = await callApi(server, 'serving.getState');
   await workbench.open();
   await workbench.traffic();
   if (state.vram) await expect(workbench.vramMeter()).toBeVisible();

@@ -5,7 +5,7 @@ import { actAll, bucketOf, expectedSlot, REFERENCE_BUCKETS, type ActAnswer } fro
 import { callApi, resultsDir, type ServerInfo, type ServingStateInfo } from '../support/server.js';
 
 async function servingState(server: ServerInfo): Promise<ServingStateInfo> {
-  return callApi<ServingStateInfo>(server, 'serving.getState');
+  return callApi(server, 'serving.getState');
 }
 
 function slotsOf(answers: readonly ActAnswer[]): Map<string, string | null> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect, test } from '../support/fixtures.js';
 import { RestartableConsole } from '../support/restartable-console.js';
 import { screenshotAtSizes } from '../support/screens.js';
-import { callApi, resultsDir, type ServingStateInfo } from '../support/server.js';
+import { callApi, resultsDir } from '../support/server.js';
 import { WorkbenchPage } from '../pages/workbench-page.js';
 
 /**
@@ -35,7 +35,7 @@ function operatorSplitCalls(): number {
 }
 
 async function splitEvents(): Promise<number> {
-  const h = await callApi<{ events: { kind: string; message: string }[] }>(own.server, 'serving.history', { sinceMs: 3_600_000 });
+  const h = await callApi(own.server, 'serving.history', { sinceMs: 3_600_000 });
   return h.events.filter((e) => e.kind === 'split' && e.message.includes('operator')).length;
 }
 
@@ -46,12 +46,12 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
   test.beforeAll(async () => {
     test.setTimeout(300_000);
     await own.start();
-    const { rules } = await callApi<{ rules: { path: string; transition: string }[] }>(own.server, 'rules.list');
+    const { rules } = await callApi(own.server, 'rules.list');
     const c2s = rules.find((r) => r.transition === 'candidate->staging');
     if (!c2s) throw new Error('the demo workspace has no candidate->staging rules');
-    gate = await callApi<GateAnswer>(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@1.1.0` });
+    gate = await callApi(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@1.1.0` });
     // A promotion that rests on a GO verdict, for the timeline's verdict link (before the forced one: that stays the newest).
-    goGate = await callApi<GateAnswer>(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@2.0.0-iter` });
+    goGate = await callApi(own.server, 'gate.run', { rulesPath: c2s.path, candidate: `${P}@2.0.0-iter` });
     if (goGate.verdict !== 'GO') throw new Error(`2.0.0-iter was expected to pass candidate->staging, got ${goGate.verdict}`);
     await callApi(own.server, 'lifecycle.promote', { version: `${P}@2.0.0-iter`, to: 'staging', actor: 'e2e' });
     await callApi(own.server, 'lifecycle.promote', { version: `${P}@1.2.0`, to: 'staging', force: true, reason: FORCE_REASON, actor: 'e2e' });
@@ -209,7 +209,7 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     const wb = new WorkbenchPage(page, own.url);
     await wb.open();
     await wb.traffic();
-    const before = (await callApi<ServingStateInfo>(own.server, 'serving.getState')).split;
+    const before = (await callApi(own.server, 'serving.getState')).split;
     const calls0 = operatorSplitCalls();
     const events0 = await splitEvents();
     const slider = wb.splitSlider();
@@ -226,10 +226,10 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     await expect(page.getByRole('status').filter({ hasText: 'Not applied yet' })).toBeVisible();
     // Held, not released: the server has received nothing of the drag.
     expect(operatorSplitCalls()).toBe(calls0);
-    expect((await callApi<ServingStateInfo>(own.server, 'serving.getState')).split).toBe(before);
+    expect((await callApi(own.server, 'serving.getState')).split).toBe(before);
     await page.mouse.up();
 
-    await expect.poll(async () => (await callApi<ServingStateInfo>(own.server, 'serving.getState')).split, { timeout: 15_000 }).toBe(held);
+    await expect.poll(async () => (await callApi(own.server, 'serving.getState')).split, { timeout: 15_000 }).toBe(held);
     await expect.poll(operatorSplitCalls, { timeout: 15_000, message: 'split calls the server received for one drag' }).toBe(calls0 + 1);
     await expect.poll(splitEvents, { timeout: 15_000 }).toBe(events0 + 1);
 
@@ -240,7 +240,7 @@ test.describe.serial('links to every detail, the FORCED mark, units, one split p
     await undoButton.focus();
     await page.screenshot({ path: path.join(resultsDir, 'truth', 'traffic-split-undo-offer.png') });
     await undoButton.click();
-    await expect.poll(async () => (await callApi<ServingStateInfo>(own.server, 'serving.getState')).split, { timeout: 15_000 }).toBe(before);
+    await expect.poll(async () => (await callApi(own.server, 'serving.getState')).split, { timeout: 15_000 }).toBe(before);
     await expect.poll(operatorSplitCalls, { timeout: 15_000 }).toBe(calls0 + 2);
     await expect(page.getByRole('status').filter({ hasText: `The router sends ${before}% of new episodes to A.` })).toBeVisible();
     expect(operatorSplitCalls(), 'nothing more was sent').toBe(calls0 + 2);

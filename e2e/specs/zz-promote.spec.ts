@@ -11,13 +11,8 @@ import { callApi, resultsDir, serverFromEnv, type ServerInfo } from '../support/
 
 const P = 'cartpole-balance';
 
-interface VersionInfo {
-  label: string;
-  stage: string;
-}
-
 async function stages(server: ServerInfo): Promise<Map<string, string>> {
-  const { policies } = await callApi<{ policies: Array<{ name: string; versions: VersionInfo[] }> }>(server, 'policies.list');
+  const { policies } = await callApi(server, 'policies.list');
   const policy = policies.find((p) => p.name === P);
   return new Map((policy?.versions ?? []).map((v) => [v.label, v.stage]));
 }

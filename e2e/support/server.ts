@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MethodInput, MethodName, MethodOutput } from '../../core/src/contract/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
@@ -29,14 +30,17 @@ export function serverFromEnv(): ServerInfo {
   return { url, origin: parsed.origin, token };
 }
 
-/** Calls the contract over HTTP from the test (Node side), as the workbench would. */
-export async function callApi<T>(server: ServerInfo, method: string, input: unknown = {}): Promise<T> {
+/**
+ * Calls the contract over HTTP from the test (Node side), as the workbench would. Typed by the
+ * contract map: a wrong method name or input fails the type check, and the answer has its type.
+ */
+export async function callApi<M extends MethodName>(server: ServerInfo, method: M, input: MethodInput<M> = {} as MethodInput<M>): Promise<MethodOutput<M>> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (server.token !== null) headers.Authorization = `Bearer ${server.token}`;
   const response = await fetch(`${server.origin}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(input) });
-  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: string; message: string } };
+  const body = (await response.json()) as { ok: boolean; value?: MethodOutput<M>; error?: { code: string; message: string } };
   if (!body.ok) throw new Error(`${method} failed: ${body.error?.code} ${body.error?.message}`);
-  return body.value as T;
+  return body.value as MethodOutput<M>;
 }
 
 export interface SlotInfo {

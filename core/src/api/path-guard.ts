@@ -9,8 +9,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ErrorCodes, SwitchyardError, type MethodName, type SwitchyardErrorShape } from '../contract/index.js';
-import { IssueListError } from '../eval/issues.js';
+import { ErrorCodes, IssueListError, SwitchyardError, type MethodName, type SwitchyardErrorShape } from '../contract/index.js';
 
 /**
  * Every contract method input field that names a file. A new method taking a path must be listed

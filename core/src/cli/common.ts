@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { runAsCaller } from '../platform/call-context.js';
-import { toErrorShape } from '../contract/index.js';
+import { apiClient, toErrorShape, type ApiClient } from '../contract/index.js';
 import { createEngine, type Engine, type EngineConfig } from '../engine.js';
 import { createLogger } from '../platform/logger.js';
 import { defaultStorePath } from '../platform/paths.js';
@@ -33,6 +33,15 @@ export async function withEngine<T>(config: EngineConfig, fn: (engine: Engine) =
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * The typed client of an engine in this process: calls go through its dispatcher (input checked,
+ * output projected by the contract) exactly as a server's would, without a caller context, so the
+ * audit log records the caller `withEngine` set.
+ */
+export function engineClient(engine: Pick<Engine, 'api'>): ApiClient {
+  return apiClient((method, input) => engine.api.call(method, input));
 }
 
 export function storeOption(cmd: Command): Command {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VersionSummarySchema } from '../contract/index.js';
 import { createEngine, type Engine } from '../engine.js';
 import { createMemoryLogger } from '../platform/logger.js';
 import { controlTokenOf } from '../serve/auth.js';
@@ -73,6 +74,8 @@ describe('switchyard promote / rollback / history / archive', () => {
     expect(guarded.stderr).toContain('(SWY_ERR_PROTECTED_VERSION)');
     const ok = runCli(['archive', 'lab@1.3.0', '--reason', 'superseded', '--store', ws.storePath, '--json']);
     expect(json(ok.stdout)).toMatchObject({ ok: true, from: 'candidate', reason: 'superseded', version: { stage: 'archived' } });
+    // Answered through the dispatcher as with --server: the contract's fields, not the store's row.
+    expect(Object.keys(json(ok.stdout).version as object)).toEqual(Object.keys(VersionSummarySchema.shape));
 
     const rb = runCli(['rollback', 'lab', '--reason', 'latency regression', '--store', ws.storePath, '--json']);
     expect(rb.status).toBe(0);

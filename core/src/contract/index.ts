@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './issue-list.js';
 export * from './schemas.js';
 export * from './map.js';
 export * from './replay-schemas.js';

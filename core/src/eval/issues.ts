@@ -2,29 +2,9 @@
  * Validation errors that list every problem found in a file, each with where it is
  * (`<file>:<line>: <field>` or `<file>: <path>`), so a user fixes them all in one pass.
  */
-import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
-
-export interface Issue {
-  where: string;
-  message: string;
-}
+export { IssueListError, type Issue } from '../contract/issue-list.js';
 
 /** Stop collecting after this many problems. */
 export const MAX_ISSUES = 100;
-
-export class IssueListError extends SwitchyardError {
-  readonly issues: Issue[];
-  constructor(what: string, issues: Issue[], hint: string) {
-    const first = issues[0] ?? { where: what, message: 'invalid' };
-    const rest = issues.slice(1, 4).map((i) => `${i.where}: ${i.message}`);
-    const more =
-      issues.length > 1
-        ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}: ${rest.join('; ')}${issues.length > 4 ? '; …' : ''})`
-        : '';
-    super(ErrorCodes.SWY_ERR_INVALID_INPUT, `${what}: ${first.where}: ${first.message}${more}. ${hint}`, first.where);
-    this.name = 'IssueListError';
-    this.issues = issues;
-  }
-}
 
 export { closest } from '../domain/text.js';

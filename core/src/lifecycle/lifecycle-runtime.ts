@@ -13,10 +13,8 @@
  * - Shadow evidence: the shadow slot's counters are written to the store as this session's row.
  */
 import { randomUUID } from 'node:crypto';
-import type { Handlers } from '../api/dispatcher.js';
 import { ErrorCodes, SwitchyardError, stageChangeTrafficEffect, type CanaryStatus, type Slot, type TrafficMove } from '../contract/index.js';
 import { canaryConfig, type CanaryConfig } from '../domain/canary.js';
-import { parseTimeArg } from '../domain/lifecycle.js';
 import type { GateResult } from '../eval/gate.js';
 import { iso, type Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -28,11 +26,6 @@ import type { Registry } from '../store/registry.js';
 import { ShadowEvidenceStore } from '../store/shadow-evidence-store.js';
 import { CanaryController, type CanaryMetricsSource } from './canary-controller.js';
 import { LifecycleService, type LifecycleChange, type PromoteRequest, type PromoteResult, type RollbackRequest, type RollbackResult } from './lifecycle-service.js';
-
-export type LifecycleHandlers = Pick<
-  Handlers,
-  'lifecycle.promote' | 'lifecycle.rollback' | 'lifecycle.history' | 'lifecycle.archive' | 'canary.start' | 'canary.pause' | 'canary.resume' | 'canary.abort' | 'canary.status'
->;
 
 export interface LifecycleRuntimeOptions {
   db: Db;
@@ -343,7 +336,8 @@ export class LifecycleRuntime {
     }
   }
 
-  private requireCanary(): CanaryController {
+  /** The running or last canary of this server; refused (SWY_ERR_NOT_FOUND) when none has run. */
+  requireCanary(): CanaryController {
     if (this.canary === null) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, 'No canary has run on this server; start one with `canary.start`.');
     return this.canary;
   }
@@ -399,43 +393,6 @@ export class LifecycleRuntime {
     if (at <= 0 || ref.includes('/')) return null;
     const v = this.o.registry.find(ref.slice(0, at), ref.slice(at + 1));
     return v && v.modelVersion === modelVersion ? v.id : null;
-  }
-
-  // ---------------------------------------------------------------- contract
-
-  handlers(): LifecycleHandlers {
-    return {
-      'lifecycle.promote': async ({ version, to, force, reason, rulesPath, expectedProduction, actor }) => {
-        const r = await this.promote({
-          version,
-          to,
-          actor: actor ?? 'api',
-          ...(force !== undefined ? { force } : {}),
-          ...(reason !== undefined ? { reason } : {}),
-          ...(rulesPath !== undefined ? { rulesPath } : {}),
-          ...(expectedProduction !== undefined ? { expectedProduction } : {}),
-        });
-        return { policy: r.policy, version: r.version, from: r.from, to: r.to, at: r.at, replaced: r.replaced, verdictId: r.verdictId, forced: r.forced, overridden: r.overridden, reason: r.reason, actor: r.actor, traffic: r.traffic };
-      },
-      'lifecycle.rollback': async ({ policy, reason, expectedProduction, actor }) => {
-        const r = await this.rollback({ policy, actor: actor ?? 'api', ...(reason !== undefined ? { reason } : {}), ...(expectedProduction !== undefined ? { expectedProduction } : {}) });
-        return { policy: r.policy, restored: r.restored, replaced: r.replaced, at: r.at, lastProduction: r.lastProduction, skipped: r.skipped, reason: r.reason, actor: r.actor, traffic: r.traffic };
-      },
-      'lifecycle.history': ({ policy, at }) => {
-        const entries = this.service.history(policy);
-        const productionAt = at === undefined ? null : this.service.productionAt(policy, parseTimeArg(at, this.o.clock.now(), 'at'));
-        return { policy, entries, productionAt };
-      },
-      'lifecycle.archive': ({ version, reason, actor }) => {
-        const r = this.archive({ version, actor: actor ?? 'api', reason: reason ?? null });
-        return { policy: r.policy, version: r.version, from: r.from, at: r.at, reason: r.reason, actor: r.actor };
-      },
-      'canary.start': (input) => this.startCanary(input),
-      'canary.pause': ({ actor }) => this.requireCanary().pause(actor ?? 'api'),
-      'canary.resume': ({ actor }) => this.requireCanary().resume(actor ?? 'api'),
-      'canary.abort': ({ reason, actor }) => this.requireCanary().abort(reason ?? 'operator abort', actor ?? 'api'),
-      'canary.status': () => ({ canary: this.canaryStatus() }),
-    };
   }
 
   async close(): Promise<void> {

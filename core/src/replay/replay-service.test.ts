@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplayProgressPayload, ReplaySummary } from '../contract/index.js';
+import type { ReplayProgressPayload } from '../contract/index.js';
 import { silentLogger } from '../platform/logger.js';
 import { episodesInWindow, rebin } from './replay-bins.js';
 import { checkReplayPath } from './replay-paths.js';
@@ -99,7 +99,7 @@ describe('ReplayService', () => {
     const list = await svc.list();
     expect(list.traces.map((t) => t.path)).toContain(trace);
     const id = await opened(svc, trace, events);
-    const view = (await svc.handlers()['replay.summary']({ traceId: id })) as ReplaySummary;
+    const view = svc.summary(id);
     const { summary } = await summarizeTrace(trace);
     expect(view.records).toBe(summary.records);
     expect(view.overall.requests).toBe(summary.overall.requests);
@@ -135,7 +135,7 @@ describe('ReplayService', () => {
     const bad = join(dir, 'tampered.jsonl');
     writeFileSync(bad, lines.join('\n'));
     const id = await opened(svc, bad, events);
-    const view = (await svc.handlers()['replay.summary']({ traceId: id })) as ReplaySummary;
+    const view = svc.summary(id);
     expect(view.chain.status).toBe('broken');
     expect(view.chain.firstBroken?.index).toBe(7);
   });

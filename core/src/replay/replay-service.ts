@@ -10,7 +10,6 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ErrorCodes, SwitchyardError, toErrorShape } from '../contract/errors.js';
 import type { ReplayBins, ReplayEpisodeSpan, ReplayProgressPayload, ReplayRerun, ReplaySlotStats, ReplayStep, ReplaySummary, ReplayTraceFile } from '../contract/replay-schemas.js';
-import type { Handlers } from '../api/dispatcher.js';
 import type { Logger } from '../platform/logger.js';
 import type { PolicyExport } from '../runtime/types.js';
 import { isAbortError } from '../trace/line-source.js';
@@ -19,8 +18,6 @@ import { checkReplayPath } from './replay-paths.js';
 import { rerunAgainstExport, type RerunResult } from './rerun.js';
 import { summarizeTrace, ReplayTrace, type SlotStats, type TraceSummary } from './trace-summary.js';
 import type { ReplayRow } from './trace-pages.js';
-
-type ReplayHandlers = Pick<Handlers, Extract<keyof Handlers, `replay.${string}`>>;
 
 export interface ReplayServiceOptions {
   /** The folders traces may be read from, in the order they are listed. */
@@ -279,6 +276,11 @@ export class ReplayService {
     return t;
   }
 
+  /** An open trace's summary (`replay.summary`). */
+  summary(traceId: string): ReplaySummary {
+    return this.get(traceId).view;
+  }
+
   cancel(jobId: string): { jobId: string; cancelled: boolean } {
     const job = this.jobs.get(jobId);
     if (!job) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No replay job ${jobId}.`, 'jobId');
@@ -404,30 +406,6 @@ export class ReplayService {
   close(): void {
     for (const j of this.jobs.values()) if (j.progress.status === 'running') j.ctrl.abort();
   }
-
-  handlers(): ReplayHandlers {
-    return {
-      'replay.list': () => this.list(),
-      'replay.open': ({ path }) => this.open(path),
-      // The desktop's main process answers this itself (electron/main/open-trace-dialog.ts).
-      'replay.openDialog': () => {
-        throw new SwitchyardError(ErrorCodes.SWY_ERR_UNAVAILABLE, 'The native open dialog is part of the desktop app. In a browser, use Upload a trace… or pick the trace from the Traces list.');
-      },
-      'replay.cancel': ({ jobId }) => this.cancel(jobId),
-      'replay.job': ({ jobId }) => this.job(jobId),
-      'replay.summary': ({ traceId }) => this.get(traceId).view,
-      'replay.timeline': ({ traceId, fromMs, toMs, bins }) => this.timeline(traceId, { bins, ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) }),
-      'replay.episodes': ({ traceId, ...q }) => this.episodes(traceId, strip(q)),
-      'replay.episode': ({ traceId, episodeId }) => this.episode(traceId, episodeId),
-      'replay.at': ({ traceId, tMs, slot }) => this.at(traceId, tMs, slot),
-      'replay.rerun': ({ traceId, version, limit }) => this.rerun(traceId, version, limit),
-      'replay.rerunResult': ({ jobId }) => this.rerunResult(jobId),
-    };
-  }
-}
-
-function strip<T extends Record<string, unknown>>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 function rerunView(jobId: string, traceId: string, version: string, r: RerunResult): ReplayRerun {

@@ -17,8 +17,8 @@ import { ImportResultsError, importResults, type ImportSummary } from '../../eva
 import { createProgress, type ProgressLine } from '../../eval/progress.js';
 import type { StoredEvaluation } from '../../eval/run-eval.js';
 import type { Engine } from '../../engine.js';
-import { intIn, jsonOption, reportFailure, storeOption, withEngine } from '../common.js';
-import { caseRows, exportRun, formatRows, type CaseExportFormat } from '../../eval/case-export.js';
+import { engineClient, intIn, jsonOption, reportFailure, storeOption, withEngine } from '../common.js';
+import { caseRows, type CaseExportFormat } from '../../eval/case-export.js';
 import { printTable } from '../table.js';
 
 export const GATE_EXIT = { GO: 0, 'NO-GO': 1, INCONCLUSIVE: 2, ERROR: 3 } as const;
@@ -239,12 +239,11 @@ export function registerEvalCommands(program: Command): void {
     try {
       const runId = Number(runIdText);
       if (!Number.isInteger(runId) || runId < 1) throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `RUN_ID must be a whole number from 1, got "${runIdText}".`, 'RUN_ID');
-      const out = await withEngine({ storePath: flags.store }, (e) => Promise.resolve(exportRun(e.evalStore, runId)));
-      const text = formatRows(out.rows, flags.format);
+      const out = await withEngine({ storePath: flags.store }, (e) => engineClient(e).call('eval.results', { runId, format: flags.format }));
       if (flags.output) {
-        await writeFile(flags.output, text);
-        process.stderr.write(`Wrote ${out.rows.length} cases of run #${runId} (${out.status}) to ${flags.output}\n`);
-      } else process.stdout.write(text);
+        await writeFile(flags.output, out.text);
+        process.stderr.write(`Wrote ${out.cases} cases of run #${runId} (${out.status}) to ${flags.output}\n`);
+      } else process.stdout.write(out.text);
     } catch (e) {
       reportFailure(e, false);
     }

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import {
   ErrorCodes,
   SwitchyardError,
-  type ArchiveResult,
+  type ApiClient,
   type CanaryStatus,
   type HistoryResult,
   type PromotionResult,
@@ -21,11 +21,12 @@ import {
   type TrafficMove,
 } from '../../contract/index.js';
 import { parseTimeArg } from '../../domain/lifecycle.js';
-import { reportFailure, withEngine } from '../common.js';
+import type { Engine } from '../../engine.js';
+import { engineClient, reportFailure, withEngine } from '../common.js';
 import { defaultStorePath } from '../../platform/paths.js';
+import { serverClient } from '../server-client.js';
 import { printTable } from '../table.js';
 import { progressDisplay } from './eval.js';
-import { callServer } from './ops.js';
 
 interface CommonFlags {
   store: string;
@@ -101,9 +102,13 @@ function printCanary(s: CanaryStatus): void {
   if (s.outcome) out(`  ${s.outcome}\n`);
 }
 
-async function remoteOr<T>(flags: CommonFlags, method: string, input: unknown, local: () => Promise<T>): Promise<{ value: T; local: boolean }> {
-  if (flags.server) return { value: await callServer<T>({ server: flags.server, ...(flags.token ? { token: flags.token } : {}) }, method, input), local: false };
-  return { value: await local(), local: true };
+/**
+ * One contract call, to the running server with --server (so its traffic moves), else to an engine
+ * on the store in this process (`engine` is then given, for its events).
+ */
+async function serverOrStore<T>(flags: CommonFlags, call: (client: ApiClient, engine: Engine | null) => Promise<T>): Promise<{ value: T; local: boolean }> {
+  if (flags.server) return { value: await call(serverClient({ server: flags.server, ...(flags.token ? { token: flags.token } : {}) }), null), local: false };
+  return { value: await withEngine({ storePath: flags.store }, (e) => call(engineClient(e), e)), local: true };
 }
 
 const STAGES = ['staging', 'production', 'archived'];
@@ -131,15 +136,12 @@ export function registerLifecycleCommands(program: Command): void {
         ...(flags.rules !== undefined ? { rulesPath: resolve(flags.rules) } : {}),
         ...(flags.expectProduction !== undefined ? { expectedProduction: flags.expectProduction } : {}),
       };
-      const { value, local } = await remoteOr<PromotionResult>(flags, 'lifecycle.promote', input, () =>
-        withEngine({ storePath: flags.store }, async (e) => {
-          // --rules may evaluate what the gate is missing: the same progress lines as `eval`.
-          const display = flags.rules !== undefined ? progressDisplay(flags.json) : null;
-          const off = display ? e.events.on('eval.progress', display.onProgress) : () => {};
-          const r = await e.lifecycle.promote(input).finally(() => (off(), display?.finish()));
-          return { policy: r.policy, version: r.version, from: r.from, to: r.to, at: r.at, replaced: r.replaced, verdictId: r.verdictId, forced: r.forced, overridden: r.overridden, reason: r.reason, actor: r.actor, traffic: r.traffic };
-        }),
-      );
+      const { value, local } = await serverOrStore(flags, async (client, e) => {
+        // --rules may evaluate what the gate is missing here: the same progress lines as `eval`.
+        const display = e && flags.rules !== undefined ? progressDisplay(flags.json) : null;
+        const off = e && display ? e.events.on('eval.progress', display.onProgress) : () => {};
+        return client.call('lifecycle.promote', input).finally(() => (off(), display?.finish()));
+      });
       if (flags.json) out(JSON.stringify({ ok: true, ...value }) + '\n');
       else printPromotion(value, local);
     } catch (e) {
@@ -158,12 +160,7 @@ export function registerLifecycleCommands(program: Command): void {
   ).action(async (policy: string, flags: CommonFlags & { reason?: string; expectProduction?: string }) => {
     try {
       const input = { policy, actor: actor(), ...(flags.reason !== undefined ? { reason: flags.reason } : {}), ...(flags.expectProduction !== undefined ? { expectedProduction: flags.expectProduction } : {}) };
-      const { value, local } = await remoteOr<RollbackResult>(flags, 'lifecycle.rollback', input, () =>
-        withEngine({ storePath: flags.store }, async (e) => {
-          const r = await e.lifecycle.rollback(input);
-          return { policy: r.policy, restored: r.restored, replaced: r.replaced, at: r.at, lastProduction: r.lastProduction, skipped: r.skipped, reason: r.reason, actor: r.actor, traffic: r.traffic };
-        }),
-      );
+      const { value, local } = await serverOrStore(flags, (client) => client.call('lifecycle.rollback', input));
       if (flags.json) out(JSON.stringify({ ok: true, ...value }) + '\n');
       else printRollback(value, local);
     } catch (e) {
@@ -180,13 +177,11 @@ export function registerLifecycleCommands(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (policy: string, flags: { at?: string; store: string; json?: boolean }) => {
       try {
-        // Read the time first: a bad --at is refused before the store is opened.
-        const t = flags.at === undefined ? null : parseTimeArg(flags.at, Date.now(), '--at');
-        const h: HistoryResult = await withEngine({ storePath: flags.store }, async (e) => ({
-          policy,
-          entries: e.lifecycle.service.history(policy),
-          productionAt: t === null ? null : e.lifecycle.service.productionAt(policy, t),
-        }));
+        // Read the time first: a bad --at is refused before the store is opened, naming the flag.
+        if (flags.at !== undefined) parseTimeArg(flags.at, Date.now(), '--at');
+        const h: HistoryResult = await withEngine({ storePath: flags.store }, (e) =>
+          engineClient(e).call('lifecycle.history', { policy, ...(flags.at !== undefined ? { at: flags.at } : {}) }),
+        );
         if (flags.json) out(JSON.stringify({ ok: true, ...h }) + '\n');
         else printHistory(h);
       } catch (e) {
@@ -204,12 +199,7 @@ export function registerLifecycleCommands(program: Command): void {
   ).action(async (version: string, flags: CommonFlags & { reason?: string }) => {
     try {
       const input = { version, actor: actor(), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
-      const { value } = await remoteOr<ArchiveResult>(flags, 'lifecycle.archive', input, () =>
-        withEngine({ storePath: flags.store }, async (e) => {
-          const r = e.lifecycle.archive(input);
-          return { policy: r.policy, version: r.version, from: r.from, at: r.at, reason: r.reason, actor: r.actor };
-        }),
-      );
+      const { value } = await serverOrStore(flags, (client) => client.call('lifecycle.archive', input));
       if (flags.json) out(JSON.stringify({ ok: true, ...value }) + '\n');
       else out(`Archived ${value.policy}@${value.version.label} (was ${value.from}) at ${value.at}.\n`);
     } catch (e) {
@@ -244,7 +234,7 @@ export function registerLifecycleCommands(program: Command): void {
     .action(async (policy: string, flags: Record<string, string | boolean | undefined>) => {
       const json = Boolean(flags.json);
       try {
-        const remote = { ...(typeof flags.server === 'string' ? { server: flags.server } : {}), ...(typeof flags.token === 'string' ? { token: flags.token } : {}) };
+        const server = serverClient({ ...(typeof flags.server === 'string' ? { server: flags.server } : {}), ...(typeof flags.token === 'string' ? { token: flags.token } : {}) });
         const control = (['status', 'pause', 'resume', 'abort'] as const).filter((k) => flags[k]);
         if (control.length > 1 || (control.length === 1 && flags.candidate)) {
           throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, 'Give either --candidate VERSION (start) or one of --status, --pause, --resume, --abort.', '--candidate');
@@ -253,9 +243,9 @@ export function registerLifecycleCommands(program: Command): void {
         if (control.length === 1) {
           const who = { actor: actor() };
           const c = control[0]!;
-          if (c === 'status') return show((await callServer<{ canary: CanaryStatus | null }>(remote, 'canary.status', {})).canary);
-          const input = c === 'abort' ? { ...who, ...(typeof flags.reason === 'string' ? { reason: flags.reason } : {}) } : who;
-          return show(await callServer<CanaryStatus>(remote, `canary.${c}`, input));
+          if (c === 'status') return show((await server.call('canary.status', {})).canary);
+          if (c === 'abort') return show(await server.call('canary.abort', { ...who, ...(typeof flags.reason === 'string' ? { reason: flags.reason } : {}) }));
+          return show(await server.call(c === 'pause' ? 'canary.pause' : 'canary.resume', who));
         }
         if (typeof flags.candidate !== 'string') throw new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, 'canary needs --candidate VERSION to start, or --status/--pause/--resume/--abort.', '--candidate');
         const num = (k: string, flag: string) => {
@@ -264,7 +254,7 @@ export function registerLifecycleCommands(program: Command): void {
           return n;
         };
         const steps = String(flags.steps).split(',').map((x) => Number(x.trim()));
-        const started = await callServer<CanaryStatus>(remote, 'canary.start', {
+        const started = await server.call('canary.start', {
           policy,
           candidate: flags.candidate,
           steps,
@@ -293,7 +283,7 @@ export function registerLifecycleCommands(program: Command): void {
             throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, `The canary is still ${s.state} past its planned end; it keeps running on the server. Follow it with \`switchyard canary ${policy} --status\`.`);
           }
           await new Promise((r) => setTimeout(r, 1000));
-          s = (await callServer<{ canary: CanaryStatus | null }>(remote, 'canary.status', {})).canary ?? s;
+          s = (await server.call('canary.status', {})).canary ?? s;
           const key = JSON.stringify([s.state, s.looks.length, s.percent]);
           if (key !== last) show(s);
           last = key;
