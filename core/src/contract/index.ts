@@ -8,3 +8,4 @@ export * from './shadow-schemas.js';
 export * from './client.js';
 export * from './traffic-rule.js';
 export * from './units.js';
+export * from './act-wire.js';

@@ -1,5 +1,5 @@
-import { ErrorCodes } from '../contract/index.js';
-import { ServingError, type ActRequest } from './serving-controller.js';
+import { ErrorCodes, type ActRequest } from '../contract/index.js';
+import { ServingError } from './serving-controller.js';
 
 const KNOWN_FIELDS = new Set(['episode_id', 'request_id', 'state', 'instruction', 'image']);
 const MAX_ID_LENGTH = 256;

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServingState } from '../contract/index.js';
+import type { ActRecord, ServingState, ShadowRecord } from '../contract/index.js';
 import type { Engine } from '../engine.js';
 import { PolicyRunner } from '../runtime/policy-runner.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 import { writeFlakyExport } from '../testing/fault-exports.js';
-import { ServingError, type ActRecord, type ShadowRecord } from './serving-controller.js';
+import type { ServingError } from './serving-controller.js';
 
 const good = [0.01, 0, 0.02, 0];
 const bad = [500, 0, 0, 0];

@@ -1,6 +1,9 @@
 import {
   ErrorCodes,
   SwitchyardError,
+  type ActRecorder,
+  type ActRequest,
+  type ActResponse,
   type DrainState,
   type ServingState,
   type ServingStats,
@@ -33,57 +36,6 @@ export interface SlotSpec {
   /** `policy@label` for a registered version, the export directory otherwise. */
   ref: string;
   runner: SlotRunner;
-}
-
-export interface ActRequest {
-  episode_id?: string;
-  request_id?: string;
-  state: number[];
-  instruction?: string;
-  image?: string;
-}
-
-export interface ActResponse {
-  actions: number[][];
-  num_actions: number;
-  action_dim: number;
-  slot: Slot;
-  model_version: string;
-  latency_ms: number;
-  cache: 'hit' | 'miss' | 'none';
-  denoise_steps: number;
-}
-
-/** What the controller tells a recorder (the trace writer) about each answered request. */
-export interface ActRecord {
-  seq: number;
-  requestId: string;
-  /** Epoch milliseconds when the request was routed. */
-  at: number;
-  body: ActRequest;
-  slot: Slot;
-  modelVersion: string;
-  routing: RouteDecision | null;
-  latencyMs: number;
-  result: ActOutput | null;
-  error: { code: string; message: string } | null;
-  steps: number;
-}
-
-export interface ShadowRecord {
-  seq: number;
-  requestId: string;
-  routing: { slot: 'shadow'; routing_key: string };
-  modelVersion: string;
-  result: ActOutput | null;
-  latencyMs: number;
-  error: { code: string; message: string } | null;
-  divergence: { cosine: number; maxAbs: number } | null;
-}
-
-export interface ActRecorder {
-  request(rec: ActRecord): void;
-  shadow(rec: ShadowRecord): void;
 }
 
 /** An error that maps to an HTTP status; `code` is the stable SWY_ERR_* code. */
