@@ -20,6 +20,7 @@ import { iso } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
 import type { MetricSlot, RequestOutcome, ServingMetrics, SlotMetricChildren } from './metrics.js';
+import { classifyFailure, ServingError } from './serving-errors.js';
 
 /** What the controller needs of a loaded policy; `PolicyRunner` is the real one. */
 export interface SlotRunner {
@@ -36,41 +37,6 @@ export interface SlotSpec {
   /** `policy@label` for a registered version, the export directory otherwise. */
   ref: string;
   runner: SlotRunner;
-}
-
-/** An error that maps to an HTTP status; `code` is the stable SWY_ERR_* code. */
-export class ServingError extends SwitchyardError {
-  constructor(
-    readonly status: number,
-    code: (typeof ErrorCodes)[keyof typeof ErrorCodes],
-    message: string,
-    where?: string,
-    readonly retryAfterSeconds?: number,
-    /** The slot that was chosen for the request, when one was. */
-    readonly slot?: Slot,
-  ) {
-    super(code, message, where);
-  }
-}
-
-/**
- * What a failed inference means for the slot. Only a failure of the policy itself (worker death,
- * runtime error on a valid input, non-finite output, timeout) counts toward the drain; a bad
- * request or a slot that is between workers does not.
- */
-export function classifyFailure(e: unknown): { status: number; outcome: RequestOutcome; crash: boolean; retryAfterSeconds?: number } {
-  const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
-  switch (code) {
-    case ErrorCodes.SWY_ERR_INVALID_INPUT:
-      return { status: 422, outcome: 'client_error', crash: false };
-    case ErrorCodes.SWY_ERR_SLOT_RESTARTING:
-    case ErrorCodes.SWY_ERR_NOT_SERVING:
-      return { status: 503, outcome: 'unavailable', crash: false, retryAfterSeconds: 1 };
-    case ErrorCodes.SWY_ERR_ACT_TIMEOUT:
-      return { status: 504, outcome: 'timeout', crash: true };
-    default:
-      return { status: 500, outcome: 'server_error', crash: true };
-  }
 }
 
 interface SlotRuntime {
@@ -345,7 +311,7 @@ export class ServingController {
       return { s, decision: null };
     }
     if (this.mode === 'off') {
-      throw new ServingError(503, ErrorCodes.SWY_ERR_NOT_SERVING, 'No policy is loaded. Start `switchyard serve PATH` or pick versions on the Traffic page.', undefined, 5);
+      throw new ServingError(ErrorCodes.SWY_ERR_NOT_SERVING, 'No policy is loaded. Start `switchyard serve PATH` or pick versions on the Traffic page.', { retryAfterSeconds: 5 });
     }
     const decision = this.router.route(episodeId, requestId);
     if (decision.degraded) this.opts.metrics.degradedRouting.inc();
@@ -359,11 +325,9 @@ export class ServingController {
 
   private unavailable(state: DrainState): ServingError {
     return new ServingError(
-      503,
       ErrorCodes.SWY_ERR_SLOT_DRAINED,
       `Every slot is drained (${state}) after repeated failures. An operator must restore a slot (Traffic page, or \`serving.restoreSlot\`).`,
-      undefined,
-      10,
+      { retryAfterSeconds: 10 },
     );
   }
 
@@ -389,7 +353,7 @@ export class ServingController {
       out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
     } catch (e) {
       const failure = classifyFailure(e);
-      const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
+      const code = failure.code;
       const why = e instanceof Error ? e.message : String(e);
       const message = failure.outcome === 'client_error' ? why : `Slot ${s.spec.slot} (${runner.export.modelVersion}) failed: ${why}`;
       if (failure.crash) this.recordFailure(s, e, failure.outcome);
@@ -399,7 +363,7 @@ export class ServingController {
         latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: configuredSteps(runner),
       });
       const where = failure.outcome === 'client_error' && e instanceof SwitchyardError && e.where !== undefined ? e.where : s.spec.slot;
-      throw new ServingError(failure.status, code, message, where, failure.retryAfterSeconds, s.spec.slot);
+      throw new ServingError(code, message, { where, retryAfterSeconds: failure.retryAfterSeconds, slot: s.spec.slot });
     } finally {
       s.inFlight--;
       this.loadDown(runner);
