@@ -1,14 +1,18 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import websocket from '@fastify/websocket';
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ErrorCodes, eventNames, httpStatusFor, SwitchyardError, toErrorShape } from '../contract/index.js';
-import type { Engine } from '../engine.js';
-import { saveTraceUpload } from '../replay/replay-upload.js';
+import type { Registry } from 'prom-client';
+import { ErrorCodes, eventNames, httpStatusFor, SwitchyardError, toErrorShape, type EventName, type EventPayload, type Result } from '../contract/index.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
 import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
 import { HealthTracker } from './health.js';
+import type { ServingMetrics } from './metrics.js';
 import { installReferenceCompat } from './reference-compat.js';
+import type { ServingController } from './serving-controller.js';
 import { ServingError } from './serving-errors.js';
 
 export interface HttpServerOptions {
@@ -27,6 +31,23 @@ export interface HttpServerOptions {
   health?: HealthTracker;
   /** Robot token for `/act` (`--act-token-file`, `SWITCHYARD_ACT_TOKEN`); absent leaves `/act` open. */
   actToken?: string;
+}
+
+/**
+ * What the server needs of the engine, named here so that serve never imports the composition
+ * root (`engine.ts`) or the replay feature: the engine satisfies it as it is.
+ */
+export interface ServerHost {
+  readonly serving: ServingController;
+  readonly metrics: ServingMetrics;
+  readonly metricsRegistry: Registry;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The contract's dispatcher: `/api/<method>` hands every call to it. */
+  readonly api: { call(method: string, input: unknown, ctx: { caller: string }): Promise<Result<unknown>> };
+  readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
+  /** Where `POST /api/replay/upload` streams a trace to. */
+  readonly replay: { saveUpload(body: Readable, name: string, now: Date): Promise<{ path: string; bytes: number }> };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -63,7 +84,7 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
  * The headless server: `/act` for robots, `/metrics` for Prometheus, health probes, the
  * contract at `/api/<method>` and `/api/events`, and the workbench itself at `/`.
  */
-export async function createHttpServer(engine: Engine, opts: HttpServerOptions): Promise<FastifyInstance> {
+export async function createHttpServer(engine: ServerHost, opts: HttpServerOptions): Promise<FastifyInstance> {
   if (!opts.token && !isLoopbackHost(opts.host)) {
     throw new SwitchyardError(
       ErrorCodes.SWY_ERR_CONFIG,
@@ -156,7 +177,7 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       const auth = checkCaller(req, true);
       if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
       try {
-        const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
+        const saved = await engine.replay.saveUpload(req.body as Readable, req.query.name ?? '', new Date(engine.clock.now()));
         return { ok: true, value: saved };
       } catch (e) {
         const shape = toErrorShape(e);
