@@ -32,15 +32,8 @@ import { classifyFailure, ServingError } from './serving-errors.js';
 import { ShadowSlot } from './shadow-slot.js';
 import { countFailure, countRefusal, countSuccess, makeSlotRuntime, slotCounters, slotState, takeWindow, type SlotRuntime } from './slot-stats.js';
 
-// Where other code has always found these; they live with the port and the runtime now.
-export type { SlotCounters, SlotRunner, SlotSpec, SplitCause };
-
-/** The hidden warm standby of single-policy mode: loaded, not routed (the rollback target). */
-export interface StandbyState {
-  versionRef: string;
-  modelVersion: string;
-  ready: boolean;
-}
+// The engine has always found it here; it lives with the runtime now.
+export type { SlotRunner };
 
 export interface ServingControllerOptions {
   clock: Clock;
