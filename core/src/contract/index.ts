@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './act-wire.js';
 export * from './schemas.js';
 export * from './map.js';
 export * from './replay-schemas.js';
@@ -8,4 +9,3 @@ export * from './shadow-schemas.js';
 export * from './client.js';
 export * from './traffic-rule.js';
 export * from './units.js';
-export * from './act-wire.js';
