@@ -7,13 +7,14 @@ import { ErrorCodes } from '../contract/index.js';
 import type { Engine } from '../engine.js';
 import { PolicyLoadError } from '../runtime/load-error.js';
 import { PolicyRunner } from '../runtime/policy-runner.js';
-import type { RunnerOptions, SlotRunner } from '../runtime/types.js';
+import type { RunnerOptions } from '../runtime/types.js';
 import { runCli } from '../testing/cli-process.js';
 import { createDemoEngine } from '../testing/demo-engine.js';
 import { writeFlakyExport } from '../testing/fault-exports.js';
 import { ActAuth, actTokenFileWarning, resolveActToken } from './act-auth.js';
 import { HEALTH_STATES, HealthTracker } from './health.js';
 import { createHttpServer } from './http-server.js';
+import type { SlotRunner } from './serving-controller.js';
 
 const host = { host: '127.0.0.1:8000' };
 const state = [0.01, 0, 0.02, 0];
