@@ -68,15 +68,7 @@ export const ROOT_FILES = { 'engine.ts': 'composition', 'console-session.ts': 'c
  * lead deletes an entry when the branch that removes it lands; the cycle test fails on an entry
  * whose import is gone.
  */
-export const EXCEPTIONS = [
-  // being removed by 16-serve (wire and record types into the contract, a port for lifecycle)
-  { file: 'serve/http-server.ts', imports: 'composition', by: '16-serve' },
-  { file: 'serve/http-server.ts', imports: 'replay', by: '16-serve' },
-  { file: 'trace/trace-recorder.ts', imports: 'serve', by: '16-serve' },
-  { file: 'lifecycle/lifecycle-runtime.ts', imports: 'serve', by: '16-serve' },
-  // a file cycle inside serve: `imports` names a file here, not a layer
-  { file: 'serve/shadow-divergence.ts', imports: 'serve/serving-controller.ts', by: '16-serve' },
-];
+export const EXCEPTIONS = [];
 
 /** The layer of a file under core/src (absolute or relative path), or undefined outside it. */
 export function layerOf(file) {

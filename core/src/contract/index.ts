@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './issue-list.js';
 export * from './schemas.js';
 export * from './map.js';
+export * from './act-wire.js';
 export * from './replay-schemas.js';
 export * from './demo-traffic-schemas.js';
 export * from './registration-schemas.js';

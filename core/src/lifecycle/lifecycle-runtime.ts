@@ -19,19 +19,21 @@ import type { GateResult } from '../eval/gate.js';
 import { iso, type Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Timers } from '../platform/timers.js';
-import type { ServingController, SlotRunner } from '../serve/serving-controller.js';
+import type { SlotRunner } from '../runtime/types.js';
 import type { Db } from '../store/database.js';
 import type { EvalStore } from '../store/eval-store.js';
 import type { Registry } from '../store/registry.js';
 import { ShadowEvidenceStore } from '../store/shadow-evidence-store.js';
 import { CanaryController, type CanaryMetricsSource } from './canary-controller.js';
 import { LifecycleService, type LifecycleChange, type PromoteRequest, type PromoteResult, type RollbackRequest, type RollbackResult } from './lifecycle-service.js';
+import type { ServingPort } from './serving-port.js';
 
 export interface LifecycleRuntimeOptions {
   db: Db;
   registry: Registry;
   evalStore: EvalStore;
-  serving: ServingController;
+  /** Serving, through the port the lifecycle decides with. */
+  serving: ServingPort;
   clock: Clock;
   timers: Timers;
   logger: Logger;

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ErrorCodes, SwitchyardError, toErrorShape } from '../contract/errors.js';
 import type { ReplayBins, ReplayEpisodeSpan, ReplayProgressPayload, ReplayRerun, ReplaySlotStats, ReplayStep, ReplaySummary, ReplayTraceFile } from '../contract/replay-schemas.js';
 import type { Logger } from '../platform/logger.js';
@@ -15,6 +16,7 @@ import type { PolicyExport } from '../runtime/types.js';
 import { isAbortError } from '../trace/line-source.js';
 import { episodesInWindow, rebin, timelineExtent, type EpisodeSpan } from './replay-bins.js';
 import { checkReplayPath } from './replay-paths.js';
+import { saveTraceUpload } from './replay-upload.js';
 import { rerunAgainstExport, type RerunResult } from './rerun.js';
 import { summarizeTrace, ReplayTrace, type SlotStats, type TraceSummary } from './trace-summary.js';
 import type { ReplayRow } from './trace-pages.js';
@@ -171,6 +173,11 @@ export class ReplayService {
 
   get uploadDir(): string {
     return this.opts.uploadDir;
+  }
+
+  /** Streams an uploaded trace (`POST /api/replay/upload`) into the upload folder, never holding it whole. */
+  saveUpload(body: Readable, name: string, now: Date): Promise<{ path: string; bytes: number }> {
+    return saveTraceUpload(body, name, this.opts.uploadDir, now);
   }
 
   roots(): string[] {

@@ -29,3 +29,13 @@ export interface RunnerOptions {
   episodeCacheSize?: number;
   rtc?: boolean;
 }
+
+/** What serving needs of a loaded policy; `PolicyRunner` is the real one. */
+export interface SlotRunner {
+  readonly export: PolicyExport;
+  readonly ready: boolean;
+  /** The execution provider the model runs on (`cpu`, `cuda`). */
+  readonly provider?: string;
+  act(input: ActInput): Promise<ActOutput>;
+  close(): Promise<void>;
+}

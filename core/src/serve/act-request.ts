@@ -1,5 +1,4 @@
-import { ErrorCodes } from '../contract/index.js';
-import { ServingError, type ActRequest } from './serving-controller.js';
+import { ErrorCodes, SwitchyardError, type ActRequest } from '../contract/index.js';
 
 const KNOWN_FIELDS = new Set(['episode_id', 'request_id', 'state', 'instruction', 'image']);
 const MAX_ID_LENGTH = 256;
@@ -14,8 +13,19 @@ export const DEFAULT_MAX_ACT_BODY_BYTES = 1024 * 1024;
  */
 export const MAX_ACT_NESTING = 2;
 
-function invalid(field: string, message: string): ServingError {
-  return new ServingError(422, ErrorCodes.SWY_ERR_INVALID_INPUT, `${field}: ${message}`, field);
+/**
+ * A `/act` body that is not a JSON object at all: answered 400 as on every route, where a wrong
+ * field of a readable body is 422 (`ERROR_HTTP_STATUS`). `where` is always `body`.
+ */
+export class UnreadableActBody extends SwitchyardError {
+  constructor(message: string) {
+    super(ErrorCodes.SWY_ERR_INVALID_INPUT, `body: ${message}`, 'body');
+  }
+}
+
+/** A wrong field of a readable body: `/act` answers 422 naming it in `where`. */
+function invalid(field: string, message: string): SwitchyardError {
+  return new SwitchyardError(ErrorCodes.SWY_ERR_INVALID_INPUT, `${field}: ${message}`, field);
 }
 
 function optionalString(body: Record<string, unknown>, field: string, maxLength: number): string | undefined {
@@ -38,7 +48,7 @@ function describe(v: unknown): string {
  */
 export function parseActRequest(body: unknown, observationDim: number | null): ActRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ServingError(400, ErrorCodes.SWY_ERR_INVALID_INPUT, `body: must be a JSON object like {"episode_id": "...", "state": [...]}, got ${describe(body)}`, 'body');
+    throw new UnreadableActBody(`must be a JSON object like {"episode_id": "...", "state": [...]}, got ${describe(body)}`);
   }
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b)) {
@@ -97,17 +107,12 @@ export function jsonNestingExceeds(text: string, limit: number): boolean {
 /** `/act`'s JSON body parser: nesting checked first, then `JSON.parse`. */
 export function parseActJson(text: string): unknown {
   if (jsonNestingExceeds(text, MAX_ACT_NESTING)) {
-    throw new ServingError(
-      400,
-      ErrorCodes.SWY_ERR_INVALID_INPUT,
-      `body: nested deeper than ${MAX_ACT_NESTING} levels; /act takes {"state": [numbers], ...} with no nested arrays or objects`,
-      'body',
-    );
+    throw new UnreadableActBody(`nested deeper than ${MAX_ACT_NESTING} levels; /act takes {"state": [numbers], ...} with no nested arrays or objects`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ServingError(400, ErrorCodes.SWY_ERR_INVALID_INPUT, `body: not valid JSON (${(e as Error).message})`, 'body');
+    throw new UnreadableActBody(`not valid JSON (${(e as Error).message})`);
   }
 }
 

@@ -5,11 +5,12 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCodes, SwitchyardError, toErrorShape } from '../contract/index.js';
+import { ErrorCodes, httpStatusFor, SwitchyardError, toErrorShape } from '../contract/index.js';
 import type { Slot } from '../contract/index.js';
-import { actRequestId, DEFAULT_MAX_ACT_BODY_BYTES, outcomeForStatus, parseActJson, parseActRequest } from './act-request.js';
+import { actRequestId, DEFAULT_MAX_ACT_BODY_BYTES, outcomeForStatus, parseActJson, parseActRequest, UnreadableActBody } from './act-request.js';
 import type { ServingMetrics } from './metrics.js';
-import { ServingError, type ServingController } from './serving-controller.js';
+import type { ServingController } from './serving-controller.js';
+import { ServingError } from './serving-errors.js';
 
 export interface ActRouteOptions {
   serving: ServingController;
@@ -18,8 +19,6 @@ export interface ActRouteOptions {
   maxBodyBytes?: number;
   /** Null when the caller may use `/act`; the error to answer otherwise (403/401). */
   checkCaller: (req: FastifyRequest) => SwitchyardError | null;
-  /** Maps a SwitchyardError code to an HTTP status (the server's table). */
-  statusFor: (e: SwitchyardError) => number;
   logger: { warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
 }
 
@@ -69,12 +68,13 @@ export async function registerActRoute(app: FastifyInstance, o: ActRouteOptions)
     });
 
     scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
-      if (error instanceof ServingError) {
-        if (error.slot !== undefined) void reply.header('X-Switchyard-Policy-Slot', error.slot);
-        if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(error.retryAfterSeconds));
-        return reply.status(error.status).send({ error: toErrorShape(error) });
+      if (error instanceof SwitchyardError) {
+        if (error instanceof ServingError) {
+          if (error.slot !== undefined) void reply.header('X-Switchyard-Policy-Slot', error.slot);
+          if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(error.retryAfterSeconds));
+        }
+        return reply.status(httpStatusFor(error, error instanceof UnreadableActBody ? 'api' : 'act')).send({ error: toErrorShape(error) });
       }
-      if (error instanceof SwitchyardError) return reply.status(o.statusFor(error)).send({ error: toErrorShape(error) });
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         o.logger.warn({ limit, length: req.headers['content-length'] }, 'act.body_too_large');
         const e = new SwitchyardError(
@@ -82,7 +82,7 @@ export async function registerActRoute(app: FastifyInstance, o: ActRouteOptions)
           `body: larger than the ${limit} byte limit for /act; send smaller images, or raise --max-body-bytes`,
           'body',
         );
-        return reply.status(413).send({ error: toErrorShape(e) });
+        return reply.status(httpStatusFor(e, 'act')).send({ error: toErrorShape(e) });
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
@@ -91,7 +91,8 @@ export async function registerActRoute(app: FastifyInstance, o: ActRouteOptions)
         return reply.status(status).send({ error: { code: ErrorCodes.SWY_ERR_INVALID_INPUT, message, where: 'body' } });
       }
       o.logger.error({ err: error.message }, 'unhandled /act error');
-      return reply.status(500).send({ error: toErrorShape(error) });
+      const shape = toErrorShape(error);
+      return reply.status(httpStatusFor(shape, 'act')).send({ error: shape });
     });
 
     // Callback hooks: an async one costs a promise and a microtask turn per request (issue 15).
@@ -100,7 +101,7 @@ export async function registerActRoute(app: FastifyInstance, o: ActRouteOptions)
       void reply.header('X-Request-ID', actRequestId(null, req.headers['x-request-id'], () => o.serving.nextRequestId()));
       const denied = o.checkCaller(req);
       if (denied) {
-        void reply.status(o.statusFor(denied)).send({ error: toErrorShape(denied) });
+        void reply.status(httpStatusFor(denied, 'act')).send({ error: toErrorShape(denied) });
         return;
       }
       done();

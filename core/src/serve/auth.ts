@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, SwitchyardError } from '../contract/index.js';
+import { ErrorCodes, httpStatusFor, SwitchyardError } from '../contract/index.js';
 
 /** 32 random bytes (256 bits), URL-safe so it rides in `?token=` unescaped. */
 export function generateToken(): string {
@@ -63,7 +63,12 @@ export interface ControlAuthConfig {
   label: string;
 }
 
-export type ControlDecision = { ok: true; caller: string } | { ok: false; status: 401 | 403; error: SwitchyardError };
+/** `status` is the error code's (`httpStatusFor`): 403 for a foreign Host or Origin, 401 for a missing or wrong token. */
+export type ControlDecision = { ok: true; caller: string } | { ok: false; status: number; error: SwitchyardError };
+
+function refused(error: SwitchyardError): ControlDecision {
+  return { ok: false, status: httpStatusFor(error), error };
+}
 
 /** The token a request presents: `Authorization: Bearer T`, else `?token=T`. */
 export function presentedToken(req: Pick<ControlRequest, 'authorization' | 'queryToken'>): string | undefined {
@@ -73,7 +78,7 @@ export function presentedToken(req: Pick<ControlRequest, 'authorization' | 'quer
 }
 
 function forbidden(message: string, where: string): ControlDecision {
-  return { ok: false, status: 403, error: new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, message, where) };
+  return refused(new SwitchyardError(ErrorCodes.SWY_ERR_FORBIDDEN_SENDER, message, where));
 }
 
 /** Decides one control request; on success names the authenticated caller for the audit log. */
@@ -100,17 +105,15 @@ export function checkControlRequest(req: ControlRequest, cfg: ControlAuthConfig)
     if (originHost !== host && originHost !== hostNoDefault) return forbidden(`Origin ${req.origin} may not drive this server: only pages it serves itself may.`, 'Origin');
   }
   if (!valid) {
-    return {
-      ok: false,
-      status: 401,
-      error: new SwitchyardError(
+    return refused(
+      new SwitchyardError(
         ErrorCodes.SWY_ERR_UNAUTHORIZED,
         given === undefined
           ? 'This server needs its token: send "Authorization: Bearer <token>". `switchyard console` prints a URL that carries it; CLI commands on the same account read it from the runtime file.'
           : 'Wrong token for this server.',
         'Authorization',
       ),
-    };
+    );
   }
   return { ok: true, caller: `token:${cfg.label}` };
 }

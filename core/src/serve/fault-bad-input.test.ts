@@ -71,6 +71,11 @@ describe('numbers the model cannot take', () => {
       [{ state: [[0], 0, 0, 0] }, 400, 'body'],
       [{ state: state, image: { nested: true } }, 422, 'image'],
       ['{"state":[0,0,0,0],"x":{"y":{"z":1}}}', 400, 'body'],
+      // The body as a whole unreadable: 400 as on every route. A wrong field of a readable body:
+      // 422, even one named `body` (the status follows what failed, not the `where` text).
+      ['{"state": [0, 0', 400, 'body'],
+      [[0, 0, 0, 0], 400, 'body'],
+      [{ state, body: 1 }, 422, 'body'],
     ];
     for (const [body, status, where] of cases) {
       const res = await act(body);

@@ -1,15 +1,19 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import websocket from '@fastify/websocket';
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ErrorCodes, eventNames, SwitchyardError, toErrorShape, type ErrorCode } from '../contract/index.js';
-import type { Engine } from '../engine.js';
-import { saveTraceUpload } from '../replay/replay-upload.js';
+import type { Registry } from 'prom-client';
+import { ErrorCodes, eventNames, httpStatusFor, SwitchyardError, toErrorShape, type EventName, type EventPayload, type Result } from '../contract/index.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
 import { applyServerLimits, fastifyLimitOptions, registerActRoute, WORKBENCH_PAGES } from './act-route.js';
 import { checkControlRequest, checkPageRequest, generateToken, rememberControlToken } from './auth.js';
 import { HealthTracker } from './health.js';
+import type { ServingMetrics } from './metrics.js';
 import { installReferenceCompat } from './reference-compat.js';
-import { ServingError } from './serving-controller.js';
+import type { ServingController } from './serving-controller.js';
+import { ServingError } from './serving-errors.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -29,29 +33,28 @@ export interface HttpServerOptions {
   actToken?: string;
 }
 
+/**
+ * What the server needs of the engine, named here so that serve never imports the composition
+ * root (`engine.ts`) or the replay feature: the engine satisfies it as it is.
+ */
+export interface ServerHost {
+  readonly serving: ServingController;
+  readonly metrics: ServingMetrics;
+  readonly metricsRegistry: Registry;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The contract's dispatcher: `/api/<method>` hands every call to it. */
+  readonly api: { call(method: string, input: unknown, ctx: { caller: string }): Promise<Result<unknown>> };
+  readonly events: { on<E extends EventName>(e: E, h: (p: EventPayload<E>) => void): () => void };
+  /** Where `POST /api/replay/upload` streams a trace to. */
+  readonly replay: { saveUpload(body: Readable, name: string, now: Date): Promise<{ path: string; bytes: number }> };
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || host.startsWith('127.');
 }
-
-const STATUS_FOR_CODE: Partial<Record<ErrorCode, number>> = {
-  SWY_ERR_INVALID_INPUT: 400,
-  SWY_ERR_UNKNOWN_METHOD: 404,
-  SWY_ERR_NOT_FOUND: 404,
-  SWY_ERR_CONFLICT: 409,
-  SWY_ERR_NOT_SERVING: 409,
-  SWY_ERR_UNAUTHORIZED: 401,
-  SWY_ERR_FORBIDDEN_SENDER: 403,
-  SWY_ERR_CONFIG: 400,
-  SWY_ERR_VERDICT_REQUIRED: 409,
-  SWY_ERR_PROTECTED_VERSION: 409,
-  SWY_ERR_MODEL_MISMATCH: 409,
-  SWY_ERR_BODY_TOO_LARGE: 413,
-  SWY_ERR_ACT_TIMEOUT: 504,
-  SWY_ERR_SLOT_RESTARTING: 503,
-  SWY_ERR_PATH_NOT_ALLOWED: 403,
-};
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -81,7 +84,7 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
  * The headless server: `/act` for robots, `/metrics` for Prometheus, health probes, the
  * contract at `/api/<method>` and `/api/events`, and the workbench itself at `/`.
  */
-export async function createHttpServer(engine: Engine, opts: HttpServerOptions): Promise<FastifyInstance> {
+export async function createHttpServer(engine: ServerHost, opts: HttpServerOptions): Promise<FastifyInstance> {
   if (!opts.token && !isLoopbackHost(opts.host)) {
     throw new SwitchyardError(
       ErrorCodes.SWY_ERR_CONFIG,
@@ -107,12 +110,9 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
   };
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (error instanceof ServingError) {
-      if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return reply.status(error.status).send({ error: toErrorShape(error) });
-    }
     if (error instanceof SwitchyardError) {
-      return reply.status(STATUS_FOR_CODE[error.code] ?? 500).send({ error: toErrorShape(error) });
+      if (error instanceof ServingError && error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(error.retryAfterSeconds));
+      return reply.status(httpStatusFor(error)).send({ error: toErrorShape(error) });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -125,7 +125,8 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       return reply.status(status).send({ error: { code: ErrorCodes.SWY_ERR_INVALID_INPUT, message, where: 'body' } });
     }
     engine.logger.error({ err: error.message }, 'unhandled server error');
-    return reply.status(500).send({ error: toErrorShape(error) });
+    const shape = toErrorShape(error);
+    return reply.status(httpStatusFor(shape)).send({ error: shape });
   });
 
   await registerActRoute(app, {
@@ -138,14 +139,14 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       const d = checkCaller(req, false);
       return d.ok ? null : d.error;
     },
-    statusFor: (e) => STATUS_FOR_CODE[e.code] ?? 500,
     logger: engine.logger,
   });
 
   // Anything that is not a route or a workbench page: a JSON 404, never the workbench's HTML.
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
-    return reply.status(404).send({ error: { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No route ${req.method} ${path}. The robot endpoint is POST /act; the workbench is at /.`, where: path } });
+    const error = { code: ErrorCodes.SWY_ERR_NOT_FOUND, message: `No route ${req.method} ${path}. The robot endpoint is POST /act; the workbench is at /.`, where: path };
+    return reply.status(httpStatusFor(error)).send({ error });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -165,7 +166,7 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
     if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
     const result = await engine.api.call(req.params.method, req.body ?? {}, { caller: auth.caller });
     if (result.ok) return result;
-    return reply.status(STATUS_FOR_CODE[result.error.code] ?? 500).send(result);
+    return reply.status(httpStatusFor(result.error)).send(result);
   });
 
   // ---- replay uploads (spec §7.6): the raw body is streamed to a file, never held whole ----
@@ -176,11 +177,11 @@ export async function createHttpServer(engine: Engine, opts: HttpServerOptions):
       const auth = checkCaller(req, true);
       if (!auth.ok) return reply.status(auth.status).send({ ok: false, error: toErrorShape(auth.error) });
       try {
-        const saved = await saveTraceUpload(req.body as import('node:stream').Readable, req.query.name ?? '', engine.replay.uploadDir, new Date(engine.clock.now()));
+        const saved = await engine.replay.saveUpload(req.body as Readable, req.query.name ?? '', new Date(engine.clock.now()));
         return { ok: true, value: saved };
       } catch (e) {
         const shape = toErrorShape(e);
-        return reply.status(STATUS_FOR_CODE[shape.code] ?? 500).send({ ok: false, error: shape });
+        return reply.status(httpStatusFor(shape)).send({ ok: false, error: shape });
       }
     });
   });

@@ -5,7 +5,7 @@
  * Everything here hangs off hooks, so the `/act` route itself stays Switchyard's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCodes, toErrorShape } from '../contract/index.js';
+import { ErrorCodes, httpStatusFor, toErrorShape } from '../contract/index.js';
 import { ActAuth } from './act-auth.js';
 import { HealthTracker, type HealthState } from './health.js';
 import type { ServingController } from './serving-controller.js';
@@ -52,7 +52,7 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
     if (state === 'degraded') {
       const h = opts.health.body(serving);
       // The reference's circuit-breaker body: its client keys on `error == "server-degraded"`.
-      return reply.status(503).send({
+      return reply.status(httpStatusFor({ code: ErrorCodes.SWY_ERR_SLOT_DRAINED }, 'act')).send({
         error: 'server-degraded',
         status: 'not_ready',
         state,
@@ -63,7 +63,8 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
         hint: 'An operator restores a slot (Traffic page, or `serving.restoreSlot`); no restart is needed.',
       });
     }
-    return reply.status(503).send({ error: { code: ErrorCodes.SWY_ERR_NOT_SERVING, message: NOT_READY_MESSAGE[state] }, status: 'not_ready', state });
+    const error = { code: ErrorCodes.SWY_ERR_NOT_SERVING, message: NOT_READY_MESSAGE[state] };
+    return reply.status(httpStatusFor(error, 'act')).send({ error, status: 'not_ready', state });
   };
 
   // These hooks run on every request, so they take fastify's callback form: an async hook costs
@@ -75,7 +76,7 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
       const denied = auth.check(req.headers);
       if (denied) {
         void reply.header('WWW-Authenticate', 'Bearer realm="switchyard-act"');
-        void reply.status(401).send({ error: toErrorShape(denied) });
+        void reply.status(httpStatusFor(denied, 'act')).send({ error: toErrorShape(denied) });
         return;
       }
     }
@@ -96,7 +97,7 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
     const b = req.body as Record<string, unknown> | null;
     if (typeof b !== 'object' || b === null || Array.isArray(b) || b.state !== null) return done();
     const dim = serving.observationDim;
-    void reply.status(422).send({
+    void reply.status(httpStatusFor({ code: ErrorCodes.SWY_ERR_INVALID_INPUT }, 'act')).send({
       error: {
         code: ErrorCodes.SWY_ERR_INVALID_INPUT,
         message: `state: is null, but ${dim === null ? 'every policy' : `this policy`} reads an observation of ${dim === null ? 'numbers' : `${dim} numbers`}; no Switchyard export is image-only (an image is recorded, not fed to the model). Send "state": [...].`,
@@ -121,7 +122,7 @@ export function installReferenceCompat(app: FastifyInstance, serving: ServingCon
   // The reference client's `config()`; behind the robot token like /act, because it names the models.
   app.get('/config', async (req, reply) => {
     const denied = auth?.check(req.headers);
-    if (denied) return reply.status(401).send({ error: toErrorShape(denied) });
+    if (denied) return reply.status(httpStatusFor(denied, 'act')).send({ error: toErrorShape(denied) });
     const st = serving.state();
     return {
       mode: st.mode,

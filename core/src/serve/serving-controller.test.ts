@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServingState } from '../contract/index.js';
+import { httpStatusFor, type ActRecord, type ServingState, type ShadowRecord } from '../contract/index.js';
 import type { Engine } from '../engine.js';
 import { PolicyRunner } from '../runtime/policy-runner.js';
 import { createDemoEngine } from '../../test-support/demo-engine.js';
 import { writeFlakyExport } from '../../test-support/fault-exports.js';
-import { ServingError, type ActRecord, type ShadowRecord } from './serving-controller.js';
+import type { ServingError } from './serving-errors.js';
 
 const good = [0.01, 0, 0.02, 0];
 const bad = [500, 0, 0, 0];
@@ -41,7 +41,7 @@ describe('crash drain', () => {
     await engine.startServing({ a: flaky, b: 'cartpole-balance@production', split: 100 });
     for (let i = 0; i < 3; i++) {
       const e = await actError(engine, `bad-${i}`, bad);
-      expect(e.status).toBe(500);
+      expect(httpStatusFor(e, 'act')).toBe(500);
       expect(e.message).toMatch(/Slot a \(flaky-sqrt@[0-9a-f]{16}\) failed/);
     }
     expect(engine.serving.drainState()).toBe('drain-a');
@@ -78,7 +78,7 @@ describe('crash drain', () => {
     await actError(engine, 'x2', bad);
     expect(engine.serving.drainState()).toBe('degraded');
     const e = await actError(engine, 'x3', good);
-    expect(e.status).toBe(503);
+    expect(httpStatusFor(e, 'act')).toBe(503);
     expect(e.retryAfterSeconds).toBeGreaterThan(0);
     expect(e.code).toBe('SWY_ERR_SLOT_DRAINED');
   });
@@ -93,7 +93,7 @@ describe('crash drain', () => {
     await new Promise((r) => setTimeout(r, 50));
     void runner._killWorkerForTest();
     const e = await pending.then(() => null, (x: ServingError) => x);
-    expect(e?.status).toBe(500);
+    expect(e && httpStatusFor(e, 'act')).toBe(500);
     expect(e?.code).toBe('SWY_ERR_WORKER_DIED');
     expect(e?.message).toMatch(/Slot a/);
     await runner.whenReady();

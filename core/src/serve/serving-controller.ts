@@ -1,6 +1,17 @@
+/**
+ * Routes `/act` between the loaded slots and decides what each answer means: the mode (off,
+ * single, two policies), the split and sticky routing, counting consecutive failures and draining
+ * a slot that keeps failing, the serving events and the state pushed to the workbench. The parts
+ * live beside it: each slot's numbers and Prometheus series (`slot-stats.ts`), the shadow slot
+ * (`shadow-slot.ts`), runner swaps and the warm standby (`runner-handover.ts`), and the errors
+ * `/act` answers with (`serving-errors.ts`). The lifecycle drives it through `ServingPort`.
+ */
 import {
   ErrorCodes,
   SwitchyardError,
+  type ActRecorder,
+  type ActRequest,
+  type ActResponse,
   type DrainState,
   type ServingState,
   type ServingStats,
@@ -9,186 +20,20 @@ import {
   type SlotStats,
   type SplitChange,
 } from '../contract/index.js';
-import { actionDivergence } from '../domain/divergence.js';
-import { ShadowDivergenceWindow } from './shadow-divergence.js';
 import { Router, type RouteDecision } from '../domain/routing.js';
+import type { ServingPort, SlotCounters, SlotSpec, SplitCause } from '../lifecycle/serving-port.js';
 import type { Clock } from '../platform/clock.js';
 import { iso } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
-import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
-import type { MetricSlot, RequestOutcome, ServingMetrics, SlotMetricChildren } from './metrics.js';
+import type { ActOutput, PolicyExport, SlotRunner } from '../runtime/types.js';
+import type { MetricSlot, RequestOutcome, ServingMetrics } from './metrics.js';
+import { RunnerHandover } from './runner-handover.js';
+import { classifyFailure, ServingError } from './serving-errors.js';
+import { ShadowSlot } from './shadow-slot.js';
+import { countFailure, countRefusal, countSuccess, makeSlotRuntime, slotCounters, slotState, takeWindow, type SlotRuntime } from './slot-stats.js';
 
-/** What the controller needs of a loaded policy; `PolicyRunner` is the real one. */
-export interface SlotRunner {
-  readonly export: PolicyExport;
-  readonly ready: boolean;
-  /** The execution provider the model runs on (`cpu`, `cuda`). */
-  readonly provider?: string;
-  act(input: ActInput): Promise<ActOutput>;
-  close(): Promise<void>;
-}
-
-export interface SlotSpec {
-  slot: Slot;
-  /** `policy@label` for a registered version, the export directory otherwise. */
-  ref: string;
-  runner: SlotRunner;
-}
-
-export interface ActRequest {
-  episode_id?: string;
-  request_id?: string;
-  state: number[];
-  instruction?: string;
-  image?: string;
-}
-
-export interface ActResponse {
-  actions: number[][];
-  num_actions: number;
-  action_dim: number;
-  slot: Slot;
-  model_version: string;
-  latency_ms: number;
-  cache: 'hit' | 'miss' | 'none';
-  denoise_steps: number;
-}
-
-/** What the controller tells a recorder (the trace writer) about each answered request. */
-export interface ActRecord {
-  seq: number;
-  requestId: string;
-  /** Epoch milliseconds when the request was routed. */
-  at: number;
-  body: ActRequest;
-  slot: Slot;
-  modelVersion: string;
-  routing: RouteDecision | null;
-  latencyMs: number;
-  result: ActOutput | null;
-  error: { code: string; message: string } | null;
-  steps: number;
-}
-
-export interface ShadowRecord {
-  seq: number;
-  requestId: string;
-  routing: { slot: 'shadow'; routing_key: string };
-  modelVersion: string;
-  result: ActOutput | null;
-  latencyMs: number;
-  error: { code: string; message: string } | null;
-  divergence: { cosine: number; maxAbs: number } | null;
-}
-
-export interface ActRecorder {
-  request(rec: ActRecord): void;
-  shadow(rec: ShadowRecord): void;
-}
-
-/** An error that maps to an HTTP status; `code` is the stable SWY_ERR_* code. */
-export class ServingError extends SwitchyardError {
-  constructor(
-    readonly status: number,
-    code: (typeof ErrorCodes)[keyof typeof ErrorCodes],
-    message: string,
-    where?: string,
-    readonly retryAfterSeconds?: number,
-    /** The slot that was chosen for the request, when one was. */
-    readonly slot?: Slot,
-  ) {
-    super(code, message, where);
-  }
-}
-
-/**
- * What a failed inference means for the slot. Only a failure of the policy itself (worker death,
- * runtime error on a valid input, non-finite output, timeout) counts toward the drain; a bad
- * request or a slot that is between workers does not.
- */
-export function classifyFailure(e: unknown): { status: number; outcome: RequestOutcome; crash: boolean; retryAfterSeconds?: number } {
-  const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
-  switch (code) {
-    case ErrorCodes.SWY_ERR_INVALID_INPUT:
-      return { status: 422, outcome: 'client_error', crash: false };
-    case ErrorCodes.SWY_ERR_SLOT_RESTARTING:
-    case ErrorCodes.SWY_ERR_NOT_SERVING:
-      return { status: 503, outcome: 'unavailable', crash: false, retryAfterSeconds: 1 };
-    case ErrorCodes.SWY_ERR_ACT_TIMEOUT:
-      return { status: 504, outcome: 'timeout', crash: true };
-    default:
-      return { status: 500, outcome: 'server_error', crash: true };
-  }
-}
-
-interface SlotRuntime {
-  spec: SlotSpec;
-  consecutiveFailures: number;
-  failures: number;
-  drained: boolean;
-  inFlight: number;
-  // Window since the last stats snapshot; read and reset off the hot path.
-  windowLatencies: number[];
-  windowRequests: number;
-  windowErrors: number;
-  windowHits: number;
-  windowMisses: number;
-  totalRequests: number;
-  totalErrors: number;
-  totalHits: number;
-  totalMisses: number;
-  /** Largest max-abs divergence from the primary seen so far (shadow slot only). */
-  maxDivergence: number;
-  workerCrashes: number;
-  requestFailures: number;
-  lastError: { at: string; code: string; message: string; crash: boolean } | null;
-  /** Latencies of answered requests, newest kept; never reset (the canary reads it). */
-  latency: LatencyRing;
-  metricSlot: MetricSlot;
-  metrics: SlotMetricChildren;
-}
-
-/** Cumulative per-slot numbers (never reset by `snapshot()`), for the canary and shadow evidence. */
-export interface SlotCounters {
-  slot: Slot;
-  versionRef: string;
-  modelVersion: string;
-  /** Answered plus failed requests. */
-  requests: number;
-  errors: number;
-  /** Latency samples recorded so far: a mark for `latencySamples`. */
-  latencyCount: number;
-  drained: boolean;
-  /** Largest shadow divergence (max abs) from the primary; 0 for other slots. */
-  maxDivergence: number;
-}
-
-/** The hidden warm standby of single-policy mode: loaded, not routed (the rollback target). */
-export interface StandbyState {
-  versionRef: string;
-  modelVersion: string;
-  ready: boolean;
-}
-
-/** A bounded ring of the newest latency samples, with a running count as a mark. */
-export class LatencyRing {
-  private readonly buf: Float64Array;
-  count = 0;
-  constructor(readonly capacity = 4096) {
-    this.buf = new Float64Array(capacity);
-  }
-  push(v: number): void {
-    this.buf[this.count % this.capacity] = v;
-    this.count++;
-  }
-  /** Samples recorded after mark `after` (a previous `count`), at most the newest `capacity`. */
-  since(after: number): number[] {
-    const from = Math.max(after, this.count - this.capacity, 0);
-    const out: number[] = [];
-    for (let i = from; i < this.count; i++) out.push(this.buf[i % this.capacity]!);
-    return out;
-  }
-}
+// The engine has always found it here; it lives with the runtime now.
+export type { SlotRunner };
 
 export interface ServingControllerOptions {
   clock: Clock;
@@ -215,17 +60,11 @@ export interface ServingEventInput {
   message: string;
 }
 
-/** Why a split changed, as the caller says it (the controller adds the time and the split). */
-export interface SplitCause {
-  cause: SplitChange['cause'];
-  detail: string;
-}
-
 /**
  * Routes `/act` between loaded slots, counts consecutive failures, drains a slot that
  * keeps failing, and keeps per-slot windows for the live charts.
  */
-export class ServingController {
+export class ServingController implements ServingPort {
   private readonly slots = new Map<Slot, SlotRuntime>();
   private mode: 'off' | 'single' | 'ab' = 'off';
   private readonly router: Router;
@@ -234,14 +73,9 @@ export class ServingController {
   private lastSnapshotAt: number;
   private requestCounter = 0;
   private seq = 0;
-  private shadow: SlotRuntime | null = null;
+  private shadow: ShadowSlot | null = null;
   private recorder: ActRecorder | null = null;
-  private standby: SlotSpec | null = null;
-  /** Requests in flight per runner, so a replaced runner is closed only once it is idle. */
-  private readonly runnerLoad = new Map<SlotRunner, number>();
-  private readonly idleWaiters = new Map<SlotRunner, (() => void)[]>();
-  shadowSkipped = 0;
-  private shadowWindow: ShadowDivergenceWindow | null = null;
+  private readonly handover = new RunnerHandover();
   /** The newest window `snapshot()` took, for `state()` (issue 13: divergence is part of the state). */
   private lastShadow: ServingStats['shadow'] | null = null;
   private vram: ServingState['vram'] = null;
@@ -261,6 +95,8 @@ export class ServingController {
     this.lastSnapshotAt = opts.clock.monotonicMs();
     opts.metrics.split.set(50);
   }
+
+  // ---------------------------------------------------------------- modes
 
   /** Single-policy mode: one slot, `prod`. */
   startSingle(spec: Omit<SlotSpec, 'slot'>): void {
@@ -301,8 +137,18 @@ export class ServingController {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, '--shadow-policy works with one primary policy; drop --shadow-policy or serve a single PATH.', '--shadow-policy');
     }
     if (this.shadow) throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFLICT, 'A shadow slot is already loaded.');
-    this.shadow = this.makeSlot({ ...spec, slot: 'shadow' });
-    this.shadowWindow = new ShadowDivergenceWindow(this.opts.shadowThreshold);
+    this.shadow = new ShadowSlot({ ...spec, slot: 'shadow' }, {
+      clock: this.opts.clock,
+      metrics: this.opts.metrics,
+      handover: this.handover,
+      maxInFlight: this.opts.maxShadowInFlight ?? 64,
+      threshold: this.opts.shadowThreshold,
+      failed: (s, e) => {
+        const failure = classifyFailure(e);
+        this.failed(s, e, failure.outcome, failure.crash);
+      },
+      recorder: () => this.recorder,
+    });
     this.opts.metrics.initSlots(['shadow']);
     this.event('deploy', 'shadow', `slot Shadow serves ${spec.ref}`);
     this.emitState();
@@ -330,8 +176,15 @@ export class ServingController {
   get ready(): boolean {
     if (this.mode === 'off') return false;
     for (const s of this.slots.values()) if (!s.spec.runner.ready) return false;
-    return !this.shadow || this.shadow.spec.runner.ready;
+    return !this.shadow || this.shadow.slot.spec.runner.ready;
   }
+
+  /** Requests the shadow skipped because too many were waiting. */
+  get shadowSkipped(): number {
+    return this.shadow?.skipped ?? 0;
+  }
+
+  // ---------------------------------------------------------------- split and routing
 
   setSplit(split: number, why: SplitCause = { cause: 'operator', detail: 'set by an operator' }): ServingState {
     if (this.mode !== 'ab') {
@@ -342,6 +195,23 @@ export class ServingController {
     this.opts.metrics.split.set(split);
     this.opts.logger.info({ split, cause: why.cause }, 'split changed');
     if (before !== split || this.lastSplitChange?.cause !== why.cause) this.noteSplit(split, why, false);
+    return this.emitState();
+  }
+
+  /**
+   * Two-policy mode: send every request to `slot`, new episodes and episodes in progress alike
+   * (the sticky table is cleared): what a rollback of a canary does.
+   */
+  routeAll(slot: 'a' | 'b', why: SplitCause = { cause: 'operator', detail: `every request to slot ${slot.toUpperCase()}` }): ServingState {
+    if (this.mode !== 'ab') {
+      throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Routing all traffic to one slot applies to two-policy mode.', 'slot');
+    }
+    const split = slot === 'a' ? 100 : 0;
+    this.router.split = split;
+    this.router.clearSticky();
+    this.opts.metrics.split.set(split);
+    this.noteSplit(split, why, true);
+    this.opts.logger.warn({ slot, split }, `all traffic routed to slot ${slot}, episodes in progress included`);
     return this.emitState();
   }
 
@@ -369,7 +239,7 @@ export class ServingController {
   }
 
   restoreSlot(slot: Slot): ServingState {
-    const s = slot === 'shadow' ? this.shadow : this.slots.get(slot);
+    const s = this.runtimeOf(slot);
     if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No slot "${slot}" is being served.`, 'slot');
     const wasDrained = s.drained;
     s.drained = false;
@@ -385,7 +255,7 @@ export class ServingController {
     return `req-${this.opts.clock.now().toString(36)}-${this.requestCounter.toString(36)}`;
   }
 
-  /** Picks the slot for a request, honouring drains. Throws a 503 when nothing can serve. */
+  /** Picks the slot for a request, honouring drains. Throws (503 on /act) when nothing can serve. */
   private pick(episodeId: string | undefined, requestId: string): { s: SlotRuntime; decision: RouteDecision | null } {
     if (this.mode === 'single') {
       const s = this.slots.get('prod')!;
@@ -393,7 +263,7 @@ export class ServingController {
       return { s, decision: null };
     }
     if (this.mode === 'off') {
-      throw new ServingError(503, ErrorCodes.SWY_ERR_NOT_SERVING, 'No policy is loaded. Start `switchyard serve PATH` or pick versions on the Traffic page.', undefined, 5);
+      throw new ServingError(ErrorCodes.SWY_ERR_NOT_SERVING, 'No policy is loaded. Start `switchyard serve PATH` or pick versions on the Traffic page.', { retryAfterSeconds: 5 });
     }
     const decision = this.router.route(episodeId, requestId);
     if (decision.degraded) this.opts.metrics.degradedRouting.inc();
@@ -407,13 +277,13 @@ export class ServingController {
 
   private unavailable(state: DrainState): ServingError {
     return new ServingError(
-      503,
       ErrorCodes.SWY_ERR_SLOT_DRAINED,
       `Every slot is drained (${state}) after repeated failures. An operator must restore a slot (Traffic page, or \`serving.restoreSlot\`).`,
-      undefined,
-      10,
+      { retryAfterSeconds: 10 },
     );
   }
+
+  // ---------------------------------------------------------------- the request path
 
   async act(body: ActRequest, requestId: string): Promise<ActResponse> {
     const clock = this.opts.clock;
@@ -430,36 +300,35 @@ export class ServingController {
     // The runner answering this request, even if the slot's runner is swapped meanwhile.
     const runner = s.spec.runner;
     s.inFlight++;
-    this.loadUp(runner);
+    this.handover.up(runner);
     s.metrics.inFlight.inc();
     let out: ActOutput;
     try {
       out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
     } catch (e) {
       const failure = classifyFailure(e);
-      const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
+      const code = failure.code;
       const why = e instanceof Error ? e.message : String(e);
       const message = failure.outcome === 'client_error' ? why : `Slot ${s.spec.slot} (${runner.export.modelVersion}) failed: ${why}`;
-      if (failure.crash) this.recordFailure(s, e, failure.outcome);
-      else this.recordRefusal(s, e, failure.outcome);
+      this.failed(s, e, failure.outcome, failure.crash);
       this.recorder?.request({
         seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion: runner.export.modelVersion, routing: decision,
         latencyMs: clock.monotonicMs() - t0, result: null, error: { code, message }, steps: configuredSteps(runner),
       });
       const where = failure.outcome === 'client_error' && e instanceof SwitchyardError && e.where !== undefined ? e.where : s.spec.slot;
-      throw new ServingError(failure.status, code, message, where, failure.retryAfterSeconds, s.spec.slot);
+      throw new ServingError(code, message, { where, retryAfterSeconds: failure.retryAfterSeconds, slot: s.spec.slot });
     } finally {
       s.inFlight--;
-      this.loadDown(runner);
+      this.handover.down(runner);
       s.metrics.inFlight.dec();
     }
     s.consecutiveFailures = 0;
     const latencyMs = clock.monotonicMs() - t0;
-    this.countSuccess(s, out, latencyMs);
+    countSuccess(s, out, latencyMs);
     const modelVersion = runner.export.modelVersion;
     this.recorder?.request({ seq, requestId, at: clock.now(), body, slot: s.spec.slot, modelVersion, routing: decision, latencyMs, result: out, error: null, steps: configuredSteps(runner) });
     // After the primary answer is on its way: the shadow never delays /act.
-    if (this.shadow && !this.shadow.drained) setImmediate(() => void this.runShadow(seq, requestId, body, out));
+    if (this.shadow && !this.shadow.slot.drained) setImmediate(() => void this.runShadow(seq, requestId, body, out));
     return {
       actions: out.actions,
       num_actions: out.numActions,
@@ -472,92 +341,14 @@ export class ServingController {
     };
   }
 
-  private countSuccess(s: SlotRuntime, out: ActOutput, latencyMs: number): void {
-    const c = s.metrics;
-    c.latency.observe(latencyMs / 1000);
-    c.ok.inc();
-    if (out.cache === 'hit') {
-      s.windowHits++;
-      s.totalHits++;
-      c.cacheHit.inc();
-    } else if (out.cache === 'miss') {
-      s.windowMisses++;
-      s.totalMisses++;
-      c.cacheMiss.inc();
-    }
-    if (out.denoiseSteps > 0) c.denoiseSteps.inc(out.denoiseSteps);
-    s.windowRequests++;
-    s.totalRequests++;
-    s.windowLatencies.push(latencyMs);
-    s.latency.push(latencyMs);
-  }
-
-  private loadUp(runner: SlotRunner): void {
-    this.runnerLoad.set(runner, (this.runnerLoad.get(runner) ?? 0) + 1);
-  }
-
-  private loadDown(runner: SlotRunner): void {
-    const n = (this.runnerLoad.get(runner) ?? 1) - 1;
-    if (n > 0) return void this.runnerLoad.set(runner, n);
-    this.runnerLoad.delete(runner);
-    const waiters = this.idleWaiters.get(runner);
-    this.idleWaiters.delete(runner);
-    for (const w of waiters ?? []) w();
+  /** On the shadow loaded when the turn comes (none after `close()`). */
+  private runShadow(seq: number, requestId: string, body: ActRequest, primary: ActOutput): Promise<void> | undefined {
+    return this.shadow?.run(seq, requestId, body, primary);
   }
 
   /** Resolves once no request is in flight on `runner` (at once when none is). */
   whenIdle(runner: SlotRunner): Promise<void> {
-    if (!this.runnerLoad.has(runner)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const list = this.idleWaiters.get(runner) ?? [];
-      list.push(resolve);
-      this.idleWaiters.set(runner, list);
-    });
-  }
-
-  private async runShadow(seq: number, requestId: string, body: ActRequest, primary: ActOutput): Promise<void> {
-    const sh = this.shadow;
-    if (!sh) return;
-    if (sh.inFlight >= (this.opts.maxShadowInFlight ?? 64)) {
-      this.shadowSkipped++;
-      return;
-    }
-    const clock = this.opts.clock;
-    const t0 = clock.monotonicMs();
-    sh.inFlight++;
-    this.opts.metrics.inFlight.labels('shadow').inc();
-    const routing = { slot: 'shadow' as const, routing_key: body.episode_id ?? requestId };
-    const runner = sh.spec.runner;
-    const modelVersion = runner.export.modelVersion;
-    this.loadUp(runner);
-    try {
-      const out = await runner.act({ episodeId: body.episode_id ?? null, state: body.state });
-      sh.consecutiveFailures = 0;
-      const latencyMs = clock.monotonicMs() - t0;
-      this.countSuccess(sh, out, latencyMs);
-      const divergence = actionDivergence(primary.actions, out.actions);
-      this.shadowWindow?.add(divergence);
-      if (divergence) {
-        this.opts.metrics.shadowDivergence.labels('max_abs').observe(divergence.maxAbs);
-        this.opts.metrics.shadowDivergence.labels('cosine_distance').observe(Math.max(0, 1 - divergence.cosine));
-        sh.maxDivergence = Math.max(sh.maxDivergence, divergence.maxAbs);
-      }
-      this.recorder?.shadow({ seq, requestId, routing, modelVersion, result: out, latencyMs, error: null, divergence });
-    } catch (e) {
-      const failure = classifyFailure(e);
-      if (failure.crash) this.recordFailure(sh, e, failure.outcome);
-      else this.recordRefusal(sh, e, failure.outcome);
-      this.shadowWindow?.fail();
-      const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
-      this.recorder?.shadow({
-        seq, requestId, routing, modelVersion, result: null, latencyMs: clock.monotonicMs() - t0,
-        error: { code, message: e instanceof Error ? e.message : String(e) }, divergence: null,
-      });
-    } finally {
-      sh.inFlight--;
-      this.loadDown(runner);
-      this.opts.metrics.inFlight.labels('shadow').dec();
-    }
+    return this.handover.whenIdle(runner);
   }
 
   /** Observation size every slot expects; /act bodies are checked against it before routing. */
@@ -566,40 +357,31 @@ export class ServingController {
     return first.done ? null : first.value.spec.runner.export.manifest.observation.dim;
   }
 
-  /** A request the slot did not answer through no fault of the policy: counted, never toward a drain. */
-  private recordRefusal(s: SlotRuntime, e: unknown, outcome: RequestOutcome): void {
-    s.windowErrors++;
-    s.totalErrors++;
-    s.windowRequests++;
-    s.totalRequests++;
-    this.opts.metrics.countRequest(s.metricSlot, outcome);
-    this.opts.logger.warn({ slot: s.spec.slot, outcome, err: e instanceof Error ? e.message : String(e) }, `act refused (${outcome})`);
-  }
-
-  private recordFailure(s: SlotRuntime, e: unknown, outcome: RequestOutcome = 'server_error'): void {
-    s.consecutiveFailures++;
-    s.failures++;
-    // A dead worker is a crash; an error the live worker answered with is a failed request.
+  /**
+   * A request the slot did not answer. A failure of the policy itself counts toward the drain; a
+   * refusal (a bad request, a slot between workers) is counted and never drains.
+   */
+  private failed(s: SlotRuntime, e: unknown, outcome: RequestOutcome, crash: boolean): void {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!crash) {
+      countRefusal(s, this.opts.metrics, outcome);
+      this.opts.logger.warn({ slot: s.spec.slot, outcome, err: message }, `act refused (${outcome})`);
+      return;
+    }
     const code = e instanceof SwitchyardError ? e.code : ErrorCodes.SWY_ERR_INFERENCE;
-    const crash = code === ErrorCodes.SWY_ERR_WORKER_DIED;
-    if (crash) s.workerCrashes++;
-    else s.requestFailures++;
-    s.lastError = { at: iso(this.opts.clock.now()), code, message: e instanceof Error ? e.message : String(e), crash };
-    s.windowErrors++;
-    s.totalErrors++;
-    s.windowRequests++;
-    s.totalRequests++;
-    this.opts.metrics.crashes.labels(s.metricSlot).inc();
-    this.opts.metrics.countRequest(s.metricSlot, outcome);
-    this.opts.logger.error({ slot: s.spec.slot, consecutive: s.consecutiveFailures, err: e instanceof Error ? e.message : String(e) }, 'inference failed');
+    const lastError = { at: iso(this.opts.clock.now()), code, message, crash: code === ErrorCodes.SWY_ERR_WORKER_DIED };
+    countFailure(s, this.opts.metrics, outcome, lastError);
+    this.opts.logger.error({ slot: s.spec.slot, consecutive: s.consecutiveFailures, err: message }, 'inference failed');
     if (!s.drained && s.consecutiveFailures >= this.maxCrashes) {
       s.drained = true;
       this.opts.metrics.drained.labels(s.metricSlot).set(1);
-      this.event('drain', s.spec.slot, `slot ${s.spec.slot} drained after ${s.consecutiveFailures} consecutive failures; last: ${s.lastError.code} ${s.lastError.message}`);
+      this.event('drain', s.spec.slot, `slot ${s.spec.slot} drained after ${s.consecutiveFailures} consecutive failures; last: ${lastError.code} ${lastError.message}`);
       const state = this.emitState();
       this.opts.logger.error({ slot: s.spec.slot, drain: state.drain }, `slot ${s.spec.slot} drained after ${s.consecutiveFailures} consecutive failures`);
     }
   }
+
+  // ---------------------------------------------------------------- state and stats
 
   drainState(): DrainState {
     if (this.mode === 'single') return this.slots.get('prod')?.drained ? 'degraded' : 'none';
@@ -610,7 +392,7 @@ export class ServingController {
   }
 
   state(): ServingState {
-    const sb = this.standby;
+    const sb = this.handover.standby;
     return {
       vram: this.vram,
       standby: sb === null ? null : { versionRef: sb.ref, modelVersion: sb.runner.export.modelVersion, ready: sb.runner.ready },
@@ -622,20 +404,7 @@ export class ServingController {
       actUrl: this.actUrl,
       lastSplitChange: this.mode === 'ab' ? this.lastSplitChange : null,
       followsProduction: this.mode === 'single' ? this.followsProduction : null,
-      slots: this.allSlots().map((s) => ({
-        slot: s.spec.slot,
-        versionRef: s.spec.ref,
-        modelVersion: s.spec.runner.export.modelVersion,
-        kind: s.spec.runner.export.manifest.kind,
-        ready: s.spec.runner.ready,
-        drained: s.drained,
-        consecutiveFailures: s.consecutiveFailures,
-        crashes: s.failures,
-        sizeBytes: s.spec.runner.export.sizeBytes,
-        workerCrashes: s.workerCrashes,
-        requestFailures: s.requestFailures,
-        lastError: s.lastError,
-      })),
+      slots: this.allSlots().map(slotState),
       shadowDivergence: this.shadow ? (this.lastShadow ?? null) : null,
     };
   }
@@ -645,57 +414,29 @@ export class ServingController {
     const now = this.opts.clock.monotonicMs();
     const windowMs = Math.max(1, Math.round(now - this.lastSnapshotAt));
     this.lastSnapshotAt = now;
-    const slots: SlotStats[] = [];
-    for (const s of this.allSlots()) {
-      const lat = s.windowLatencies.sort((x, y) => x - y);
-      slots.push({
-        slot: s.spec.slot,
-        requests: s.totalRequests,
-        errors: s.totalErrors,
-        rps: (s.windowRequests * 1000) / windowMs,
-        p50Ms: quantile(lat, 0.5),
-        p99Ms: quantile(lat, 0.99),
-        cacheHits: s.totalHits,
-        cacheMisses: s.totalMisses,
-        inFlight: s.inFlight,
-      });
-      s.windowLatencies = [];
-      s.windowRequests = 0;
-      s.windowErrors = 0;
-      s.windowHits = 0;
-      s.windowMisses = 0;
-    }
-    const shadow = this.shadow && this.shadowWindow ? { shadow: this.shadowWindow.take(this.shadow.spec.ref, this.shadowSkipped) } : {};
+    const slots: SlotStats[] = this.allSlots().map((s) => takeWindow(s, windowMs));
+    const shadow = this.shadow ? { shadow: this.shadow.take() } : {};
     this.lastShadow = shadow.shadow ?? null;
     return { at: iso(this.opts.clock.now()), windowMs, slots, ...shadow };
   }
 
-  // ---------------------------------------------------------------- lifecycle hooks
+  // ---------------------------------------------------------------- the lifecycle's port
 
   /** Cumulative per-slot numbers (primary slots, then the shadow). */
   counters(): SlotCounters[] {
-    return this.allSlots().map((s) => ({
-      slot: s.spec.slot,
-      versionRef: s.spec.ref,
-      modelVersion: s.spec.runner.export.modelVersion,
-      requests: s.totalRequests,
-      errors: s.totalErrors,
-      latencyCount: s.latency.count,
-      drained: s.drained,
-      maxDivergence: s.maxDivergence,
-    }));
+    return this.allSlots().map(slotCounters);
   }
 
   /** Latency samples (ms) a slot recorded after mark `after` (a `latencyCount`), newest 4096 at most. */
   latencySamples(slot: Slot, after: number): number[] {
-    const s = slot === 'shadow' ? this.shadow : this.slots.get(slot);
+    const s = this.runtimeOf(slot);
     if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_FOUND, `No slot "${slot}" is being served.`, 'slot');
     return s.latency.since(after);
   }
 
-  /** The loaded primary slot's spec, or null. */
+  /** The loaded slot's spec, or null. */
   slotSpec(slot: Slot): SlotSpec | null {
-    return (slot === 'shadow' ? this.shadow : this.slots.get(slot))?.spec ?? null;
+    return this.runtimeOf(slot)?.spec ?? null;
   }
 
   /**
@@ -706,14 +447,14 @@ export class ServingController {
     if (spec !== null && this.mode !== 'single') {
       throw new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, 'A warm standby is kept in single-policy mode only.');
     }
-    const old = this.standby;
-    this.standby = spec === null ? null : { ...spec, slot: 'prod' };
+    const old = this.handover.standby;
+    this.handover.standby = spec === null ? null : { ...spec, slot: 'prod' };
     this.emitState();
     return old;
   }
 
   get standbySpec(): SlotSpec | null {
-    return this.standby;
+    return this.handover.standby;
   }
 
   /**
@@ -724,97 +465,51 @@ export class ServingController {
   swapPrimary(slot: 'prod' | 'a' | 'b', spec: Omit<SlotSpec, 'slot'>): { previous: SlotSpec; idle: Promise<void> } {
     const s = this.slots.get(slot);
     if (!s) throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, `No slot "${slot}" is being served.`, 'slot');
-    const previous = s.spec;
-    s.spec = { ...spec, slot };
-    s.consecutiveFailures = 0;
-    if (s.drained) {
-      s.drained = false;
-      this.opts.metrics.drained.labels(s.metricSlot).set(0);
-    }
+    const swapped = this.handover.swap(s, spec, this.opts.metrics);
+    const previous = swapped.previous;
     this.opts.logger.info({ slot, from: previous.ref, to: spec.ref }, 'slot runner swapped');
     if (previous.ref !== spec.ref || previous.runner.export.modelVersion !== spec.runner.export.modelVersion) {
       this.event('deploy', slot, `slot ${slotLabel(slot)} now serves ${spec.ref} (was ${previous.ref})`);
     }
     this.emitState();
-    return { previous, idle: this.whenIdle(previous.runner) };
+    return swapped;
   }
 
   /** Single-policy mode: the warm standby takes over `prod` (see swapPrimary); null without a standby. */
   promoteStandby(): { previous: SlotSpec; next: SlotSpec; idle: Promise<void> } | null {
-    const sb = this.standby;
+    const sb = this.handover.standby;
     if (sb === null || this.mode !== 'single') return null;
-    this.standby = null;
+    this.handover.standby = null;
     const r = this.swapPrimary('prod', sb);
     return { ...r, next: sb };
-  }
-
-  /**
-   * Two-policy mode: send every request to `slot`, new episodes and episodes in progress alike
-   * (the sticky table is cleared): what a rollback of a canary does.
-   */
-  routeAll(slot: 'a' | 'b', why: SplitCause = { cause: 'operator', detail: `every request to slot ${slot.toUpperCase()}` }): ServingState {
-    if (this.mode !== 'ab') {
-      throw new SwitchyardError(ErrorCodes.SWY_ERR_NOT_SERVING, 'Routing all traffic to one slot applies to two-policy mode.', 'slot');
-    }
-    const split = slot === 'a' ? 100 : 0;
-    this.router.split = split;
-    this.router.clearSticky();
-    this.opts.metrics.split.set(split);
-    this.noteSplit(split, why, true);
-    this.opts.logger.warn({ slot, split }, `all traffic routed to slot ${slot}, episodes in progress included`);
-    return this.emitState();
   }
 
   async close(): Promise<void> {
     if (this.pendingSplitEvent !== null) clearTimeout(this.pendingSplitEvent);
     this.pendingSplitEvent = null;
     const runners = this.allSlots().map((s) => s.spec.runner);
-    if (this.standby) runners.push(this.standby.runner);
-    this.standby = null;
+    if (this.handover.standby) runners.push(this.handover.standby.runner);
+    this.handover.standby = null;
     this.slots.clear();
     this.shadow = null;
-    this.shadowWindow = null;
     this.lastShadow = null;
     this.mode = 'off';
     await Promise.allSettled(runners.map((r) => r.close()));
   }
 
+  private runtimeOf(slot: Slot): SlotRuntime | undefined {
+    return slot === 'shadow' ? this.shadow?.slot : this.slots.get(slot);
+  }
+
   private allSlots(): SlotRuntime[] {
     const list = [...this.slots.values()];
-    if (this.shadow) list.push(this.shadow);
+    if (this.shadow) list.push(this.shadow.slot);
     return list;
   }
 
   private addSlot(spec: SlotSpec): void {
-    this.slots.set(spec.slot, this.makeSlot(spec));
+    this.slots.set(spec.slot, makeSlotRuntime(spec, this.opts.metrics));
     this.opts.metrics.initSlots([spec.slot as MetricSlot]);
-  }
-
-  private makeSlot(spec: SlotSpec): SlotRuntime {
-    const metricSlot = spec.slot as MetricSlot;
-    return {
-      spec,
-      consecutiveFailures: 0,
-      failures: 0,
-      drained: false,
-      inFlight: 0,
-      windowLatencies: [],
-      windowRequests: 0,
-      windowErrors: 0,
-      windowHits: 0,
-      windowMisses: 0,
-      totalRequests: 0,
-      totalErrors: 0,
-      totalHits: 0,
-      totalMisses: 0,
-      maxDivergence: 0,
-      workerCrashes: 0,
-      requestFailures: 0,
-      lastError: null,
-      latency: new LatencyRing(),
-      metricSlot,
-      metrics: this.opts.metrics.forSlot(metricSlot),
-    };
   }
 
   private assertOff(): void {
@@ -835,10 +530,3 @@ function slotLabel(slot: Slot): string {
 function configuredSteps(runner: SlotRunner): number {
   return runner.export.manifest.iterative?.steps ?? 0;
 }
-
-export function quantile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx]!;
-}
-

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type ServingState } from '../contract/index.js';
 import { fixedClock } from '../platform/clock.js';
 import { silentLogger } from '../platform/logger.js';
-import type { ActInput, ActOutput, PolicyExport } from '../runtime/types.js';
+import type { ActInput, ActOutput, PolicyExport, SlotRunner } from '../runtime/types.js';
 import { createMetricsRegistry, ServingMetrics } from './metrics.js';
-import { ServingController, type SlotRunner } from './serving-controller.js';
+import { ServingController } from './serving-controller.js';
 
 interface HeldRunner extends SlotRunner {
   calls: number;

@@ -6,7 +6,7 @@
  * divergences, but an operator must see them.
  */
 import type { ShadowDivergence } from '../contract/index.js';
-import { quantile } from './serving-controller.js';
+import { quantile } from './slot-stats.js';
 
 /** Default max-abs difference above which a shadow answer counts as diverging. */
 export const DEFAULT_SHADOW_THRESHOLD = 0.1;

@@ -3,7 +3,7 @@
  * `TraceWriter`: maps its `ActRecord`/`ShadowRecord` onto the trace's field names. Like the
  * writer, it never throws into the request path.
  */
-import type { ActRecord, ActRecorder, ShadowRecord } from '../serve/serving-controller.js';
+import type { ActRecord, ActRecorder, ShadowRecord } from '../contract/index.js';
 import type { TraceRequestInput, TraceWriter } from './trace-writer.js';
 
 export function traceRecorder(writer: TraceWriter): ActRecorder {
