@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Memory checks (act-robustness) compare the heap after a full collection, not a floating heap.
+    execArgv: ['--expose-gc'],
   },
   resolve: {
     alias: { '@contract': new URL('./core/src/contract/index.ts', import.meta.url).pathname },

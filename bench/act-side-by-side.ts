@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1]
  *        [--scenarios c8,c1,r8] [--configs plain,gzip,images] [--from dist|src] [--build]
- *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js]
+ *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js] [--no-console]
  *
  * Servers (child processes, all started once and kept for every round):
  *   minimal    bench/lib/minimal-server.ts: fastify + the same ONNX model in-process, nothing else
@@ -17,7 +17,9 @@
  * Scenarios:
  *   c8   8 keep-alive connections, closed loop, a new episode every --closed-episode-steps (1)
  *   c1   1 connection, closed loop (one robot as fast as it goes)
- *   r8   8 robots at --hz 50, 50-step episodes (a bench's real load)
+ *   r8   8 robots at --hz 50, 50-step episodes (a bench's real load), with a workbench open on
+ *        each Switchyard server (bench/lib/console-subscriber.ts: the Live page's event socket
+ *        and reads) unless --no-console
  * Every (scenario, config) pair runs minimal and Switchyard back to back in the same round
  * (order alternating per round); the table shows medians over rounds of the paired ratio and
  * differences, the server CPU per request (all threads of the server process), requests over
@@ -30,6 +32,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_POLICY, writeDemoExports } from '../core/src/demo/cartpole-policies.js';
+import { openConsole, type ConsoleSubscriber } from './lib/console-subscriber.js';
 import { startChild, stopChild, waitReady, type Child, type GcTally } from './lib/children.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { runLoad, type LoadResult } from './lib/load.js';
@@ -57,12 +60,13 @@ interface Args {
   hz: number;
   closedEpisodeSteps: number;
   baseCli: string | null;
+  console: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     rounds: 3, seconds: 5, pacedSeconds: 10, warmup: 1, scenarios: ['c8', 'c1', 'r8'], configs: ['plain', 'gzip', 'images'],
-    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null,
+    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, console: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -97,10 +101,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--profile') a.profile = v();
     else if (k === '--json') a.json = v();
     else if (k === '--base-cli') a.baseCli = v();
+    else if (k === '--no-console') a.console = false;
     else if (k === '-h' || k === '--help') {
       process.stdout.write(
         'usage: npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1] [--scenarios c8,c1,r8]\n' +
-          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--hz 50] [--closed-episode-steps 1]\n',
+          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--hz 50] [--closed-episode-steps 1] [--no-console]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
@@ -150,6 +155,9 @@ async function main(): Promise<void> {
     if (!existsSync(CLI_DIST)) throw new Error('npm run build:core did not produce dist/');
   }
   const tmp = mkdtempSync(join(tmpdir(), 'swy-act-sbs-'));
+  // The control token every Switchyard child starts with, so the bench can open the workbench's event stream.
+  const controlToken = randomBytes(24).toString('base64url');
+  process.env.SWITCHYARD_TOKEN = controlToken;
   const children: Child[] = [];
   const cleanup = async (): Promise<void> => {
     await Promise.allSettled(children.map(stopChild));
@@ -220,6 +228,7 @@ async function main(): Promise<void> {
       const p0 = pids.map(processCpuMs);
       const t0 = performance.now();
       c.takeGc();
+      const watcher: ConsoleSubscriber | null = paced && args.console && c.name !== 'minimal' ? await openConsole(c.base, controlToken) : null;
       const r = await runLoad({
         url: c.act,
         concurrency: scenario === 'c1' ? 1 : 8,
@@ -231,6 +240,10 @@ async function main(): Promise<void> {
         rateHz: paced ? args.hz : undefined,
         extraBody: config === 'images' ? image : '',
       });
+      await watcher?.close();
+      if (watcher !== null && (watcher.calls.failed > 0 || (watcher.counts['serving.stats'] ?? 0) === 0)) {
+        throw new Error(`${c.name}: the workbench subscriber saw ${JSON.stringify(watcher.counts)} and ${watcher.calls.failed} failed call(s)`);
+      }
       const gc = c.takeGc();
       const el = performance.now() - t0;
       const used = pids.map((p, i) => processCpuMs(p) - p0[i]!);
@@ -241,6 +254,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `round ${round + 1} ${scenario} ${config.padEnd(6)} ${c.name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)}  p99 ${fmt(r.p99Us).padStart(6)}  >5ms ${r.over5ms}` +
           `  cpu ${fmt(run.cpuUsPerReq)} µs/req  other ${otherCores.toFixed(2)} cores${args.traceGc ? `  gc ${gc.scavenges}+${gc.majors} ${gc.pauseMs.toFixed(1)} ms (max ${gc.maxPauseMs.toFixed(2)})` : ''}` +
+          `${watcher !== null ? `  console ${watcher.counts['serving.stats'] ?? 0} stats pushes, ${watcher.calls.made} reads` : ''}` +
           `${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
       );
       await new Promise((res) => setTimeout(res, 200));

@@ -49,6 +49,7 @@ afterAll(async () => {
 
 describe('/act under hostile input', () => {
   it('answers 10,000 random bodies with 4xx, never crashes, and keeps memory flat', async () => {
+    expect(global.gc, 'vitest.config.ts runs the test processes with --expose-gc').toBeTypeOf('function');
     const rand = mulberry32(42);
     const statuses = new Map<number, number>();
     let heapAfterWarmup = 0;
@@ -61,14 +62,16 @@ describe('/act under hostile input', () => {
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       if (res.statusCode >= 500) throw new Error(`5xx for ${payload}: ${res.body}`);
       if (i === 1000) {
-        global.gc?.();
+        global.gc!();
         heapAfterWarmup = process.memoryUsage().heapUsed;
       }
     }
-    global.gc?.();
+    global.gc!();
     const growth = process.memoryUsage().heapUsed - heapAfterWarmup;
-    // Recorded, not asserted tightly: without --expose-gc the heap floats; 64 MiB is far beyond a leak-free run.
-    expect(growth).toBeLessThan(64 * 1024 * 1024);
+    process.stdout.write(`[act-robustness] heap growth after 9,000 hostile bodies, both after a full GC: ${(growth / 1024 / 1024).toFixed(1)} MiB\n`);
+    // Both readings follow a full collection (vitest runs with --expose-gc), so garbage does not
+    // count; 9,000 requests leaking even 1 KiB each would show as 9 MiB.
+    expect(growth).toBeLessThan(8 * 1024 * 1024);
     expect([...statuses.keys()].every((s) => s === 200 || (s >= 400 && s < 500))).toBe(true);
     expect((statuses.get(400) ?? 0) + (statuses.get(422) ?? 0)).toBeGreaterThan(9000);
     const ok = await app.inject({ method: 'POST', url: '/act', headers: host, payload: { episode_id: 'still-alive', state: [0, 0, 0.01, 0] } });
