@@ -40,6 +40,11 @@ export function ensureScratch(scratch: Buffer, n: number): Buffer {
   return scratch.length >= n ? scratch : Buffer.allocUnsafeSlow(Math.max(n, scratch.length * 2));
 }
 
+/** Whether the line `b[s, e)` ends in TraceWriter's chain tail (see `ownTail`). */
+export function hasOwnTail(b: Uint8Array, s: number, e: number): boolean {
+  return e - s > TAIL + 1 && b[e - 1] === 0x7d && b[e - 2] === 0x22 && startsWithAt(b, e - 83, TAIL_HASH) && startsWithAt(b, e - TAIL, TAIL_PREV);
+}
+
 /**
  * `b[s, e)` is one line. When it ends in TraceWriter's chain tail, writes the line's previous
  * hash and the text before the tail plus `}` into `out` (which must hold `e - s + 64` bytes) and

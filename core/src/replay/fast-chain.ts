@@ -196,6 +196,31 @@ export class FastChain {
     return this.check(text, ascii, index, line);
   }
 
+  /**
+   * `check` for a line whose hashed text `compactRecord` has already built in `out[0, len)`
+   * (previous hash, then the body; `found` names where the chain values sit in `b`). `text` makes
+   * the line's string, only when needed (an audited record, or one that does not verify this way
+   * and goes the string way, so a broken chain is reported as `check` reports it).
+   */
+  checkBuilt(b: Uint8Array, out: Uint8Array, outBuf: Buffer, len: number, text: () => string, index: number, line: number): boolean {
+    if (!this.active) return this.mode === 'off';
+    if (this.mode === 'fast' && bytesHash && this.hitBytes(b, out, len)) {
+      this.checked++;
+      if (this.auditEvery > 0 && (index < this.auditFirst || index % this.auditEvery === 0)) {
+        this.audited++;
+        if (!this.audit(text(), outBuf.toString('latin1', 64, len), index, line)) return false;
+      }
+      if (this.trustNext) {
+        this.trustNext = false;
+        this.firstPrev = outBuf.toString('latin1', 0, 64);
+      }
+      this.fast++;
+      this.expected = this.lastComputed;
+      return true;
+    }
+    return this.check(text(), true, index, line);
+  }
+
   private scratch: Buffer = Buffer.allocUnsafeSlow(8192);
   private scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
   private lastComputed = '';

@@ -3,7 +3,7 @@
  * counts and answers any window, episodes come back in order with their steps, the path rule
  * keeps API callers inside the known folders, and a tampered trace names its broken record.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,22 @@ describe('ReplayService', () => {
     expect(() => svc.open(join(dir, '..', 'etc', 'passwd'))).toThrow(expect.objectContaining({ code: 'SWY_ERR_PATH_NOT_ALLOWED' }));
     svc.setInitialTrace(foreign);
     expect(svc.open(foreign).status).toBe('running');
+  });
+
+  it('a --trace file is read from the start; opening it joins that job, opening it after it changed reads it again', async () => {
+    const events: ReplayProgressPayload[] = [];
+    const svc = service(events);
+    const file = join(outside, 'initial.jsonl');
+    copyFileSync(trace, file);
+    svc.setInitialTrace(file);
+    // Nobody asked to open it: the job runs to the end by itself.
+    await expect.poll(() => events.find((e) => e.kind === 'open' && e.status === 'done'), { timeout: 60_000 }).toBeTruthy();
+    const done = events.find((e) => e.status === 'done')!;
+    expect(svc.open(file)).toMatchObject({ jobId: done.jobId, status: 'done' });
+    expect(svc.open(file)).toMatchObject({ jobId: done.jobId, status: 'done' });
+    appendFileSync(file, readFileSync(trace, 'utf8').split('\n')[1] + '\n');
+    expect(svc.open(file).jobId).not.toBe(done.jobId);
+    svc.close();
   });
 
   it('checkReplayPath follows links out of a root', () => {

@@ -5,7 +5,7 @@
  * those, reads one episode's records through the trace index, and re-runs a trace against a
  * registered version with progress and Cancel.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -169,6 +169,29 @@ export class ReplayService {
     this.allowed.add(real);
     this.allowed.add(path);
     this.initial = real;
+    // Reading starts now, while the console starts and the page loads (about 1-3 s of page load,
+    // the list, the open call); the page's `replay.open` of this file joins this job.
+    const st = statSync(real);
+    const job = this.startOpen(real);
+    this.initialJob = { file: real, jobId: job.jobId, size: st.size, mtimeMs: st.mtimeMs };
+  }
+
+  /** The `--trace` file's job, joined by a `replay.open` of the same, unchanged file. */
+  private initialJob: { file: string; jobId: string; size: number; mtimeMs: number } | null = null;
+
+  private joinInitial(file: string): ReplayProgressPayload | null {
+    const init = this.initialJob;
+    if (!init || init.file !== file) return null;
+    const job = this.jobs.get(init.jobId);
+    let st: { size: number; mtimeMs: number };
+    try {
+      st = statSync(file);
+    } catch {
+      return null;
+    }
+    if (!job || st.size !== init.size || st.mtimeMs !== init.mtimeMs) return null;
+    const s = job.progress.status;
+    return s === 'running' || (s === 'done' && this.traces.has(job.progress.traceId)) ? job.progress : null;
   }
 
   get uploadDir(): string {
@@ -229,6 +252,10 @@ export class ReplayService {
 
   open(path: string): ReplayProgressPayload {
     const file = this.opts.checkPath ? this.opts.checkPath(path) : checkReplayPath(path, this.roots(), this.allowed);
+    return this.joinInitial(file) ?? this.startOpen(file);
+  }
+
+  private startOpen(file: string): ReplayProgressPayload {
     const id = this.nextId('t');
     const job: Job = {
       ctrl: new AbortController(),

@@ -13,6 +13,14 @@ import { EpisodeTracker, type EpisodeState, type EpisodeSummary } from './episod
 import { FastChain, type ChainBreakKind, type ChainMode } from './fast-chain.js';
 import { DIVERGENCE_LAYOUT, LATENCY_LAYOUT, LogHistogram, type HistogramState } from './histogram.js';
 import { CACHE_HIT, CACHE_MISS, CACHE_OTHER, detach, RecordScanner } from './record-scan.js';
+import { hasOwnTail } from './byte-chain.js';
+import { ByteRecord, compactRecord } from './record-bytes.js';
+
+/** The fields of a record the accumulator reads (`RecordScanner` from a string, `ByteRecord` from bytes). */
+export type ScannedRecord = Pick<
+  RecordScanner,
+  'kind' | 'seq' | 'timestamp' | 'schemaVersion' | 'slot' | 'degraded' | 'episodeId' | 'latencyMs' | 'cache' | 'error' | 'divCosine' | 'divMaxAbs' | 'hasDivergence'
+>;
 import { Timeline, type TimelineJson, type TimelineState } from './timeline.js';
 
 export interface AccumulatorOptions {
@@ -118,7 +126,7 @@ export class SummaryAccumulator {
   }
 
   /** A scanned `request` or `shadow_result` record (other kinds are only counted). Returns a request's slot index, else -1. */
-  add(scan: RecordScanner): number {
+  add(scan: ScannedRecord): number {
     const kind = scan.kind ?? '(none)';
     this.countKind(kind);
     const sv = scan.schemaVersion;
@@ -293,6 +301,10 @@ function parsePlain(text: string): Record<string, unknown> | null {
 /** Processes blocks of whole lines into an accumulator; one per thread. */
 export class ChunkProcessor {
   private readonly scan = new RecordScanner();
+  private readonly rec = new ByteRecord();
+  /** Where `compactRecord` builds a line's hashed text (twice the longest line, plus room). */
+  private scratch: Buffer = Buffer.allocUnsafeSlow(1 << 16);
+  private scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
 
   constructor(
     readonly acc: SummaryAccumulator,
@@ -303,10 +315,14 @@ export class ChunkProcessor {
    * `buf` holds whole lines, each ending in a newline, except, when `final`, the last one (the
    * end of the file without a newline: a complete record, or a partial line that is reported).
    * `lineBase` is the number of lines in the file before the block.
+   *
+   * A pure-ASCII line is read once as bytes (`compactRecord`: summary fields and the chain's text
+   * together); a line that way cannot take (non-ASCII, an escaped key, a key met twice, not JSON,
+   * the unterminated last line) goes the string way (`RecordScanner`, `FastChain.checkBytes`).
    */
   process(buf: Uint8Array, chunkNo: number, final: boolean, lineBase: number): ChunkResult {
     const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    // A plain view for the byte-level chain check (a Buffer's subarray is much slower).
+    // A plain view for the byte-level work (a Buffer's element access and subarray are slower).
     const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const chain = new FastChain({ mode: this.opts.chain, trustFirstPrev: chunkNo > 0, auditFirst: chunkNo === 0 ? 16 : 1 });
     const res: ChunkResult = {
@@ -327,6 +343,35 @@ export class ChunkProcessor {
     let point: ChunkResult['points'][number] | null = null;
     const scan = this.scan;
     const acc = this.acc;
+    const counted = (fields: ScannedRecord, rel: number, kind: string | null, text: () => string): void => {
+      const seq = fields.seq;
+      if (seq === seq && point) {
+        if (seq < point.minSeq) point.minSeq = seq;
+        if (seq > point.maxSeq) point.maxSeq = seq;
+      }
+      if (kind === 'header') {
+        if (res.header === null) {
+          const r = parsePlain(text());
+          if (r) res.header = { rel, record: r };
+        }
+      } else if (kind === 'footer') {
+        const r = parsePlain(text());
+        if (r) res.footer = { rel, record: r };
+      }
+      const si = acc.add(fields);
+      if (si >= 0 && seen[si] !== true) {
+        seen[si] = true;
+        res.slotsSeen.push(acc.slotNames[si]!);
+      }
+    };
+    const newRecord = (offset: number, lineNo: number): number => {
+      const rel = res.records++;
+      if (rel % every === 0) {
+        point = { rel, offset, line: lineNo, minSeq: Infinity, maxSeq: -Infinity };
+        res.points.push(point);
+      }
+      return rel;
+    };
     const line = (text: string, offset: number, end: number, terminated: boolean, bytes: number, ascii: boolean): void => {
       const lineNo = lineBase + ++res.lines;
       if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && isBlankText(text))) return;
@@ -335,11 +380,7 @@ export class ChunkProcessor {
         res.partial = { line: lineNo, bytes };
         return;
       }
-      const rel = res.records++;
-      if (rel % every === 0) {
-        point = { rel, offset, line: lineNo, minSeq: Infinity, maxSeq: -Infinity };
-        res.points.push(point);
-      }
+      const rel = newRecord(offset, lineNo);
       if (!ok) {
         res.badCount++;
         if (res.bad.length < 10) res.bad.push({ line: lineNo, reason: scan.problem });
@@ -347,40 +388,50 @@ export class ChunkProcessor {
         chain.badLine(rel, lineNo, scan.problem);
         return;
       }
-      const seq = scan.seq;
-      if (seq === seq && point) {
-        if (seq < point.minSeq) point.minSeq = seq;
-        if (seq > point.maxSeq) point.maxSeq = seq;
-      }
       if (chain.active) chain.checkBytes(u8, offset, end, text, ascii, rel, lineNo);
-      const kind = scan.kind;
-      if (kind === 'header') {
-        if (res.header === null) {
-          const r = parsePlain(text);
-          if (r) res.header = { rel, record: r };
-        }
-      } else if (kind === 'footer') {
-        const r = parsePlain(text);
-        if (r) res.footer = { rel, record: r };
-      }
-      const si = acc.add(scan);
-      if (si >= 0 && seen[si] !== true) {
-        seen[si] = true;
-        res.slotsSeen.push(acc.slotNames[si]!);
-      }
+      counted(scan, rel, scan.kind, () => text);
     };
 
-    const n = b.length;
-    // Lines are decoded one by one into flat strings: scanning a slice of one big string is about
-    // twice as slow in V8 (every character access goes through the parent), and a copy is cheap.
+    const n = u8.length;
+    // Lines are decoded one by one into flat strings when they go the string way: scanning a slice
+    // of one big string is about twice as slow in V8 (every character access goes through the
+    // parent), and a copy is cheap.
     const ascii = isAscii(b);
+    const rec = this.rec;
+    // The line being read the byte way, decoded only when something needs its text.
+    let curFrom = 0;
+    let curEnd = 0;
+    let curText: string | null = null;
+    const curLine = () => (curText ??= b.toString('latin1', curFrom, curEnd));
     let pos = 0;
     while (pos < n) {
-      let nl = b.indexOf(0x0a, pos);
+      let nl = u8.indexOf(0x0a, pos);
       const terminated = nl >= 0;
       if (!terminated) nl = n;
-      const end = nl > pos && b[nl - 1] === 0x0d ? nl - 1 : nl;
+      const end = nl > pos && u8[nl - 1] === 0x0d ? nl - 1 : nl;
       const asc = ascii || isAscii(b.subarray(pos, end));
+      // Switchyard's own lines (chain tail last, canonical before it) are hashed as written, and
+      // the string scan's native `indexOf` jumps over their arrays faster than a byte loop
+      // visits them; every other layout is rebuilt byte by byte, with its fields on the way.
+      if (asc && (terminated || !final) && end > pos && !hasOwnTail(u8, pos, end)) {
+        const need = 2 * (end - pos + 64);
+        if (this.scratchU8.length < need) {
+          this.scratch = Buffer.allocUnsafeSlow(Math.max(need, this.scratch.length * 2));
+          this.scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
+        }
+        const len = compactRecord(u8, pos, end, this.scratchU8, rec);
+        if (len > 0) {
+          const lineNo = lineBase + ++res.lines;
+          const rel = newRecord(pos, lineNo);
+          curFrom = pos;
+          curEnd = end;
+          curText = null;
+          if (chain.active) chain.checkBuilt(u8, this.scratchU8, this.scratch, len, curLine, rel, lineNo);
+          counted(rec, rel, rec.kind, curLine);
+          pos = nl + 1;
+          continue;
+        }
+      }
       line(b.toString(asc ? 'latin1' : 'utf8', pos, end), pos, end, terminated || !final, nl - pos, asc);
       pos = nl + 1;
     }

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalizeJs } from '../trace/canonical-json.js';
-import { sealRecord, GENESIS_HASH } from '../trace/chain.js';
-import { verifyTrace } from '../trace/trace-reader.js';
-import { writeSyntheticTrace } from '../../test-support/replay-fixtures.js';
+import { canonicalizeJs, NumberToken } from '../trace/canonical-json.js';
+import { chainHash, sealRecord, GENESIS_HASH } from '../trace/chain.js';
+import { parseTraceLine, verifyTrace } from '../trace/trace-reader.js';
+import { rng, writeSyntheticTrace } from '../../test-support/replay-fixtures.js';
 import { openTrace, summarizeTrace, type TraceSummary } from './trace-summary.js';
 
 let dir: string;
@@ -252,6 +252,88 @@ function foreignTrace(): string {
   }
   return out.join('\n') + '\n';
 }
+
+/**
+ * A trace as FastCrest tether's recorder writes it: Python's default `json.dumps` (", " and ": ",
+ * its own key order, here each object's keys reversed), the chain over the sorted compact form.
+ * Read the byte way (`record-bytes.ts`), unlike TraceWriter's lines.
+ */
+function referenceTrace(n: number): string {
+  const dump = (v: unknown): string => {
+    if (v instanceof NumberToken) return v.value;
+    if (Array.isArray(v)) return '[' + v.map(dump).join(', ') + ']';
+    if (v !== null && typeof v === 'object') return '{' + Object.entries(v).reverse().map(([k, x]) => `${JSON.stringify(k)}: ${dump(x)}`).join(', ') + '}';
+    return JSON.stringify(v);
+  };
+  const r = rng(9);
+  let prev = GENESIS_HASH;
+  const out: string[] = [];
+  const add = (rec: Record<string, unknown>) => {
+    const hash = chainHash(prev, canonicalizeJs(rec));
+    out.push(dump({ ...parseTraceLine(canonicalizeJs(rec)), prev_record_hash: prev, record_hash: hash }));
+    prev = hash;
+  };
+  add({ kind: 'header', schema_version: 1, session_id: 'ref', started_at: '2026-03-01T00:00:00.000Z', model_hash: '0123456789abcdef', tether_version: '0.9.0' });
+  for (let i = 0; i < n; i++) {
+    add({
+      kind: 'request',
+      schema_version: 1,
+      seq: i + 1,
+      timestamp: 1772323200 + i * 0.005,
+      request: { episode_id: `ep-${i % 7}`, request_id: `req-${i}`, instruction: 'pick up the cube, then: place it', state: [r() - 0.5, r(), -1e-7] },
+      response: { actions: [[r(), r()], [r() - 1, 0.25]], num_actions: 2, action_dim: 2 },
+      latency: { total_ms: 5 + r() * 10, stages: { infer_ms: 4.5 } },
+      cache: { status: r() < 0.7 ? 'hit' : 'miss' },
+      routing: { slot: i % 3 === 0 ? 'b' : 'a', policy: 'p' },
+      ...(i % 11 === 0 ? { error: { code: 'E', message: 'boom' } } : {}),
+      evidence: { kind: 'tether.rollout_evidence', outcome: { status: 'success', error_slug: null } },
+    });
+    if (i % 50 === 0) add({ kind: 'shadow_result', seq: i + 1, timestamp: 1772323200 + i * 0.005, divergence: { max_abs: r() / 10, cosine: 1 - r() / 100 }, latency: { total_ms: 7.5 }, routing: { slot: 'shadow' } });
+  }
+  add({ kind: 'footer', ended_at: '2026-03-01T00:10:00.000Z', totals: { requests: n } });
+  return out.join('\n') + '\n';
+}
+
+describe('reference-format traces (read the byte way)', () => {
+  it('the summary matches a brute-force computation, one thread and two, and every record verifies without parsing', async () => {
+    const p = join(dir, 'reference.jsonl');
+    writeFileSync(p, referenceTrace(400));
+    const b = brute(p);
+    for (const threads of [0, 2]) {
+      const { summary: s } = await summarizeTrace(p, { threads, chunkBytes: 8192 });
+      expectMatchesBrute(s, b);
+      expect(s.slots.map((x) => x.slot)).toEqual(['b', 'a']);
+      expect(s.header?.sessionId).toBe('ref');
+      expect(s.footer?.totals).toEqual({ requests: 400 });
+      expect(s.chain).toMatchObject({ status: 'verified', fastPath: 410, exactPath: 0 });
+    }
+    expect((await verifyTrace(p)).ok).toBe(true);
+  });
+
+  it('deletions, edits and swaps at many positions: the broken record and reason verifyTrace gives', async () => {
+    const lines = referenceTrace(120).split('\n');
+    const cases: { name: string; edit: (l: string[]) => void }[] = [];
+    for (const at of [1, 2, 17, 18, 60, lines.length - 3]) {
+      cases.push({ name: `delete ${at}`, edit: (l) => void l.splice(at, 1) });
+      cases.push({ name: `edit ${at}`, edit: (l) => void (l[at] = l[at]!.replace('"schema_version": 1', '"schema_version": 2')) });
+      cases.push({ name: `edit number ${at}`, edit: (l) => void (l[at] = l[at]!.replace(/"seq": (\d+)/, (_m, d: string) => `"seq": ${Number(d) + 1}`)) });
+      cases.push({ name: `swap ${at}`, edit: (l) => void ([l[at], l[at + 1]] = [l[at + 1]!, l[at]!]) });
+      cases.push({ name: `respace ${at}`, edit: (l) => void (l[at] = l[at]!.replace('"kind": ', '"kind" :  ')) });
+    }
+    let k = 0;
+    for (const c of cases) {
+      const copy = [...lines];
+      c.edit(copy);
+      const p = join(dir, 'reference-damaged.jsonl');
+      writeFileSync(p, copy.join('\n'));
+      const v = await verifyTrace(p);
+      for (const threads of k++ % 6 === 0 ? [0, 2] : [0]) {
+        const { summary: s } = await summarizeTrace(p, { threads, chunkBytes: 4096 });
+        expect({ c: c.name, threads, index: s.chain.firstBroken?.index, reason: s.chain.firstBroken?.reason }).toEqual({ c: c.name, threads, index: v.firstBrokenIndex, reason: v.reason });
+      }
+    }
+  }, 180_000);
+});
 
 describe('chain checked in blocks agrees with verifyTrace wherever the damage is', () => {
   it('deletions, edits and swaps at many positions, small blocks, one thread and two', async () => {

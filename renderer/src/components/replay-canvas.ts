@@ -19,11 +19,15 @@ export function useCanvas(draw: (ctx: CanvasRenderingContext2D, w: number, h: nu
   useEffect(() => {
     const c = ref.current;
     if (!c) return;
+    let lastW = -1;
+    let lastH = -1;
     const paint = () => {
       const rect = c.getBoundingClientRect();
       const dpr = window.devicePixelRatio || 1;
       const w = Math.max(1, Math.round(rect.width));
       const h = Math.max(1, Math.round(rect.height));
+      lastW = w;
+      lastH = h;
       if (c.width !== w * dpr || c.height !== h * dpr) {
         c.width = w * dpr;
         c.height = h * dpr;
@@ -35,7 +39,13 @@ export function useCanvas(draw: (ctx: CanvasRenderingContext2D, w: number, h: nu
       drawRef.current(ctx, w, h);
     };
     paint();
-    const ro = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(paint);
+    // An observer reports the size once when it starts: the frame just painted at that size is not
+    // painted again (every scrub and zoom drew each chart twice).
+    const resized = () => {
+      const rect = c.getBoundingClientRect();
+      if (Math.max(1, Math.round(rect.width)) !== lastW || Math.max(1, Math.round(rect.height)) !== lastH) paint();
+    };
+    const ro = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(resized);
     ro?.observe(c);
     return () => ro?.disconnect();
   }, deps);

@@ -196,6 +196,8 @@ export function createReplayStore(client: ContractClient, uploader: TraceUploade
         const r = await client.invoke('replay.open', { path });
         if (!r.ok) return fail(`Could not open ${path}`, r.error);
         set({ openJob: r.value });
+        // The `--trace` file is read from the console's start: its job may be done already (no event follows).
+        if (r.value.status === 'done') await opened(r.value.traceId);
       },
 
       async uploadFile(file) {
