@@ -18,7 +18,7 @@ import { failInterruptedRuns } from './eval/interrupted-runs.js';
 import { runGate, type GateResult } from './eval/gate.js';
 import { exportRun } from './eval/case-export.js';
 import { listRulesFiles, readRulesFile } from './eval/rules-files.js';
-import { LifecycleRuntime } from './lifecycle/lifecycle-runtime.js';
+import { LiveLifecycle } from './lifecycle/live-lifecycle.js';
 import { ReplayService } from './replay/replay-service.js';
 import { DemoTraffic } from './demo/demo-traffic.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -106,7 +106,7 @@ export interface Engine {
   /** Background evaluations (worker-based, one per version and suite, cancellable). */
   readonly evals: EvalService;
   /** Promote, roll back (moving traffic at once), archive, history, canary, shadow evidence. */
-  readonly lifecycle: LifecycleRuntime;
+  readonly lifecycle: LiveLifecycle;
   readonly serving: ServingController;
   /** Bounded serving history (samples, events) and the console's serving configuration. */
   readonly journal: ServingJournal;
@@ -250,7 +250,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   }
 
   let lastCanaryKey = '';
-  const lifecycle = new LifecycleRuntime({
+  const lifecycle = new LiveLifecycle({
     db,
     registry,
     evalStore,

@@ -1,6 +1,6 @@
 /** `lifecycle.*` and `canary.*`: promote, roll back, archive, history and the canary (spec §5, §6). */
 import { parseTimeArg } from '../../domain/lifecycle.js';
-import type { LifecycleRuntime } from '../../lifecycle/lifecycle-runtime.js';
+import type { LiveLifecycle } from '../../lifecycle/live-lifecycle.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Handlers } from '../dispatcher.js';
 
@@ -9,7 +9,7 @@ export type LifecycleHandlers = Pick<
   'lifecycle.promote' | 'lifecycle.rollback' | 'lifecycle.history' | 'lifecycle.archive' | 'canary.start' | 'canary.pause' | 'canary.resume' | 'canary.abort' | 'canary.status'
 >;
 
-export function lifecycleHandlers(lifecycle: LifecycleRuntime, clock: Clock): LifecycleHandlers {
+export function lifecycleHandlers(lifecycle: LiveLifecycle, clock: Clock): LifecycleHandlers {
   return {
     'lifecycle.promote': async ({ version, to, force, reason, rulesPath, expectedProduction, actor }) => {
       const r = await lifecycle.promote({

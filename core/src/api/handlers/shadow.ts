@@ -1,5 +1,5 @@
 /** `shadow.evidence`: what `shadow` promotion rules read (issue 13). */
-import type { LifecycleRuntime } from '../../lifecycle/lifecycle-runtime.js';
+import type { LiveLifecycle } from '../../lifecycle/live-lifecycle.js';
 import type { ServingController } from '../../serve/serving-controller.js';
 import type { Registry } from '../../store/registry.js';
 import type { Handlers } from '../dispatcher.js';
@@ -8,7 +8,7 @@ export type ShadowHandlers = Pick<Handlers, 'shadow.evidence'>;
 
 export interface ShadowHandlerDeps {
   registry: Registry;
-  lifecycle: LifecycleRuntime;
+  lifecycle: LiveLifecycle;
   serving: ServingController;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The lifecycle inside a running engine: the LifecycleService plus what only a serving engine
+ * The live lifecycle, inside a running engine: the LifecycleService plus what only a serving engine
  * can do (spec §5, §6).
  *
  * - Traffic follows production. Serving `POLICY@production` in single-policy mode, the engine
@@ -28,7 +28,7 @@ import { CanaryController, type CanaryMetricsSource } from './canary-controller.
 import { LifecycleService, type LifecycleChange, type PromoteRequest, type PromoteResult, type RollbackRequest, type RollbackResult } from './lifecycle-service.js';
 import type { ServingPort } from './serving-port.js';
 
-export interface LifecycleRuntimeOptions {
+export interface LiveLifecycleOptions {
   db: Db;
   registry: Registry;
   evalStore: EvalStore;
@@ -57,7 +57,7 @@ export type EnginePromoteRequest = PromoteRequest & { rulesPath?: string };
 
 const NOT_MOVED = (how: string): TrafficMove => ({ moved: false, ms: null, how });
 
-export class LifecycleRuntime {
+export class LiveLifecycle {
   readonly service: LifecycleService;
   readonly shadowEvidence: ShadowEvidenceStore;
   /** Single-policy serving that follows this policy's production version. */
@@ -69,7 +69,7 @@ export class LifecycleRuntime {
   private shadowSession: { id: string; startedAt: string } | null = null;
   private closed = false;
 
-  constructor(private readonly o: LifecycleRuntimeOptions) {
+  constructor(private readonly o: LiveLifecycleOptions) {
     this.service = new LifecycleService({
       db: o.db,
       registry: o.registry,
