@@ -21,43 +21,11 @@
  * chain at the same record with the same reason. Whitespace is dropped only between tokens (`1 2`
  * is refused), so a line accepted here is JSON.
  */
-import { CACHE_HIT, CACHE_MISS, CACHE_NONE, CACHE_OTHER, type CacheCode } from './record-scan.js';
+import { CACHE_HIT, CACHE_MISS, CACHE_NONE, CACHE_OTHER, RecordFields } from './record-scan.js';
 import { found } from './byte-chain.js';
 
-/** The summary fields of one record (the same meaning as `RecordScanner`'s). */
-export class ByteRecord {
-  kind: string | null = null;
-  seq = NaN;
-  timestamp = NaN;
-  schemaVersion = NaN;
-  slot: string | null = null;
-  degraded = false;
-  episodeId: string | null = null;
-  latencyMs = NaN;
-  cache: CacheCode = CACHE_NONE;
-  error = false;
-  hasResponse = false;
-  divCosine = NaN;
-  divMaxAbs = NaN;
-  hasDivergence = false;
-
-  reset(): void {
-    this.kind = null;
-    this.seq = NaN;
-    this.timestamp = NaN;
-    this.schemaVersion = NaN;
-    this.slot = null;
-    this.degraded = false;
-    this.episodeId = null;
-    this.latencyMs = NaN;
-    this.cache = CACHE_NONE;
-    this.error = false;
-    this.hasResponse = false;
-    this.divCosine = NaN;
-    this.divMaxAbs = NaN;
-    this.hasDivergence = false;
-  }
-}
+/** The summary fields of one record read from its bytes (the same meaning as `RecordScanner`'s). */
+export class ByteRecord extends RecordFields {}
 
 // Byte classes.
 const C_VALUE = 0; // part of a number or literal

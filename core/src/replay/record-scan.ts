@@ -237,7 +237,8 @@ function keyIs(s: string, k: number, len: number, name: string): boolean {
   return true;
 }
 
-export class RecordScanner {
+/** The summary fields of one record, read from its text (`RecordScanner`) or its bytes (`ByteRecord`). */
+export class RecordFields {
   /** `kind`, or null when absent or not a string. */
   kind: string | null = null;
   /** NaN when absent. */
@@ -261,12 +262,8 @@ export class RecordScanner {
   divCosine = NaN;
   divMaxAbs = NaN;
   hasDivergence = false;
-  /** Why the last `scan` failed. */
-  problem = '';
-  /** Set by a member handler when nothing else in the current object is needed. */
-  private restSkippable = false;
 
-  private reset(): void {
+  reset(): void {
     this.kind = null;
     this.seq = NaN;
     this.timestamp = NaN;
@@ -281,6 +278,17 @@ export class RecordScanner {
     this.divCosine = NaN;
     this.divMaxAbs = NaN;
     this.hasDivergence = false;
+  }
+}
+
+export class RecordScanner extends RecordFields {
+  /** Why the last `scan` failed. */
+  problem = '';
+  /** Set by a member handler when nothing else in the current object is needed. */
+  private restSkippable = false;
+
+  override reset(): void {
+    super.reset();
     this.problem = '';
     this.nbs = -1;
   }

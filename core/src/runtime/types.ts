@@ -1,4 +1,4 @@
-import type { Slot } from '../contract/index.js';
+import type { ActResult, Slot } from '../contract/index.js';
 import type { Manifest, PolicyExport } from '../domain/policy-export.js';
 
 // Defined in the domain (the store records exports too); re-exported for the runtime's readers.
@@ -10,16 +10,8 @@ export interface ActInput {
   state: number[];
 }
 
-export interface ActOutput {
-  /** `[num_actions][action_dim]` */
-  actions: number[][];
-  numActions: number;
-  actionDim: number;
-  cache: 'hit' | 'miss' | 'none';
-  denoiseSteps: number;
-  /** Time spent inside the worker's ONNX run(s), milliseconds. */
-  inferMs: number;
-}
+/** What a policy answered for one request: the contract's `ActResult` (one definition). */
+export type ActOutput = ActResult;
 
 export interface RunnerOptions {
   export: PolicyExport;
