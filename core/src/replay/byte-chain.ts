@@ -216,13 +216,16 @@ function numericArray(): boolean {
   return false;
 }
 
+/** A copy of `a` twice as long (scratch stacks grow by doubling). */
+export function grownInt32(a: Int32Array): Int32Array<ArrayBuffer> {
+  const n = new Int32Array(a.length * 2);
+  n.set(a);
+  return n;
+}
+
 function pushMember(k: number, ke: number, me: number): void {
   if (mTop === mKey.length) {
-    const grow = (a: Int32Array) => {
-      const n = new Int32Array(a.length * 2);
-      n.set(a);
-      return n;
-    };
+    const grow = grownInt32;
     mKey = grow(mKey);
     mKeyEnd = grow(mKeyEnd);
     mEnd = grow(mEnd);

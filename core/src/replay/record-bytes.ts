@@ -22,7 +22,7 @@
  * is refused), so a line accepted here is JSON.
  */
 import { CACHE_HIT, CACHE_MISS, CACHE_NONE, CACHE_OTHER, RecordFields } from './record-scan.js';
-import { found } from './byte-chain.js';
+import { found, grownInt32 } from './byte-chain.js';
 
 /** The summary fields of one record read from its bytes (the same meaning as `RecordScanner`'s). */
 export class ByteRecord extends RecordFields {}
@@ -158,11 +158,7 @@ let mKeyEnd = new Int32Array(512);
 let mEnd = new Int32Array(512);
 
 function growMembers(): void {
-  const grow = (a: Int32Array) => {
-    const n = new Int32Array(a.length * 2);
-    n.set(a);
-    return n;
-  };
+  const grow = grownInt32;
   mKey = grow(mKey);
   mKeyEnd = grow(mKeyEnd);
   mEnd = grow(mEnd);
