@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/replay-reference-bench.ts [--requests 1000000] [--dir /tmp/swy-ref-bench] [--regen] [--generate-only]
  *                                           [--chains fast,full] [--threads auto] [--from dist|src]
+ *                                           [--byte-loop wasm,js]
  *
  * `--from dist` (the default when `npm run build:core` has run) times the compiled code, as the
  * console runs it; `--from src` the TypeScript through tsx (slower: tsx also runs in each worker).
@@ -37,6 +38,8 @@ const DIR = arg('--dir', '/tmp/swy-ref-bench');
 const regen = process.argv.includes('--regen');
 const CHAINS = arg('--chains', 'fast,full').split(',') as ('fast' | 'full')[];
 const THREADS = arg('--threads', 'auto');
+// The byte loop for reference-format lines: wasm (default) and/or js (the JavaScript loop it replaced).
+const LOOPS = arg('--byte-loop', 'wasm').split(',') as ('wasm' | 'js')[];
 const DIST = join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'core', 'src', 'replay', 'trace-summary.js');
 const FROM = arg('--from', existsSync(DIST) ? 'dist' : 'src');
 type SummaryModule = typeof import('../core/src/replay/trace-summary.js');
@@ -86,13 +89,13 @@ async function writeReferenceTrace(path: string, n: number): Promise<void> {
   await once(out, 'close');
 }
 
-async function measure(label: string, path: string, chain: 'fast' | 'full'): Promise<Record<string, string | number>> {
+async function measure(label: string, path: string, chain: 'fast' | 'full', byteLoop: 'wasm' | 'js'): Promise<Record<string, string | number>> {
   global.gc?.();
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const res = await summarizeTrace(path, { chain, timelineBuckets: 8192, threads: THREADS === 'auto' ? 'auto' : Number(THREADS) });
+  const res = await summarizeTrace(path, { chain, timelineBuckets: 8192, threads: THREADS === 'auto' ? 'auto' : Number(THREADS), byteLoop });
   const tSummary = performance.now() - t0;
   const bins = rebin(res.summary.timeline, { bins: 600 });
   const rows = episodesInWindow(res.episodeSpans, { limit: 400 });
@@ -103,6 +106,7 @@ async function measure(label: string, path: string, chain: 'fast' | 'full'): Pro
   return {
     trace: label,
     chain,
+    'byte loop': res.byteLoop ?? '?',
     requests: res.summary.overall.requests,
     'MiB JSONL': Math.round(res.summary.bytes / 2 ** 20),
     'summary s': (tSummary / 1000).toFixed(2),
@@ -137,7 +141,7 @@ if (process.argv.includes('--generate-only')) {
 }
 const rows = [];
 for (const [label, path] of [['switchyard', ownPath], ['reference', refPath]] as const) {
-  for (const chain of CHAINS) rows.push(await measure(label, path, chain));
+  for (const chain of CHAINS) for (const loop of label === 'reference' ? LOOPS : LOOPS.slice(0, 1)) rows.push(await measure(label, path, chain, loop));
 }
 console.log(`\nReplay open + first draw (${FROM}): ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (at the end)\n`);
 const cols = Object.keys(rows[0] ?? {});

@@ -100,7 +100,7 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
     const all = [...listing.packed, ...listing.unpacked];
     expect(listing.packed).toEqual(expect.arrayContaining(['package.json', 'dist/electron/main/main.js', 'dist/electron/preload/preload.cjs', 'dist/renderer/index.html']));
     expect(all.filter((f) => /\.test\.|\.map$|(^|\/)testing\/|(^|\/)fixtures?\//.test(f) && !f.startsWith('node_modules/'))).toEqual([]);
-    for (const dev of ['vitest', 'electron', 'typescript', 'vite', 'tsx', '@electron/asar', 'react']) {
+    for (const dev of ['vitest', 'electron', 'typescript', 'vite', 'tsx', '@electron/asar', 'react', 'wabt']) {
       expect(all.some((f) => f.startsWith(`node_modules/${dev}/`)), `${dev} is a devDependency`).toBe(false);
     }
     // Only this platform's ONNX Runtime (electron-builder.yml's per-platform `files`).
@@ -116,6 +116,8 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
         'node_modules/onnxruntime-common/package.json',
         'dist/core/src/runtime/policy-worker.js',
         'dist/core/src/replay/summary-worker.js',
+        // The summary pass's WebAssembly loop, read from beside its module (record-wasm.ts).
+        'dist/core/src/replay/record-compact.wasm',
       ]),
     );
     expect(listing.packed.filter((f) => f.endsWith('.node'))).toEqual([]);

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalizeJs, NumberToken } from '../trace/canonical-json.js';
 import { chainHash, GENESIS_HASH, sealRecord } from '../trace/chain.js';
 import { parseTraceLine } from '../trace/trace-reader.js';
 import { found, ownTail, sortedCompactBytes } from './byte-chain.js';
 import { ByteRecord, compactRecord } from './record-bytes.js';
+import { loadRecordCompactModule, WasmCompactor } from './record-wasm.js';
 import { RecordScanner } from './record-scan.js';
 import { rng } from '../../test-support/replay-fixtures.js';
 
@@ -71,8 +72,40 @@ function randomRecord(r: () => number): Record<string, unknown> {
   return rec;
 }
 
-describe('compactRecord', () => {
-  const out = new Uint8Array(1 << 17);
+/**
+ * One line's hashed text the two ways: `compactRecord` (JavaScript) and the WebAssembly loop
+ * (`record-compact.wat` + `compactFromTape`), which must agree byte for byte, field for field.
+ * Each returns the text (previous hash, then the body) and the stored hash, or null when refused.
+ */
+type Build = (b: Uint8Array, s: number, e: number, rec: ByteRecord) => { text: string; stored: string } | null;
+
+const jsOut = new Uint8Array(1 << 17);
+const buildJs: Build = (b, s, e, rec) => {
+  const len = compactRecord(b, s, e, jsOut, rec);
+  if (len < 0) return null;
+  return { text: text(jsOut, 0, len), stored: Buffer.from(b.subarray(found.stored, found.stored + 64)).toString('latin1') };
+};
+
+let wasm: WasmCompactor | null = null;
+const buildWasm: Build = (b, s, e, rec) => {
+  // The block is copied in as the summary pass copies it (a whole block, then its lines).
+  wasm!.load(b);
+  const len = wasm!.compact(s, e, rec);
+  if (len < 0) return null;
+  return { text: text(wasm!.heap, wasm!.out, wasm!.out + len), stored: text(wasm!.heap, found.stored, found.stored + 64) };
+};
+
+beforeAll(async () => {
+  // wabt is a development dependency: in a checkout the loop must load (no silent fallback here).
+  const mod = await loadRecordCompactModule();
+  expect(mod, 'record-compact.wat did not assemble').not.toBeNull();
+  wasm = new WasmCompactor(mod!);
+});
+
+describe.each([
+  ['compactRecord (JavaScript)', buildJs],
+  ['the WebAssembly loop', buildWasm],
+] as const)('%s', (_name, build) => {
   const rec = new ByteRecord();
   const scan = new RecordScanner();
 
@@ -83,15 +116,16 @@ describe('compactRecord', () => {
     for (let i = 0; i < 1500; i++) {
       const x = randomRecord(r);
       const prev = (i % 16).toString(16).repeat(64);
-      const line = pyLine(x, { record_hash: 'b'.repeat(64), prev_record_hash: prev });
+      const stored = (i % 7).toString(16).repeat(64);
+      const line = pyLine(x, { record_hash: stored, prev_record_hash: prev });
       const b = bytes('xx' + line + '\nyy');
-      const len = compactRecord(b, 2, 2 + line.length, out, rec);
-      expect(len, line).toBeGreaterThan(0);
-      expect(found.prev).toBe(2 + line.indexOf(prev));
-      expect(text(out, 0, 64)).toBe(prev);
-      expect(text(out, 64, len), line).toBe(canonicalizeJs(x));
+      const got = build(b, 2, 2 + line.length, rec);
+      expect(got, line).not.toBeNull();
+      expect(got!.text.slice(0, 64)).toBe(prev);
+      expect(got!.stored).toBe(stored);
+      expect(got!.text.slice(64), line).toBe(canonicalizeJs(x));
       const want = sortedCompactBytes(b, 2, 2 + line.length, ref);
-      expect(text(out, 0, len)).toBe(text(ref, 0, want));
+      expect(got!.text).toBe(text(ref, 0, want));
       expect(scan.scan(line)).toBe(true);
       expect(fieldsOf(rec), line).toEqual(fieldsOf(scan));
       checked++;
@@ -108,9 +142,9 @@ describe('compactRecord', () => {
       prev = s.hash;
       const line = s.line.trimEnd();
       const b = bytes(line);
-      const len = compactRecord(b, 0, line.length, out, rec);
-      expect(text(out, 0, len), line).toBe(text(ref, 0, ownTail(b, 0, line.length, ref)));
-      expect(found.stored).toBe(line.length - 66);
+      const got = build(b, 0, line.length, rec);
+      expect(got?.text, line).toBe(text(ref, 0, ownTail(b, 0, line.length, ref)));
+      expect(got!.stored).toBe(s.hash);
       scan.scan(line);
       expect(fieldsOf(rec), line).toEqual(fieldsOf(scan));
     }
@@ -133,6 +167,7 @@ describe('compactRecord', () => {
       `{"k": 1, ${tail}} x`,
       `{"k": 1, ${tail}}{}`,
       `{"k": 1, "prev_record_hash": "short", "record_hash": "${h}"}`,
+      `{"k": 1, "prev_record_hash": "${p.slice(1)}\\"", "record_hash": "${h}"}`,
       `{"k": 1, "record_hash": "${h}"}`,
       `{"k": 1, ${tail}, "record_hash": "${h}"}`,
       `{"k`,
@@ -144,17 +179,30 @@ describe('compactRecord', () => {
       `{"k": {"a": 1]}, ${tail}}`,
       `{"k": "\u0001", "\u0002": 1, ${tail}}`,
       `{"k": [{"a": 1,}], ${tail}}`,
+      `{"k": [{"a": 1, "a": 2}], ${tail}}`,
+      `${'['.repeat(70)}${']'.repeat(70)}`,
+      `{"k": ${'['.repeat(70)}${']'.repeat(70)}, ${tail}}`,
     ]) {
-      expect(compactRecord(bytes(bad), 0, bad.length, out, rec), bad).toBe(-1);
+      expect(build(bytes(bad), 0, bad.length, rec), bad).toBeNull();
     }
+  });
+
+  it('a line cut short inside the block (a narrower end than the line) is refused, not read past', () => {
+    const x = { kind: 'request', seq: 12345, request: { state: [1, 2, 3] } };
+    const line = pyLine(x, { prev_record_hash: GENESIS_HASH, record_hash: 'c'.repeat(64) });
+    const b = bytes(line + '\n');
+    const cut = line.indexOf('12345') + 3; // inside a number
+    expect(build(b, 0, cut, rec)).toBeNull();
+    expect(build(b, 0, line.indexOf('3]') + 1, rec)).toBeNull(); // inside an array of numbers
   });
 
   it('a hashed text that verifies: the chain hash of a reference line over the built text is its record_hash', () => {
     const x = { kind: 'request', seq: 1, routing: { slot: 'b', policy: 'p' }, latency: { total_ms: 2.5 }, request: { episode_id: 'ep-1', state: [0.5, -1e-7] } };
     const hash = chainHash(GENESIS_HASH, canonicalizeJs(x));
     const line = pyLine(x, { prev_record_hash: GENESIS_HASH, record_hash: hash });
-    const len = compactRecord(bytes(line), 0, line.length, out, rec);
-    expect(chainHash(text(out, 0, 64), text(out, 64, len))).toBe(hash);
+    const got = build(bytes(line), 0, line.length, rec);
+    expect(chainHash(got!.text.slice(0, 64), got!.text.slice(64))).toBe(hash);
+    expect(got!.stored).toBe(hash);
     expect(fieldsOf(rec)).toMatchObject({ kind: 'request', seq: 1, slot: 'b', latencyMs: 2.5, episodeId: 'ep-1' });
   });
 });

@@ -38,7 +38,8 @@ const C_RBRACK = 6;
 const C_COMMA = 7;
 const C_COLON = 8;
 const C_BAD = 9; // control characters, non-ASCII: the string way
-const CLS = new Uint8Array(256).fill(C_BAD);
+/** The byte classes, also the WebAssembly loop's table (`record-compact.wat`). */
+export const CLS = new Uint8Array(256).fill(C_BAD);
 for (let c = 0x21; c < 0x7f; c++) CLS[c] = C_VALUE;
 for (const c of [0x20, 0x09, 0x0d]) CLS[c] = C_SPACE;
 CLS[0x22] = C_QUOTE;
@@ -141,6 +142,47 @@ function fieldOf(ctx: number, b: Uint8Array, k: number, len: number): number {
   return F_NONE;
 }
 
+/** FNV-1a of bytes, as `record-compact.wat` hashes a key. */
+function fnv(bytes: Uint8Array): number {
+  let h = 0x811c9dc5 | 0;
+  for (const c of bytes) h = Math.imul(h ^ c, 16777619);
+  return h;
+}
+
+// The fields' keys by context and hash (open addressing; a slot's field 0 is empty).
+const FH_SLOTS = 128;
+const fhHash = new Int32Array(FH_SLOTS);
+const fhCtx = new Uint8Array(FH_SLOTS);
+const fhField = new Uint8Array(FH_SLOTS);
+const fhName: Uint8Array[] = [];
+KEYS.forEach((list, ctx) => {
+  for (const [name, f] of list) {
+    const h = fnv(name);
+    let i = (h ^ ctx) & (FH_SLOTS - 1);
+    while (fhField[i] !== F_NONE) i = (i + 1) & (FH_SLOTS - 1);
+    fhHash[i] = h;
+    fhCtx[i] = ctx;
+    fhField[i] = f;
+    fhName[i] = name;
+  }
+});
+
+/** `fieldOf` for a key whose FNV-1a hash `h` is known: one probe, then its bytes compared. */
+function fieldOfHash(ctx: number, h: number, b: Uint8Array, k: number, len: number): number {
+  let i = (h ^ ctx) & (FH_SLOTS - 1);
+  for (;;) {
+    const f = fhField[i]!;
+    if (f === F_NONE) return F_NONE;
+    if (fhHash[i] === h && fhCtx[i] === ctx) {
+      const name = fhName[i]!;
+      if (name.length !== len) return F_NONE;
+      for (let x = 0; x < len; x++) if (b[k + x] !== name[x]) return F_NONE;
+      return f;
+    }
+    i = (i + 1) & (FH_SLOTS - 1);
+  }
+}
+
 const MAX_DEPTH = 64;
 // The container stack (one frame per open object or array).
 const stObj = new Uint8Array(MAX_DEPTH + 1); // 1: object
@@ -184,7 +226,23 @@ function cmpKeys(d: Uint8Array, i: number, j: number): number {
  * is sorted once. A hash collision gives a wrong order, hence a text whose SHA-256 does not match:
  * the record then goes the string way (speed, never soundness).
  */
-const orders = new Map<number, Int32Array | null>();
+const ORDER_SLOTS = 1024;
+// Direct-mapped by shape (a Map lookup per object cost more than the moves it saves).
+const orderShape = new Int32Array(ORDER_SLOTS);
+const orderCount = new Int32Array(ORDER_SLOTS).fill(-1);
+const orderOf: (Int32Array | null)[] = new Array<Int32Array | null>(ORDER_SLOTS).fill(null);
+
+/** The order of members base..base+n-1 of an object of this shape: cached, else sorted now (see `sortOrder`). */
+function orderFor(d: Uint8Array, base: number, n: number, shape: number): Int32Array | null | undefined {
+  const slot = (shape ^ (shape >>> 15)) & (ORDER_SLOTS - 1);
+  if (orderShape[slot] === shape && orderCount[slot] === n) return orderOf[slot]!;
+  const o = sortOrder(d, base, n);
+  if (o === undefined) return undefined;
+  orderShape[slot] = shape;
+  orderCount[slot] = n;
+  orderOf[slot] = o;
+  return o;
+}
 
 /** The sorted order of members base..base+n-1 (relative), null when already sorted, undefined on a duplicate key. */
 function sortOrder(d: Uint8Array, base: number, n: number): Int32Array | null | undefined {
@@ -217,12 +275,8 @@ function sortOrder(d: Uint8Array, base: number, n: number): Int32Array | null | 
  */
 function sortMembers(d: Uint8Array, base: number, top: number, first: number, o: number, shape: number, tmp: number): boolean {
   const n = top - base;
-  let known = orders.get(shape);
-  if (known === undefined || (known !== null && known.length !== n)) {
-    known = sortOrder(d, base, n);
-    if (known === undefined) return false;
-    if (orders.size < 4096) orders.set(shape, known);
-  }
+  const known = orderFor(d, base, n, shape);
+  if (known === undefined) return false;
   if (known === null) return true;
   // The members as written go up to tmp, then come back down in order.
   d.copyWithin(tmp, first, o);
@@ -377,6 +431,151 @@ function valueStart(rec: ByteRecord, f: number, c: number): void {
   if (f === F_ERROR) rec.error = c !== 0x6e;
   else if (f === F_RESPONSE) rec.hasResponse = c !== 0x6e;
   else if (f === F_STATUS && (c === 0x7b || c === 0x5b)) rec.cache = CACHE_OTHER;
+}
+
+// The object stack of `compactFromTape` (one frame per open object; arrays are not on it).
+const oDepth = new Int32Array(MAX_DEPTH + 1); // container depth of the object
+const oFirst = new Int32Array(MAX_DEPTH + 1); // offset after its '{'
+const oBase = new Int32Array(MAX_DEPTH + 1); // its first member in the member arrays
+const oShape = new Int32Array(MAX_DEPTH + 1); // its keys' hashes folded, in written order
+const oCtx = new Uint8Array(MAX_DEPTH + 1);
+const oField = new Uint8Array(MAX_DEPTH + 1); // the field of the member being read
+const oSeen = new Int32Array(MAX_DEPTH + 1);
+const oCur = new Int32Array(MAX_DEPTH + 1); // the member being read (index), -1 for a chain member or none
+const oVal = new Int32Array(MAX_DEPTH + 1); // where its value starts
+const oScalar = new Uint8Array(MAX_DEPTH + 1); // 1: its value is a number or literal of a field, 2: a string of a field
+
+/**
+ * The rest of `compactRecord` after the WebAssembly byte loop (`record-compact.wat`): `d[out + 64,
+ * w)` is the line without whitespace, members as written; `tape` (a byte offset into `d32`'s
+ * memory) lists its `n` objects and keys. Reads the summary fields into `rec`, puts every object's
+ * members in key order (the same moves and cached orders as `compactRecord`), takes the two chain
+ * members out of the record, and writes the previous hash at `d[out, out + 64)` and the stored one
+ * at `d[stash, stash + 64)` (`found` names both). Returns the text's end, or -1 where
+ * `compactRecord` would (a field's key twice, a chain value not a plain 64-character string, a
+ * duplicate key, no chain members).
+ */
+export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n: number, out: number, w: number, tmp: number, stash: number, rec: ByteRecord): number {
+  rec.reset();
+  let top = 0; // frames in use; frame `top` is the innermost open object
+  let mTop = 0;
+  let prevAt = -1;
+  let storedAt = -1;
+  let q = tape >> 2;
+  const qEnd = q + 4 * n;
+  for (; q < qEnd; q += 4) {
+    const head = d32[q]!;
+    const kind = head & 15;
+    const depth = head >> 4;
+    const at = d32[q + 1]!;
+    if (kind === 2) {
+      // A key of the innermost object: the member before it ends at its comma.
+      const cur = oCur[top]!;
+      if (cur >= 0) {
+        mEnd[cur] = at - 1;
+        if (oScalar[top] !== 0) scalarField(rec, oField[top]!, d, oVal[top]!, at - 1, oScalar[top] === 2);
+      }
+      const ke = d32[q + 2]!;
+      const ctx = oCtx[top]!;
+      const kh = d32[q + 3]!;
+      const f = ctx === X_NONE ? F_NONE : fieldOfHash(ctx, kh, d, at + 1, ke - at - 2);
+      oShape[top] = Math.imul(oShape[top]! ^ kh, 16777619);
+      const v = ke + 1; // after the ':'
+      oVal[top] = v;
+      oScalar[top] = 0;
+      oField[top] = F_NONE;
+      if (f !== F_NONE) {
+        const bit = 1 << f;
+        if ((oSeen[top]! & bit) !== 0) return -1;
+        oSeen[top] = oSeen[top]! | bit;
+        if (f === F_PREV || f === F_HASH) {
+          // A chain member: a plain 64-character string, kept aside, left out of the text.
+          const x = v + 1;
+          if (d[v] !== 0x22 || d[v + 65] !== 0x22) return -1;
+          for (let y = x; y < x + 64; y++) if (d[y] === 0x5c || d[y] === 0x22) return -1;
+          if (f === F_PREV) prevAt = x;
+          else storedAt = x;
+          oCur[top] = -1;
+          continue;
+        }
+        oField[top] = f;
+        const c = d[v]!;
+        valueStart(rec, f, c);
+        if (c === 0x22) oScalar[top] = 2;
+        else if (c !== 0x7b && c !== 0x5b) oScalar[top] = 1;
+        else if (c === 0x7b && f === F_DIVERGENCE) rec.hasDivergence = true;
+      }
+      if (mTop === mKey.length) growMembers();
+      mKey[mTop] = at;
+      mKeyEnd[mTop] = ke;
+      oCur[top] = mTop++;
+      continue;
+    }
+    if (kind === 1) {
+      let ctx = X_NONE;
+      if (depth === 1) ctx = X_TOP;
+      else if (top > 0 && oDepth[top] === depth - 1 && oField[top] !== F_NONE) ctx = CHILD[oField[top]!]!;
+      if (++top > MAX_DEPTH) return -1;
+      oDepth[top] = depth;
+      oFirst[top] = at + 1;
+      oBase[top] = mTop;
+      oShape[top] = 0x811c9dc5 | 0;
+      oCtx[top] = ctx;
+      oField[top] = F_NONE;
+      oSeen[top] = 0;
+      oCur[top] = -1;
+      oScalar[top] = 0;
+      continue;
+    }
+    // kind 3: the innermost object closes at `at`.
+    const cur = oCur[top]!;
+    if (cur >= 0) {
+      mEnd[cur] = at;
+      if (oScalar[top] !== 0) scalarField(rec, oField[top]!, d, oVal[top]!, at, oScalar[top] === 2);
+    }
+    const base = oBase[top]!;
+    const shape = Math.imul(oShape[top]! ^ (mTop - base), 16777619);
+    if (depth === 1) {
+      if (prevAt < 0 || storedAt < 0) return -1;
+      // Both chain values go aside before the members move over them.
+      d.copyWithin(out, prevAt, prevAt + 64);
+      d.copyWithin(stash, storedAt, storedAt + 64);
+      const end = placeMembers(d, base, mTop, oFirst[top]!, at, shape, tmp);
+      if (end < 0) return -1;
+      d[end] = 0x7d;
+      found.prev = out;
+      found.stored = stash;
+      return end + 1;
+    }
+    if (mTop - base > 1 && !sortMembers(d, base, mTop, oFirst[top]!, at, shape, tmp)) return -1;
+    mTop = base;
+    top--;
+  }
+  return -1;
+}
+
+/**
+ * `sortMembers` for the record itself, whose text also held the chain members (not in the member
+ * list): the listed members are always moved, in key order, and the new end is returned (-1 on a
+ * duplicate key).
+ */
+function placeMembers(d: Uint8Array, base: number, top: number, first: number, o: number, shape: number, tmp: number): number {
+  const n = top - base;
+  const known = orderFor(d, base, n, shape);
+  if (known === undefined) return -1;
+  d.copyWithin(tmp, first, o);
+  const shift = tmp - first;
+  let t = first;
+  for (let i = 0; i < n; i++) {
+    const m = base + (known === null ? i : known[i]!);
+    if (i > 0) d[t++] = 0x2c;
+    const a = mKey[m]! + shift;
+    const len = mEnd[m]! - mKey[m]!;
+    if (len > 32) d.copyWithin(t, a, a + len);
+    else for (let x = 0; x < len; x++) d[t + x] = d[a + x]!;
+    t += len;
+  }
+  return t;
 }
 
 /**

@@ -15,6 +15,7 @@ import { DIVERGENCE_LAYOUT, LATENCY_LAYOUT, LogHistogram, type HistogramState } 
 import { CACHE_HIT, CACHE_MISS, CACHE_OTHER, detach, RecordScanner } from './record-scan.js';
 import { hasOwnTail } from './byte-chain.js';
 import { ByteRecord, compactRecord } from './record-bytes.js';
+import { type CompactModule, WasmCompactor } from './record-wasm.js';
 
 /** The fields of a record the accumulator reads (`RecordScanner` from a string, `ByteRecord` from bytes). */
 export type ScannedRecord = Pick<
@@ -39,6 +40,8 @@ export interface ProcessorOptions {
   chain: ChainMode;
   /** An index point every this many records (default 256). */
   indexEvery: number;
+  /** The WebAssembly byte loop (`record-wasm.ts`); absent: the JavaScript loop, same results. */
+  compactModule?: CompactModule | null;
 }
 
 /** `[lo, hi)` decades of divergence from 1e-9 to 1e3. */
@@ -306,10 +309,14 @@ export class ChunkProcessor {
   private scratch: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   private scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
 
+  private readonly wasm: WasmCompactor | null;
+
   constructor(
     readonly acc: SummaryAccumulator,
     private readonly opts: ProcessorOptions,
-  ) {}
+  ) {
+    this.wasm = opts.compactModule ? new WasmCompactor(opts.compactModule) : null;
+  }
 
   /**
    * `buf` holds whole lines, each ending in a newline, except, when `final`, the last one (the
@@ -403,6 +410,14 @@ export class ChunkProcessor {
     let curEnd = 0;
     let curText: string | null = null;
     const curLine = () => (curText ??= b.toString('latin1', curFrom, curEnd));
+    const wasm = this.wasm;
+    let wOut: Uint8Array = this.scratchU8;
+    let wOutBuf: Buffer = this.scratch;
+    if (wasm) {
+      wasm.load(u8);
+      wOut = new Uint8Array(wasm.heap.buffer, wasm.out);
+      wOutBuf = Buffer.from(wasm.heap.buffer, wasm.out);
+    }
     let pos = 0;
     while (pos < n) {
       let nl = u8.indexOf(0x0a, pos);
@@ -414,6 +429,20 @@ export class ChunkProcessor {
       // the string scan's native `indexOf` jumps over their arrays faster than a byte loop
       // visits them; every other layout is rebuilt byte by byte, with its fields on the way.
       if (asc && (terminated || !final) && end > pos && !hasOwnTail(u8, pos, end)) {
+        if (wasm) {
+          const len = wasm.compact(pos, end, rec);
+          if (len > 0) {
+            const lineNo = lineBase + ++res.lines;
+            const rel = newRecord(pos, lineNo);
+            curFrom = pos;
+            curEnd = end;
+            curText = null;
+            if (chain.active) chain.checkBuilt(wasm.heap, wOut, wOutBuf, len, curLine, rel, lineNo);
+            counted(rec, rel, rec.kind, curLine);
+            pos = nl + 1;
+            continue;
+          }
+        }
         const need = 2 * (end - pos + 64);
         if (this.scratchU8.length < need) {
           this.scratch = Buffer.allocUnsafeSlow(Math.max(need, this.scratch.length * 2));

@@ -299,8 +299,10 @@ describe('reference-format traces (read the byte way)', () => {
     const p = join(dir, 'reference.jsonl');
     writeFileSync(p, referenceTrace(400));
     const b = brute(p);
-    for (const threads of [0, 2]) {
-      const { summary: s } = await summarizeTrace(p, { threads, chunkBytes: 8192 });
+    // Both byte loops (the WebAssembly one by default, the JavaScript one it replaced).
+    for (const [threads, byteLoop] of [[0, 'wasm'], [2, 'wasm'], [0, 'js'], [2, 'js']] as const) {
+      const { summary: s, byteLoop: used } = await summarizeTrace(p, { threads, chunkBytes: 8192, byteLoop });
+      expect(used).toBe(byteLoop);
       expectMatchesBrute(s, b);
       expect(s.slots.map((x) => x.slot)).toEqual(['b', 'a']);
       expect(s.header?.sessionId).toBe('ref');
@@ -327,9 +329,9 @@ describe('reference-format traces (read the byte way)', () => {
       const p = join(dir, 'reference-damaged.jsonl');
       writeFileSync(p, copy.join('\n'));
       const v = await verifyTrace(p);
-      for (const threads of k++ % 6 === 0 ? [0, 2] : [0]) {
-        const { summary: s } = await summarizeTrace(p, { threads, chunkBytes: 4096 });
-        expect({ c: c.name, threads, index: s.chain.firstBroken?.index, reason: s.chain.firstBroken?.reason }).toEqual({ c: c.name, threads, index: v.firstBrokenIndex, reason: v.reason });
+      for (const [threads, byteLoop] of k++ % 6 === 0 ? ([[0, 'wasm'], [2, 'wasm'], [0, 'js']] as const) : ([[0, 'wasm']] as const)) {
+        const { summary: s } = await summarizeTrace(p, { threads, chunkBytes: 4096, byteLoop });
+        expect({ c: c.name, threads, byteLoop, index: s.chain.firstBroken?.index, reason: s.chain.firstBroken?.reason }).toEqual({ c: c.name, threads, byteLoop, index: v.firstBrokenIndex, reason: v.reason });
       }
     }
   }, 180_000);

@@ -37,6 +37,7 @@ import { prevMismatchReason, type ChainIntegrity, type ChainMode } from './fast-
 import { LATENCY_LAYOUT, latencyStats, LogHistogram, type LatencyStats } from './histogram.js';
 import { abortError, isAbortError, openTraceStream, traceFileInfo, traceReadError } from '../trace/line-source.js';
 import { RecordScanner } from './record-scan.js';
+import { loadRecordCompactModule } from './record-wasm.js';
 import { ChunkProcessor, DECADES, SummaryAccumulator, type AccumulatorOptions, type ChunkResult, type ProcessorOptions } from './summary-core.js';
 import { SummaryPool, SummaryWorkerError } from './summary-pool.js';
 import type { EpisodeSummary } from './episodes.js';
@@ -79,6 +80,11 @@ export interface SummaryOptions {
    * one per CPU (at most 4) for traces over about 32 MiB of JSONL, none for smaller ones.
    */
   threads?: number | 'auto';
+  /**
+   * The byte loop for lines not in Switchyard's own layout: `wasm` (default, where it loads) or
+   * `js` (the same results; for comparing the two).
+   */
+  byteLoop?: 'wasm' | 'js';
   /** Bytes read at a time, and so the size of a block of lines (default 1 MiB). */
   chunkBytes?: number;
   /** Slots tracked by name; more distinct slot names share `(other)` (default 16). */
@@ -169,6 +175,8 @@ export interface SummaryResult {
   index: TraceIndex;
   /** Every tracked episode's span, first started first (at most `maxTrackedEpisodes`). */
   episodeSpans: EpisodeSpan[];
+  /** The byte loop that read lines not in Switchyard's own layout (see `SummaryOptions.byteLoop`). */
+  byteLoop?: 'wasm' | 'js';
 }
 
 function str(v: unknown): string | null {
@@ -291,7 +299,11 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
     maxSlots: Math.max(2, Math.min(opts.maxSlots ?? 16, 30)),
     origin: NaN,
   };
-  const procOpts: ProcessorOptions = { chain: chainMode, indexEvery: Math.max(1, opts.indexEvery ?? 256) };
+  const procOpts: ProcessorOptions = {
+    chain: chainMode,
+    indexEvery: Math.max(1, opts.indexEvery ?? 256),
+    compactModule: opts.byteLoop === 'js' ? null : await loadRecordCompactModule(),
+  };
   let threads = threadCount(opts.threads, info.fileSize, info.gzip);
 
   const results: ChunkResult[] = [];
@@ -478,7 +490,9 @@ export async function summarizeTrace(path: string, opts: SummaryOptions = {}): P
     }
   }
   if (signal?.aborted) throw abortError(signal);
-  return finish(path, info, merged, results, pieceOffsets, streamOffset, chainMode, readError, usedThreads, t0, opts);
+  const result = finish(path, info, merged, results, pieceOffsets, streamOffset, chainMode, readError, usedThreads, t0, opts);
+  result.byteLoop = procOpts.compactModule ? 'wasm' : 'js';
+  return result;
 }
 
 function finish(

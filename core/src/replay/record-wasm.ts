@@ -1,0 +1,146 @@
+/**
+ * The WebAssembly byte loop of the summary pass (`record-compact.wat`) and its memory: a block of
+ * lines is copied in once, and each line's compact text, tape and chain values are made there
+ * (`compactFromTape` does the per-key part). A reference-format record costs about a third of the
+ * JavaScript loop's time this way (see the README's replay speed tables).
+ *
+ * `npm run build` assembles the `.wat` into `record-compact.wasm` beside the compiled module; run
+ * from the TypeScript (tests, `tsx`), the `.wat` is assembled on first use with `wabt` (a
+ * development dependency). Where neither is there, or the module does not compile, the summary
+ * pass keeps the JavaScript loop (`compactRecord`): the same results, slower.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ByteRecord, CLS, compactFromTape } from './record-bytes.js';
+import { found } from './byte-chain.js';
+
+const WASM_FILE = fileURLToPath(new URL('./record-compact.wasm', import.meta.url));
+const WAT_FILE = fileURLToPath(new URL('./record-compact.wat', import.meta.url));
+
+/**
+ * The part of the WebAssembly API used here (the project's TypeScript libraries leave out the DOM,
+ * where its types live).
+ */
+export type CompactModule = object & { readonly __compactModule?: never };
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<CompactModule>;
+  Instance: new (m: CompactModule, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let loading: Promise<CompactModule | null> | null = null;
+
+/** The compiled loop (once per process), or null where it cannot be had (see the module comment). */
+export function loadRecordCompactModule(): Promise<CompactModule | null> {
+  loading ??= (async () => {
+    try {
+      if (!wasmApi) return null;
+      if (existsSync(WASM_FILE)) return await wasmApi.compile(readFileSync(WASM_FILE));
+      if (existsSync(WAT_FILE)) return await wasmApi.compile(await assembleWat(readFileSync(WAT_FILE, 'utf8')));
+    } catch {
+      // No assembler, or a module this runtime refuses: the JavaScript loop does the same work.
+    }
+    return null;
+  })();
+  return loading;
+}
+
+/** The `.wat` text as a binary module (`wabt`, a development dependency; the build uses it too). */
+export async function assembleWat(text: string): Promise<Uint8Array> {
+  const wabtName = 'wabt';
+  const init = ((await import(wabtName)) as { default: () => Promise<WabtModule> }).default;
+  const wabt = await init();
+  const parsed = wabt.parseWat('record-compact.wat', text);
+  try {
+    parsed.validate();
+    return parsed.toBinary({}).buffer;
+  } finally {
+    parsed.destroy();
+  }
+}
+
+interface WabtModule {
+  parseWat(name: string, text: string): { validate(): void; toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
+}
+
+interface CompactExports {
+  memory: WasmMemory;
+  ntape: { value: number };
+  compact(s: number, e: number, out: number, tape: number, tapeEnd: number): number;
+}
+
+// Memory layout (bytes): the byte classes at 0, the container stack at 256 (both as the .wat
+// says), the stored hash set aside at STASH, the tape, then the block and the output.
+const STASH = 1024;
+const TAPE = 4096;
+const TAPE_BYTES = 1 << 20; // 65,536 entries: a longer line goes the JavaScript way
+const IN = TAPE + TAPE_BYTES;
+const PAGE = 65536;
+
+/** One thread's instance: `load` a block, then `compact` its lines. */
+export class WasmCompactor {
+  private readonly x: CompactExports;
+  /** The whole memory (views are made again when it grows). */
+  heap!: Uint8Array;
+  heap32!: Int32Array;
+  /** A Buffer over the same memory, for the chain's text when it is needed as a string. */
+  heapBuf!: Buffer;
+  /** Where the output region starts (the previous hash, then the text). */
+  out = 0;
+  private blockEnd = IN;
+
+  constructor(module: CompactModule) {
+    this.x = new wasmApi!.Instance(module, {}).exports as CompactExports;
+    this.views();
+    this.heap.set(CLS, 0);
+  }
+
+  private views(): void {
+    const buf = this.x.memory.buffer;
+    this.heap = new Uint8Array(buf);
+    this.heap32 = new Int32Array(buf);
+    this.heapBuf = Buffer.from(buf);
+  }
+
+  /**
+   * Copies a block of lines in (`b` is not kept). Any line of it fits the output region: twice
+   * the block (the upper half is where members move through) and the 64-byte previous hash.
+   */
+  load(b: Uint8Array): void {
+    const inEnd = IN + b.length + 8; // a sentinel after the block: no run reads past it
+    this.out = (inEnd + 7) & ~7;
+    const need = this.out + 2 * (b.length + 128);
+    const have = this.x.memory.buffer.byteLength;
+    if (need > have) {
+      this.x.memory.grow(Math.ceil((need - have) / PAGE));
+      this.views();
+    }
+    this.heap.set(b, IN);
+    this.heap[IN + b.length] = 0x0a;
+    this.blockEnd = IN + b.length;
+  }
+
+  /**
+   * The line `[s, e)` of the loaded block (offsets in the block): its compact text at
+   * `heap[out, end)` (the previous hash, then the body) and its fields in `rec`; returns the
+   * length (end - out), or -1 where the JavaScript loop would refuse it. `found.stored` is then
+   * where the stored hash lies in `heap`.
+   */
+  compact(s: number, e: number, rec: ByteRecord): number {
+    if (IN + e > this.blockEnd) return -1;
+    const out = this.out;
+    const w = this.x.compact(IN + s, IN + e, out, TAPE, TAPE + TAPE_BYTES);
+    if (w < 0) return -1;
+    const n = this.x.ntape.value;
+    const end = compactFromTape(this.heap, this.heap32, TAPE, n, out, w, out + 64 + (e - s) + 64, STASH, rec);
+    if (end < 0) {
+      found.stored = -1;
+      return -1;
+    }
+    return end - out;
+  }
+}
