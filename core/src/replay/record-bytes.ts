@@ -445,22 +445,27 @@ const oCur = new Int32Array(MAX_DEPTH + 1); // the member being read (index), -1
 const oVal = new Int32Array(MAX_DEPTH + 1); // where its value starts
 const oScalar = new Uint8Array(MAX_DEPTH + 1); // 1: its value is a number or literal of a field, 2: a string of a field
 
+/** Where `compactFromTape` found the chain values in the output (offsets of their 64 characters). */
+export const tapeChain = { prev: -1, stored: -1 };
+
 /**
- * The rest of `compactRecord` after the WebAssembly byte loop (`record-compact.wat`): `d[out + 64,
- * w)` is the line without whitespace, members as written; `tape` (a byte offset into `d32`'s
- * memory) lists its `n` objects and keys. Reads the summary fields into `rec`, puts every object's
- * members in key order (the same moves and cached orders as `compactRecord`), takes the two chain
- * members out of the record, and writes the previous hash at `d[out, out + 64)` and the stored one
- * at `d[stash, stash + 64)` (`found` names both). Returns the text's end, or -1 where
- * `compactRecord` would (a field's key twice, a chain value not a plain 64-character string, a
- * duplicate key, no chain members).
+ * The rest of `compactRecord` after the WebAssembly byte loop (`record-compact.wat`): the line's
+ * text without whitespace, members as written, is in `d` (`d32` is the same memory); the `tape`
+ * (a byte offset) lists its `n` objects and keys. Reads the summary fields into `rec` and writes,
+ * at `cmd`, the moves that put every object's members in key order (the same cached orders as
+ * `compactRecord`), innermost objects first, the record last without its two chain members:
+ * per object `first, end, n` and its members' `[start, end)` in key order (`place` in the .wat
+ * carries them out). Returns the end of those moves (a byte offset), or -1 where `compactRecord`
+ * would refuse the line (a field's key twice, a chain value not a plain 64-character string, a
+ * duplicate key, no chain members). `tapeChain` names where the chain values are.
  */
-export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n: number, out: number, w: number, tmp: number, stash: number, rec: ByteRecord): number {
+export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n: number, cmd: number, rec: ByteRecord): number {
   rec.reset();
   let top = 0; // frames in use; frame `top` is the innermost open object
   let mTop = 0;
   let prevAt = -1;
   let storedAt = -1;
+  let c = cmd >> 2;
   let q = tape >> 2;
   const qEnd = q + 4 * n;
   for (; q < qEnd; q += 4) {
@@ -499,16 +504,17 @@ export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n:
           continue;
         }
         oField[top] = f;
-        const c = d[v]!;
-        valueStart(rec, f, c);
-        if (c === 0x22) oScalar[top] = 2;
-        else if (c !== 0x7b && c !== 0x5b) oScalar[top] = 1;
-        else if (c === 0x7b && f === F_DIVERGENCE) rec.hasDivergence = true;
+        const c0 = d[v]!;
+        valueStart(rec, f, c0);
+        if (c0 === 0x22) oScalar[top] = 2;
+        else if (c0 !== 0x7b && c0 !== 0x5b) oScalar[top] = 1;
+        else if (c0 === 0x7b && f === F_DIVERGENCE) rec.hasDivergence = true;
       }
       if (mTop === mKey.length) growMembers();
       mKey[mTop] = at;
-      mKeyEnd[mTop] = ke;
       oCur[top] = mTop++;
+      // The key's end, for sorting (`cmpKeys`).
+      mKeyEnd[mTop - 1] = ke;
       continue;
     }
     if (kind === 1) {
@@ -534,48 +540,35 @@ export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n:
       if (oScalar[top] !== 0) scalarField(rec, oField[top]!, d, oVal[top]!, at, oScalar[top] === 2);
     }
     const base = oBase[top]!;
-    const shape = Math.imul(oShape[top]! ^ (mTop - base), 16777619);
+    const count = mTop - base;
+    const shape = Math.imul(oShape[top]! ^ count, 16777619);
+    if (depth === 1 || count > 1) {
+      const known = orderFor(d, base, count, shape);
+      if (known === undefined) return -1;
+      // The record is always moved (its chain members go); another object only when out of order.
+      if (depth === 1 || known !== null) {
+        d32[c] = oFirst[top]!;
+        d32[c + 1] = at;
+        d32[c + 2] = count;
+        c += 3;
+        for (let i = 0; i < count; i++) {
+          const m = base + (known === null ? i : known[i]!);
+          d32[c] = mKey[m]!;
+          d32[c + 1] = mEnd[m]!;
+          c += 2;
+        }
+      }
+    }
     if (depth === 1) {
       if (prevAt < 0 || storedAt < 0) return -1;
-      // Both chain values go aside before the members move over them.
-      d.copyWithin(out, prevAt, prevAt + 64);
-      d.copyWithin(stash, storedAt, storedAt + 64);
-      const end = placeMembers(d, base, mTop, oFirst[top]!, at, shape, tmp);
-      if (end < 0) return -1;
-      d[end] = 0x7d;
-      found.prev = out;
-      found.stored = stash;
-      return end + 1;
+      tapeChain.prev = prevAt;
+      tapeChain.stored = storedAt;
+      return c << 2;
     }
-    if (mTop - base > 1 && !sortMembers(d, base, mTop, oFirst[top]!, at, shape, tmp)) return -1;
     mTop = base;
     top--;
   }
   return -1;
-}
-
-/**
- * `sortMembers` for the record itself, whose text also held the chain members (not in the member
- * list): the listed members are always moved, in key order, and the new end is returned (-1 on a
- * duplicate key).
- */
-function placeMembers(d: Uint8Array, base: number, top: number, first: number, o: number, shape: number, tmp: number): number {
-  const n = top - base;
-  const known = orderFor(d, base, n, shape);
-  if (known === undefined) return -1;
-  d.copyWithin(tmp, first, o);
-  const shift = tmp - first;
-  let t = first;
-  for (let i = 0; i < n; i++) {
-    const m = base + (known === null ? i : known[i]!);
-    if (i > 0) d[t++] = 0x2c;
-    const a = mKey[m]! + shift;
-    const len = mEnd[m]! - mKey[m]!;
-    if (len > 32) d.copyWithin(t, a, a + len);
-    else for (let x = 0; x < len; x++) d[t + x] = d[a + x]!;
-    t += len;
-  }
-  return t;
 }
 
 /**

@@ -210,4 +210,65 @@
         ;; A control character or a byte the loop does not take.
         (br $refuse)))
     (i32.const -1))
+;; The moves `compactFromTape` (record-bytes.ts) wrote at `cmd`, carried out in order, innermost
+  ;; objects first: per object `first, end, n`, then its n members' `[start, end)` in key order. The
+  ;; object's text [first, end) goes to `tmp` (past everything written) and its members come back
+  ;; in that order with commas between. The last object is the record: its end moves (its chain
+  ;; members are not listed), so its '}' is written here and the text's end returned. The two chain
+  ;; values go aside first: the previous hash to `out` (where the hashed text starts), the stored one
+  ;; to `stash`.
+  (func (export "place")
+    (param $cmd i32) (param $end i32) (param $tmp i32)
+    (param $prev i32) (param $out i32) (param $stored i32) (param $stash i32)
+    (result i32)
+    (local $first i32) (local $o i32) (local $n i32) (local $t i32) (local $shift i32)
+    (local $a i32) (local $len i32)
+    (call $copy (local.get $out) (local.get $prev) (i32.const 64))
+    (call $copy (local.get $stash) (local.get $stored) (i32.const 64))
+    (block $done
+      (loop $objects
+        (br_if $done (i32.ge_u (local.get $cmd) (local.get $end)))
+        (local.set $first (i32.load (local.get $cmd)))
+        (local.set $o (i32.load offset=4 (local.get $cmd)))
+        (local.set $n (i32.load offset=8 (local.get $cmd)))
+        (local.set $cmd (i32.add (local.get $cmd) (i32.const 12)))
+        (call $copy (local.get $tmp) (local.get $first) (i32.sub (local.get $o) (local.get $first)))
+        (local.set $shift (i32.sub (local.get $tmp) (local.get $first)))
+        (local.set $t (local.get $first))
+        (block $membersDone
+          (loop $members
+            (br_if $membersDone (i32.eqz (local.get $n)))
+            (local.set $a (i32.load (local.get $cmd)))
+            (local.set $len (i32.sub (i32.load offset=4 (local.get $cmd)) (local.get $a)))
+            (local.set $cmd (i32.add (local.get $cmd) (i32.const 8)))
+            (call $copy (local.get $t) (i32.add (local.get $a) (local.get $shift)) (local.get $len))
+            (local.set $t (i32.add (local.get $t) (local.get $len)))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (if (local.get $n)
+              (then
+                (i32.store8 (local.get $t) (i32.const 0x2c))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))))
+            (br $members)))
+        (br $objects)))
+    (i32.store8 (local.get $t) (i32.const 0x7d))
+    (i32.add (local.get $t) (i32.const 1)))
+
+  ;; Copies n bytes forward, 8 at a time (the regions never overlap where this is called).
+  (func $copy (param $d i32) (param $s i32) (param $n i32)
+    (block $words
+      (loop $word
+        (br_if $words (i32.lt_u (local.get $n) (i32.const 8)))
+        (i64.store (local.get $d) (i64.load (local.get $s)))
+        (local.set $d (i32.add (local.get $d) (i32.const 8)))
+        (local.set $s (i32.add (local.get $s) (i32.const 8)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 8)))
+        (br $word)))
+    (block $bytes
+      (loop $byte
+        (br_if $bytes (i32.eqz (local.get $n)))
+        (i32.store8 (local.get $d) (i32.load8_u (local.get $s)))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $byte))))
 )

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ByteRecord, CLS, compactFromTape } from './record-bytes.js';
+import { ByteRecord, CLS, compactFromTape, tapeChain } from './record-bytes.js';
 import { found } from './byte-chain.js';
 
 const WASM_FILE = fileURLToPath(new URL('./record-compact.wasm', import.meta.url));
@@ -71,14 +71,19 @@ interface CompactExports {
   memory: WasmMemory;
   ntape: { value: number };
   compact(s: number, e: number, out: number, tape: number, tapeEnd: number): number;
+  place(cmd: number, cmdEnd: number, tmp: number, prev: number, out: number, stored: number, stash: number): number;
 }
 
 // Memory layout (bytes): the byte classes at 0, the container stack at 256 (both as the .wat
-// says), the stored hash set aside at STASH, the tape, then the block and the output.
+// says), the stored hash set aside at STASH, the tape, the moves, then the block and the output.
 const STASH = 1024;
 const TAPE = 4096;
 const TAPE_BYTES = 1 << 20; // 65,536 entries: a longer line goes the JavaScript way
-const IN = TAPE + TAPE_BYTES;
+// The moves `compactFromTape` writes: 3 ints per object (2 tape entries) and 2 per key (1 entry),
+// so at most 8 bytes per 16-byte tape entry.
+const CMD = TAPE + TAPE_BYTES;
+const CMD_BYTES = TAPE_BYTES / 2;
+const IN = CMD + CMD_BYTES;
 const PAGE = 65536;
 
 /** One thread's instance: `load` a block, then `compact` its lines. */
@@ -135,12 +140,11 @@ export class WasmCompactor {
     const out = this.out;
     const w = this.x.compact(IN + s, IN + e, out, TAPE, TAPE + TAPE_BYTES);
     if (w < 0) return -1;
-    const n = this.x.ntape.value;
-    const end = compactFromTape(this.heap, this.heap32, TAPE, n, out, w, out + 64 + (e - s) + 64, STASH, rec);
-    if (end < 0) {
-      found.stored = -1;
-      return -1;
-    }
+    const cmdEnd = compactFromTape(this.heap, this.heap32, TAPE, this.x.ntape.value, CMD, rec);
+    if (cmdEnd < 0) return -1;
+    const end = this.x.place(CMD, cmdEnd, out + 64 + (e - s) + 64, tapeChain.prev, out, tapeChain.stored, STASH);
+    found.prev = out;
+    found.stored = STASH;
     return end - out;
   }
 }
