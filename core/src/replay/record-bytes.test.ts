@@ -89,7 +89,7 @@ const buildJs: Build = (b, s, e, rec) => {
 let wasm: WasmCompactor | null = null;
 const buildWasm: Build = (b, s, e, rec) => {
   // The block is copied in as the summary pass copies it (a whole block, then its lines).
-  wasm!.load(b);
+  expect(wasm!.load(b)).toBe(true);
   const len = wasm!.compact(s, e, rec);
   if (len < 0) return null;
   return { text: text(wasm!.heap, wasm!.out, wasm!.out + len), stored: text(wasm!.heap, found.stored, found.stored + 64) };
@@ -204,5 +204,24 @@ describe.each([
     expect(chainHash(got!.text.slice(0, 64), got!.text.slice(64))).toBe(hash);
     expect(got!.stored).toBe(hash);
     expect(fieldsOf(rec)).toMatchObject({ kind: 'request', seq: 1, slot: 'b', latencyMs: 2.5, episodeId: 'ep-1' });
+  });
+});
+
+describe('the WebAssembly loop\'s memory', () => {
+  it('a block it cannot hold is refused as a whole (the caller reads it the JavaScript way), and the next one loads', async () => {
+    const mod = await loadRecordCompactModule();
+    const small = new WasmCompactor(mod!, 8 << 20);
+    const x = { kind: 'request', seq: 1, request: { state: [1, 2] } };
+    const line = pyLine(x, { prev_record_hash: GENESIS_HASH, record_hash: chainHash(GENESIS_HASH, canonicalizeJs(x)) });
+    const rec = new ByteRecord();
+    expect(small.load(bytes(line + '\n'))).toBe(true);
+    expect(small.compact(0, line.length, rec)).toBeGreaterThan(0);
+    // A 4 MiB block needs about 13 MiB here: over the limit, nothing loaded, every line refused.
+    const big = bytes(line + '\n' + ' '.repeat(4 << 20) + '\n');
+    expect(small.load(big)).toBe(false);
+    expect(small.compact(0, line.length, rec)).toBe(-1);
+    expect(small.load(bytes(line + '\n'))).toBe(true);
+    expect(small.compact(0, line.length, rec)).toBeGreaterThan(0);
+    expect(rec.kind).toBe('request');
   });
 });

@@ -85,6 +85,7 @@ const CMD = TAPE + TAPE_BYTES;
 const CMD_BYTES = TAPE_BYTES / 2;
 const IN = CMD + CMD_BYTES;
 const PAGE = 65536;
+const MAX_MEMORY = 65536 * PAGE - PAGE; // under 4 GiB, the most a 32-bit memory can address
 
 /** One thread's instance: `load` a block, then `compact` its lines. */
 export class WasmCompactor {
@@ -98,7 +99,11 @@ export class WasmCompactor {
   out = 0;
   private blockEnd = IN;
 
-  constructor(module: CompactModule) {
+  /** `maxMemoryBytes`: how far the memory may grow (default: under 4 GiB, all a 32-bit module addresses). */
+  constructor(
+    module: CompactModule,
+    private readonly maxMemoryBytes = MAX_MEMORY,
+  ) {
     this.x = new wasmApi!.Instance(module, {}).exports as CompactExports;
     this.views();
     this.heap.set(CLS, 0);
@@ -114,19 +119,29 @@ export class WasmCompactor {
   /**
    * Copies a block of lines in (`b` is not kept). Any line of it fits the output region: twice
    * the block (the upper half is where members move through) and the 64-byte previous hash.
+   * False when the memory cannot grow that far (a 32-bit module holds at most 4 GiB; a block of
+   * a gigantic line): the caller reads that block the JavaScript way.
    */
-  load(b: Uint8Array): void {
+  load(b: Uint8Array): boolean {
     const inEnd = IN + b.length + 8; // a sentinel after the block: no run reads past it
-    this.out = (inEnd + 7) & ~7;
-    const need = this.out + 2 * (b.length + 128);
+    const out = (inEnd + 7) & ~7;
+    const need = out + 2 * (b.length + 128);
     const have = this.x.memory.buffer.byteLength;
+    this.blockEnd = IN; // nothing loaded until the copy is done
     if (need > have) {
-      this.x.memory.grow(Math.ceil((need - have) / PAGE));
+      if (need > this.maxMemoryBytes) return false;
+      try {
+        this.x.memory.grow(Math.ceil((need - have) / PAGE));
+      } catch {
+        return false; // the engine's own limit, or no memory to give
+      }
       this.views();
     }
+    this.out = out;
     this.heap.set(b, IN);
     this.heap[IN + b.length] = 0x0a;
     this.blockEnd = IN + b.length;
+    return true;
   }
 
   /**

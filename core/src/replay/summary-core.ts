@@ -410,11 +410,10 @@ export class ChunkProcessor {
     let curEnd = 0;
     let curText: string | null = null;
     const curLine = () => (curText ??= b.toString('latin1', curFrom, curEnd));
-    const wasm = this.wasm;
+    const wasm = this.wasm !== null && this.wasm.load(u8) ? this.wasm : null;
     let wOut: Uint8Array = this.scratchU8;
     let wOutBuf: Buffer = this.scratch;
     if (wasm) {
-      wasm.load(u8);
       wOut = new Uint8Array(wasm.heap.buffer, wasm.out);
       wOutBuf = Buffer.from(wasm.heap.buffer, wasm.out);
     }
