@@ -225,3 +225,37 @@ describe('the WebAssembly loop\'s memory', () => {
     expect(rec.kind).toBe('request');
   });
 });
+
+describe('both loops on damaged lines', () => {
+  it('bytes inserted, deleted or replaced at random: the two loops refuse the same lines and build the same text and fields for the rest', () => {
+    const r = rng(23);
+    const recJs = new ByteRecord();
+    const recWasm = new ByteRecord();
+    // The bytes a damaged line is likeliest to trip on: structure, quotes, escapes, spaces, digits.
+    const alphabet = '{}[]:," \\\t0123456789.-eEtrufalsn' + 'az';
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 3000; i++) {
+      const x = randomRecord(r);
+      const prev = (i % 16).toString(16).repeat(64);
+      let line = pyLine(x, { record_hash: 'e'.repeat(64), prev_record_hash: prev });
+      for (let k = 0, edits = 1 + Math.floor(r() * 3); k < edits; k++) {
+        const at = Math.floor(r() * (line.length + 1));
+        const ch = alphabet[Math.floor(r() * alphabet.length)]!;
+        const op = r();
+        line = op < 0.4 ? line.slice(0, at) + ch + line.slice(at) : op < 0.7 ? line.slice(0, at) + line.slice(at + 1) : line.slice(0, at) + ch + line.slice(at + 1);
+      }
+      const b = bytes(line + '\n');
+      const js = buildJs(b, 0, line.length, recJs);
+      const wa = buildWasm(b, 0, line.length, recWasm);
+      expect(wa, line).toEqual(js);
+      if (js) {
+        expect(fieldsOf(recWasm), line).toEqual(fieldsOf(recJs));
+        accepted++;
+      } else refused++;
+    }
+    // Both kinds happened (the damage is not all fatal, nor all harmless).
+    expect(accepted).toBeGreaterThan(300);
+    expect(refused).toBeGreaterThan(300);
+  });
+});
