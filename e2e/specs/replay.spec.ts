@@ -227,6 +227,11 @@ test('`switchyard console --trace FILE` opens on the Replay page with FILE loade
     await expect(replay.heading()).toBeVisible();
     await replay.waitForSummary('bench-run.jsonl');
     await expect(replay.chain()).toContainText('Chain intact');
+    // The file, outside every folder the console lists, is in the list too, marked as the open one.
+    const row = replay.traces().getByRole('row').filter({ hasText: 'bench-run.jsonl' });
+    await expect(row).toHaveCount(1);
+    await expect(row).toHaveAttribute('aria-current', 'true');
+    await expect(row).toContainText(outside);
     await replay.screenshot('6-trace-flag', shots);
   } finally {
     if (child && child.exitCode === null) {

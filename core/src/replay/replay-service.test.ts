@@ -3,7 +3,7 @@
  * counts and answers any window, episodes come back in order with their steps, the path rule
  * keeps API callers inside the known folders, and a tampered trace names its broken record.
  */
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,24 @@ describe('ReplayService', () => {
     expect(view.chain.status).toBe('verified');
     expect(view.footer.present).toBe(true);
     expect(view.slots.map((s) => s.slot).sort()).toEqual(summary.slots.map((s) => s.slot).sort());
+  });
+
+  it('a root that is one file (`--trace FILE`, any name) is listed itself, once, beside the folders\' traces', async () => {
+    const single = join(dir, 'single');
+    mkdirSync(single, { recursive: true });
+    const file = join(single, 'night-run.log');
+    copyFileSync(trace, file);
+    const svc = new ReplayService({
+      roots: () => [dir, file, join(dir, 'missing.jsonl')],
+      uploadDir: join(dir, 'uploads'),
+      resolveExport: () => Promise.reject(new Error('no exports in this test')),
+      emit: () => {},
+      logger: silentLogger,
+    });
+    const list = await svc.list();
+    const mine = list.traces.filter((t) => t.path === file);
+    expect(mine).toEqual([expect.objectContaining({ name: 'night-run.log', root: single, bytes: statSync(trace).size, gzip: false })]);
+    expect(list.traces.map((t) => t.path)).toContain(trace);
   });
 
   it('gives one episode its requests in seq order, with states', async () => {

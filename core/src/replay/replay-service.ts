@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCodes, SwitchyardError, toErrorShape } from '../contract/errors.js';
 import type { ReplayBins, ReplayEpisodeSpan, ReplayProgressPayload, ReplayRerun, ReplaySlotStats, ReplayStep, ReplaySummary, ReplayTraceFile } from '../contract/replay-schemas.js';
@@ -236,7 +236,21 @@ export class ReplayService {
         }
       }
     };
-    for (const r of roots) await visit(r, r, 0);
+    for (const r of roots) {
+      // A root may be one file (`--trace FILE`): it is listed itself, whatever its name, so the
+      // trace the console opened is in the list beside the others.
+      let st;
+      try {
+        st = await stat(r);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) await visit(r, r, 0);
+      else if (st.isFile() && !seen.has(r)) {
+        seen.add(r);
+        out.push({ path: r, name: basename(r), root: dirname(r), bytes: st.size, modifiedAt: st.mtime.toISOString(), gzip: r.endsWith('.gz') });
+      }
+    }
     out.sort((a, b) => (a.modifiedAt < b.modifiedAt ? 1 : a.modifiedAt > b.modifiedAt ? -1 : a.path.localeCompare(b.path)));
     return { roots, traces: out.slice(0, 1000), initial: this.initial, uploadDir: this.opts.uploadDir };
   }
