@@ -13,11 +13,12 @@
  * without them the test is skipped with the reason printed. No network: the test never fetches.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceTrace } from '../core/test-support/replay-fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CACHE = process.env['SWITCHYARD_NODE24_CACHE'] ?? path.join(ROOT, 'node_modules', '.cache', 'switchyard-node24');
@@ -68,6 +69,10 @@ interface Probe {
   act: { status: number; body: { actions: number[][]; slot: string } };
   evalRun: { status: string; casesTotal: number; casesDone: number; passed: number };
   native: string[];
+  hash: string | null;
+  replayList: { initial: string | null; traces: { path: string }[] };
+  replayJob: { status: string; records: number };
+  replaySummary: { overall: { requests: number }; chain: { status: string } };
   error?: string;
 }
 
@@ -126,6 +131,13 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
   it('starts main.js from the archive with --serve-port: demo loaded, /act answered, one evaluation run, addons from app.asar.unpacked', async () => {
     const userData = path.join(tmp, 'user-data');
     mkdirSync(userData);
+    // A reference-format trace (read by the WebAssembly loop) named with --trace, and a folder of
+    // others named with --data-root: both outside every folder the app knows.
+    const runs = path.join(tmp, 'runs');
+    mkdirSync(path.join(runs, 'night-2'), { recursive: true });
+    const traceFile = path.join(tmp, 'bench-night.jsonl');
+    writeFileSync(traceFile, referenceTrace(300));
+    writeFileSync(path.join(runs, 'night-2', 'other.jsonl'), referenceTrace(5));
     const port = await freePort();
     const main = path.join(resources, 'app.asar', 'dist', 'electron', 'main', 'main.js');
     const r = run24(
@@ -139,6 +151,10 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
         path.join(userData, 'switchyard.db'),
         '--serve-port',
         String(port),
+        '--trace',
+        traceFile,
+        '--data-root',
+        runs,
       ],
       // SWITCHYARD_HOME: the runtime file main writes for its port lands in the test's folder.
       { cwd: tmp, env: { SWITCHYARD_HOME: userData, SWITCHYARD_PROBE_USERDATA: userData } },
@@ -161,6 +177,14 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
     expect(p.evalRun.status).toBe('completed');
     expect(p.evalRun.casesDone).toBe(p.evalRun.casesTotal);
     expect(p.evalRun.casesTotal).toBeGreaterThan(0);
+
+    // --trace and --data-root: the window opens on the Replay page; both files are listed, the
+    // --trace one first opened, and the packaged summary pass verifies its chain.
+    expect(p.hash).toBe('/replay');
+    expect(p.replayList.initial).toBe(traceFile);
+    expect(p.replayList.traces.map((t) => t.path).sort()).toEqual(expect.arrayContaining([traceFile, path.join(runs, 'night-2', 'other.jsonl')]));
+    expect(p.replayJob).toMatchObject({ status: 'done', records: 1 + 300 + 6 + 1 }); // header, requests, a shadow result every 50, footer
+    expect(p.replaySummary).toMatchObject({ overall: { requests: 300 }, chain: { status: 'verified' } });
 
     const unpacked = path.join(resources, 'app.asar.unpacked') + path.sep;
     const addons = p.native.filter((f) => f.endsWith('.node'));

@@ -4,6 +4,9 @@
  * results with divergences. Deterministic for a given `seed`.
  */
 import { silentLogger } from '../src/platform/logger.js';
+import { canonicalizeJs, NumberToken } from '../src/trace/canonical-json.js';
+import { chainHash, GENESIS_HASH } from '../src/trace/chain.js';
+import { parseTraceLine } from '../src/trace/trace-reader.js';
 import type { ActOutput } from '../src/runtime/types.js';
 import { steppingClock } from './trace-fixtures.js';
 import { TraceWriter, type TraceRequestInput } from '../src/trace/trace-writer.js';
@@ -142,4 +145,45 @@ export async function recordPolicyTrace(o: {
   }
   await w.close();
   return w.path;
+}
+
+/**
+ * A trace as FastCrest tether's recorder writes it: Python's default `json.dumps` (", " and ": ",
+ * its own key order, here each object's keys reversed), the chain over the sorted compact form.
+ * Read the byte way (`record-bytes.ts`), unlike TraceWriter's lines.
+ */
+export function referenceTrace(n: number): string {
+  const dump = (v: unknown): string => {
+    if (v instanceof NumberToken) return v.value;
+    if (Array.isArray(v)) return '[' + v.map(dump).join(', ') + ']';
+    if (v !== null && typeof v === 'object') return '{' + Object.entries(v).reverse().map(([k, x]) => `${JSON.stringify(k)}: ${dump(x)}`).join(', ') + '}';
+    return JSON.stringify(v);
+  };
+  const r = rng(9);
+  let prev = GENESIS_HASH;
+  const out: string[] = [];
+  const add = (rec: Record<string, unknown>) => {
+    const hash = chainHash(prev, canonicalizeJs(rec));
+    out.push(dump({ ...parseTraceLine(canonicalizeJs(rec)), prev_record_hash: prev, record_hash: hash }));
+    prev = hash;
+  };
+  add({ kind: 'header', schema_version: 1, session_id: 'ref', started_at: '2026-03-01T00:00:00.000Z', model_hash: '0123456789abcdef', tether_version: '0.9.0' });
+  for (let i = 0; i < n; i++) {
+    add({
+      kind: 'request',
+      schema_version: 1,
+      seq: i + 1,
+      timestamp: 1772323200 + i * 0.005,
+      request: { episode_id: `ep-${i % 7}`, request_id: `req-${i}`, instruction: 'pick up the cube, then: place it', state: [r() - 0.5, r(), -1e-7] },
+      response: { actions: [[r(), r()], [r() - 1, 0.25]], num_actions: 2, action_dim: 2 },
+      latency: { total_ms: 5 + r() * 10, stages: { infer_ms: 4.5 } },
+      cache: { status: r() < 0.7 ? 'hit' : 'miss' },
+      routing: { slot: i % 3 === 0 ? 'b' : 'a', policy: 'p' },
+      ...(i % 11 === 0 ? { error: { code: 'E', message: 'boom' } } : {}),
+      evidence: { kind: 'tether.rollout_evidence', outcome: { status: 'success', error_slug: null } },
+    });
+    if (i % 50 === 0) add({ kind: 'shadow_result', seq: i + 1, timestamp: 1772323200 + i * 0.005, divergence: { max_abs: r() / 10, cosine: 1 - r() / 100 }, latency: { total_ms: 7.5 }, routing: { slot: 'shadow' } });
+  }
+  add({ kind: 'footer', ended_at: '2026-03-01T00:10:00.000Z', totals: { requests: n } });
+  return out.join('\n') + '\n';
 }

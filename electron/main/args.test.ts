@@ -56,6 +56,19 @@ describe('parseArgs', () => {
     expect(parseArgs([], { SWITCHYARD_DEV_URL: 'http://127.0.0.1:5173/' })).toMatchObject({ ok: true, config: { devUrl: 'http://127.0.0.1:5173/' } });
   });
 
+  it('reads --trace FILE and repeated --data-root DIR (the Replay page, as `switchyard console`)', () => {
+    expect(parseArgs(['main.js', '--trace', '/runs/night.jsonl', '--data-root', '/runs', '--data-root=/archive'])).toEqual({
+      ok: true,
+      config: { mode: 'local', storePath: undefined, devUrl: undefined, trace: '/runs/night.jsonl', dataRoots: ['/runs', '/archive'] },
+    });
+    expect(parseArgs(['--serve-port', '0', '--data-root', '/runs'])).toMatchObject({ ok: true, config: { servePort: 0, dataRoots: ['/runs'] } });
+    expect(parseArgs(['--trace', 'a.jsonl', '--trace', 'b.jsonl'])).toMatchObject({ ok: false, message: expect.stringMatching(/--trace was given twice/) });
+    expect(parseArgs(['--data-root'])).toMatchObject({ ok: false, message: expect.stringMatching(/--data-root needs a value/) });
+    // A remote server reads its own disk.
+    expect(parseArgs(['--remote', 'https://b:8000', '--trace', 'a.jsonl'])).toMatchObject({ ok: false, message: expect.stringMatching(/--trace names a file on this machine.*--remote/) });
+    expect(parseArgs(['--remote', 'https://b:8000', '--data-root', '/runs'])).toMatchObject({ ok: false, message: expect.stringMatching(/--data-root/) });
+  });
+
   it('refuses bad combinations and values with a message naming the flag', () => {
     const bad: Array<[string[], RegExp]> = [
       [['--store'], /--store needs a value/],

@@ -14,15 +14,21 @@
  *                            sent in a header, never in the URL
  *   --dev-url URL            load the renderer from a Vite dev server (unpackaged runs only;
  *                            also SWITCHYARD_DEV_URL)
+ *   --trace FILE             open on the Replay page with FILE loaded (as `switchyard console
+ *                            --trace FILE`)
+ *   --data-root DIR          a folder whose traces the Replay page lists and may open
+ *                            (repeatable; as `switchyard console --data-root`)
  */
 
 export type LaunchConfig =
-  | { mode: 'local'; storePath: string | undefined; devUrl: string | undefined; servePort?: number }
+  | { mode: 'local'; storePath: string | undefined; devUrl: string | undefined; servePort?: number; trace?: string; dataRoots?: string[] }
   | { mode: 'remote'; url: string; token: string | undefined };
 
 export type ParseResult = { ok: true; config: LaunchConfig } | { ok: false; message: string };
 
-const KNOWN = ['--store', '--remote', '--token', '--dev-url', '--serve-port'] as const;
+const KNOWN = ['--store', '--remote', '--token', '--dev-url', '--serve-port', '--trace', '--data-root'] as const;
+/** Flags that may be given more than once (each adds a value). */
+const REPEATABLE: readonly Known[] = ['--data-root'];
 type Known = (typeof KNOWN)[number];
 
 function isKnown(s: string): s is Known {
@@ -44,6 +50,7 @@ function httpUrl(value: string, flag: string): { ok: true; url: URL } | { ok: fa
 
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParseResult {
   const seen = new Map<Known, string>();
+  const dataRoots: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     let name: string = arg;
@@ -61,6 +68,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       i++;
     }
     if (value === '') return { ok: false, message: `${name} needs a value.` };
+    if (REPEATABLE.includes(name)) {
+      dataRoots.push(value);
+      continue;
+    }
     if (seen.has(name)) return { ok: false, message: `${name} was given twice.` };
     seen.set(name, value);
   }
@@ -72,6 +83,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       return { ok: false, message: '--store and --remote cannot be combined: a remote bench server uses its own store.' };
     }
     if (seen.has('--serve-port')) return { ok: false, message: '--serve-port applies to the local engine, not with --remote.' };
+    // The remote server reads its own disk: it lists its own record folder and --data-root folders.
+    if (seen.has('--trace') || dataRoots.length > 0) {
+      return { ok: false, message: `${seen.has('--trace') ? '--trace' : '--data-root'} names a file on this machine, but --remote attaches to a server that reads its own disk: start that server with --data-root, or upload the trace on its Replay page.` };
+    }
     const parsed = httpUrl(remote, '--remote');
     if (!parsed.ok) return parsed;
     // The token would cross the network in clear text: plain http only to this machine.
@@ -91,13 +106,15 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     if (!parsed.ok) return parsed;
     devUrl = parsed.url.origin + '/';
   }
+  const trace = seen.get('--trace');
+  const replay = { ...(trace !== undefined ? { trace } : {}), ...(dataRoots.length > 0 ? { dataRoots } : {}) };
   const portRaw = seen.get('--serve-port');
   if (portRaw !== undefined) {
     const port = Number(portRaw);
     if (!/^\d+$/.test(portRaw) || port > 65535) return { ok: false, message: `--serve-port must be a port from 0 to 65535, got ${JSON.stringify(portRaw)}.` };
-    return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl, servePort: port } };
+    return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl, servePort: port, ...replay } };
   }
-  return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl } };
+  return { ok: true, config: { mode: 'local', storePath: seen.get('--store'), devUrl, ...replay } };
 }
 
 export function isLoopbackHostname(name: string): boolean {

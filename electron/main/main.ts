@@ -45,10 +45,17 @@ type DesktopEngine = Awaited<ReturnType<EngineModule['createEngine']>>;
  * electron into dist/ with rootDir '.'). Dynamic, so that a failure to load the engine (a native
  * module built for another ABI, a missing build) ends in a readable dialog, not a silent crash.
  */
-async function loadEngine(storePath: string, servePort: number | undefined): Promise<DesktopEngine> {
+async function loadEngine(storePath: string, servePort: number | undefined, replay: { trace?: string; dataRoots?: string[] }): Promise<DesktopEngine> {
   const mod: EngineModule = await import('../../core/src/engine.js');
-  const engine = await mod.createEngine({ storePath });
+  // --data-root folders: listed on the Replay page and open to it (as `switchyard console`).
+  const engine = await mod.createEngine({ storePath, dataRoots: (replay.dataRoots ?? []).map((d) => path.resolve(d)) });
   try {
+    if (replay.trace !== undefined) {
+      // --trace FILE: read from the start (a missing file stops the start with a dialog naming it).
+      const file = path.resolve(replay.trace);
+      engine.replay.setInitialTrace(file);
+      engine.pathRoots.add(file);
+    }
     // Same start as `switchyard console`: the demo workspace on an empty store and the demo pair
     // served. An HTTP port (/act, the control API with a token) only with --serve-port.
     const { startDesktopServices } = await import('../../core/src/console-session.js');
@@ -157,7 +164,7 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
   const storePath = config.storePath !== undefined ? path.resolve(config.storePath) : path.join(app.getPath('userData'), 'switchyard.db');
   storePathInUse = storePath;
   try {
-    engine = await loadEngine(storePath, config.servePort);
+    engine = await loadEngine(storePath, config.servePort, { ...(config.trace !== undefined ? { trace: config.trace } : {}), ...(config.dataRoots ? { dataRoots: config.dataRoots } : {}) });
   } catch (e) {
     const err = e as { code?: unknown; message?: unknown };
     const code = typeof err.code === 'string' ? `${err.code}: ` : '';
@@ -182,8 +189,10 @@ async function startLocal(config: Extract<LaunchConfig, { mode: 'local' }>): Pro
   const win = createWindow(paths.preload);
   // `Register export` on Versions opens the system's folder dialog over this window.
   installFolderDialog(engine, dialog, () => (win.isDestroyed() ? null : win));
-  if (devUrl !== undefined) await win.loadURL(devUrl);
-  else await win.loadFile(paths.rendererIndex);
+  // With --trace the window opens on the Replay page, which opens the file first.
+  const hash = config.trace !== undefined ? '/replay' : undefined;
+  if (devUrl !== undefined) await win.loadURL(hash ? `${devUrl}#${hash}` : devUrl);
+  else await win.loadFile(paths.rendererIndex, hash ? { hash } : {});
 }
 
 async function startRemote(config: Extract<LaunchConfig, { mode: 'remote' }>): Promise<void> {

@@ -83,8 +83,9 @@ export class BrowserWindow extends EventEmitter {
     this.webContents.mainFrame.url = url;
     this.emit('ready-to-show');
   }
-  async loadFile(file) {
+  async loadFile(file, options = {}) {
     this.webContents.mainFrame.url = pathToFileURL(file).href;
+    this.hash = options.hash ?? null;
     this.emit('ready-to-show');
     setImmediate(() => void probe(this, file));
   }
@@ -129,6 +130,22 @@ async function probe(win, page) {
       await new Promise((r) => setTimeout(r, 250));
     }
     out.evalRun = run;
+
+    // Replay (main started with --trace FILE --data-root DIR when the test gives them): the window's
+    // page, the list, and the file opened and summarized by the packaged summary pass.
+    out.hash = win.hash;
+    out.replayList = await invoke('replay.list', {});
+    if (out.replayList.initial) {
+      const job = await invoke('replay.open', { path: out.replayList.initial });
+      let st = job;
+      while (st.status === 'running') {
+        if (Date.now() > deadline) throw new Error(`replay job ${job.jobId} still running`);
+        await new Promise((r) => setTimeout(r, 100));
+        st = await invoke('replay.job', { jobId: job.jobId });
+      }
+      out.replayJob = st;
+      if (st.status === 'done') out.replaySummary = await invoke('replay.summary', { traceId: st.traceId });
+    }
     out.native = nativeFiles();
   } catch (e) {
     out.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
