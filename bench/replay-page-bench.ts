@@ -10,8 +10,11 @@
  * `--trace` it measures both traces of `bench/replay-reference-bench.ts` (Switchyard's format and
  * the reference format, generated there if missing: `--requests N` picks them).
  *
- * Per trace, a fresh console on a temporary store (`--trace FILE --port 0 --no-open`), waited on
- * until `/readyz` says ready (the demo policies loaded), then:
+ * Per trace, first the **open from the list** (a console with the trace's folder as `--data-root`,
+ * the page loaded and idle, then `Open NAME` clicked; timed until drawn). Then Chromium is
+ * launched and left idle (a user's browser is open before the command runs), a fresh console
+ * started on a temporary store (`--trace FILE --port 0 --no-open`), waited on until `/readyz` says
+ * ready (the demo policies loaded), then:
  * - **open + first draw**: from `page.goto(URL#/replay)` until the summary is shown and the first
  *   chart window has its bins (the legend names the points' width) and a frame has been painted;
  *   and from the command's start (the console reads the `--trace` file from its start, while it
@@ -199,11 +202,13 @@ async function measureListOpen(trace: string): Promise<number> {
 
 async function measure(trace: string, args: Args): Promise<Record<string, string | number>> {
   const listOpenS = await measureListOpen(trace);
+  // The browser is open before the command runs, as a user's is: its launch is not the open's.
+  const browser = await chromium.launch({ executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] });
+  const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  await new Promise((r) => setTimeout(r, 2000));
   const con = await startConsole(['--trace', trace]);
   const pid = con.child.pid!;
-  const browser = await chromium.launch({ executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] });
   try {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const heap = async () => {
