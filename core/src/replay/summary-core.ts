@@ -428,33 +428,29 @@ export class ChunkProcessor {
       // the string scan's native `indexOf` jumps over their arrays faster than a byte loop
       // visits them; every other layout is rebuilt byte by byte, with its fields on the way.
       if (asc && (terminated || !final) && end > pos && !hasOwnTail(u8, pos, end)) {
-        if (wasm) {
-          const len = wasm.compact(pos, end, rec);
-          if (len > 0) {
-            const lineNo = lineBase + ++res.lines;
-            const rel = newRecord(pos, lineNo);
-            curFrom = pos;
-            curEnd = end;
-            curText = null;
-            if (chain.active) chain.checkBuilt(wasm.heap, wOut, wOutBuf, len, curLine, rel, lineNo);
-            counted(rec, rel, rec.kind, curLine);
-            pos = nl + 1;
-            continue;
+        // The WebAssembly loop where it loaded; the JavaScript loop for the rest (the same text).
+        let len = wasm ? wasm.compact(pos, end, rec) : -1;
+        let src: Uint8Array = wasm ? wasm.heap : u8;
+        let out = wOut;
+        let outBuf = wOutBuf;
+        if (len <= 0) {
+          const need = 2 * (end - pos + 64);
+          if (this.scratchU8.length < need) {
+            this.scratch = Buffer.allocUnsafeSlow(Math.max(need, this.scratch.length * 2));
+            this.scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
           }
+          len = compactRecord(u8, pos, end, this.scratchU8, rec);
+          src = u8;
+          out = this.scratchU8;
+          outBuf = this.scratch;
         }
-        const need = 2 * (end - pos + 64);
-        if (this.scratchU8.length < need) {
-          this.scratch = Buffer.allocUnsafeSlow(Math.max(need, this.scratch.length * 2));
-          this.scratchU8 = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
-        }
-        const len = compactRecord(u8, pos, end, this.scratchU8, rec);
         if (len > 0) {
           const lineNo = lineBase + ++res.lines;
           const rel = newRecord(pos, lineNo);
           curFrom = pos;
           curEnd = end;
           curText = null;
-          if (chain.active) chain.checkBuilt(u8, this.scratchU8, this.scratch, len, curLine, rel, lineNo);
+          if (chain.active) chain.checkBuilt(src, out, outBuf, len, curLine, rel, lineNo);
           counted(rec, rel, rec.kind, curLine);
           pos = nl + 1;
           continue;
