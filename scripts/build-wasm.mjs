@@ -1,13 +1,12 @@
 // Assembles the WebAssembly text modules of core (`core/src/**/*.wat`) into binary modules beside
-// their compiled TypeScript in dist/ (`npm run build:core` runs it after tsc). Run from the
-// TypeScript, the same modules assemble themselves on first use (see core/src/replay/record-wasm.ts).
+// their compiled TypeScript in dist/ (`npm run build:core` runs it after tsc, with the same
+// assembler the TypeScript uses when it runs from source: record-wasm.ts's `assembleWat`).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import wabtInit from 'wabt';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wabt = await wabtInit();
+const { assembleWat } = await import(pathToFileURL(join(root, 'dist', 'core', 'src', 'replay', 'record-wasm.js')).href);
 
 function* watFiles(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -19,14 +18,8 @@ function* watFiles(dir) {
 
 for (const src of watFiles(join(root, 'core', 'src'))) {
   const rel = relative(root, src);
-  const parsed = wabt.parseWat(rel, readFileSync(src, 'utf8'));
-  try {
-    parsed.validate();
-    const out = join(root, 'dist', rel.replace(/\.wat$/, '.wasm'));
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, parsed.toBinary({}).buffer);
-    console.log(`${rel} -> ${relative(root, out)}`);
-  } finally {
-    parsed.destroy();
-  }
+  const out = join(root, 'dist', rel.replace(/\.wat$/, '.wasm'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, await assembleWat(readFileSync(src, 'utf8'), rel));
+  console.log(`${rel} -> ${relative(root, out)}`);
 }

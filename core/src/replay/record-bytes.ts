@@ -183,6 +183,14 @@ function fieldOfHash(ctx: number, h: number, b: Uint8Array, k: number, len: numb
   }
 }
 
+/** Marks field `f` as met in frame `i` of `seen`; true when it was met already (a key twice: the string way). */
+function metTwice(seen: Int32Array, i: number, f: number): boolean {
+  const bit = 1 << f;
+  if ((seen[i]! & bit) !== 0) return true;
+  seen[i] = seen[i]! | bit;
+  return false;
+}
+
 const MAX_DEPTH = 64;
 // The container stack (one frame per open object or array).
 const stObj = new Uint8Array(MAX_DEPTH + 1); // 1: object
@@ -490,9 +498,7 @@ export function compactFromTape(d: Uint8Array, d32: Int32Array, tape: number, n:
       oScalar[top] = 0;
       oField[top] = F_NONE;
       if (f !== F_NONE) {
-        const bit = 1 << f;
-        if ((oSeen[top]! & bit) !== 0) return -1;
-        oSeen[top] = oSeen[top]! | bit;
+        if (metTwice(oSeen, top, f)) return -1;
         if (f === F_PREV || f === F_HASH) {
           // A chain member: a plain 64-character string, kept aside, left out of the text.
           const x = v + 1;
@@ -664,11 +670,7 @@ export function compactRecord(b: Uint8Array, s: number, e: number, out: Uint8Arr
           const ctx = stCtx[d]!;
           const f = ctx === X_NONE ? F_NONE : fieldOf(ctx, out, k + 1, q - k - 2);
           stMark[d] = mark;
-          if (f !== F_NONE) {
-            const bit = 1 << f;
-            if ((stSeen[d]! & bit) !== 0) return -1;
-            stSeen[d] = stSeen[d]! | bit;
-          }
+          if (f !== F_NONE && metTwice(stSeen, d, f)) return -1;
           if (f === F_PREV || f === F_HASH) {
             // A chain member: checked for form, its place remembered, left out of the text.
             while (cls[b[i]!] === C_SPACE && i < e) i++;

@@ -40,7 +40,7 @@ export function loadRecordCompactModule(): Promise<CompactModule | null> {
     try {
       if (!wasmApi) return null;
       if (existsSync(WASM_FILE)) return await wasmApi.compile(readFileSync(WASM_FILE));
-      if (existsSync(WAT_FILE)) return await wasmApi.compile(await assembleWat(readFileSync(WAT_FILE, 'utf8')));
+      if (existsSync(WAT_FILE)) return await wasmApi.compile(await assembleWat(readFileSync(WAT_FILE, 'utf8'), 'record-compact.wat'));
     } catch {
       // No assembler, or a module this runtime refuses: the JavaScript loop does the same work.
     }
@@ -49,12 +49,12 @@ export function loadRecordCompactModule(): Promise<CompactModule | null> {
   return loading;
 }
 
-/** The `.wat` text as a binary module (`wabt`, a development dependency; the build uses it too). */
-export async function assembleWat(text: string): Promise<Uint8Array> {
+/** The `.wat` text as a binary module (`wabt`, a development dependency; `scripts/build-wasm.mjs` calls this too). */
+export async function assembleWat(text: string, name: string): Promise<Uint8Array> {
   const wabtName = 'wabt';
   const init = ((await import(wabtName)) as { default: () => Promise<WabtModule> }).default;
   const wabt = await init();
-  const parsed = wabt.parseWat('record-compact.wat', text);
+  const parsed = wabt.parseWat(name, text);
   try {
     parsed.validate();
     return parsed.toBinary({}).buffer;
@@ -93,8 +93,6 @@ export class WasmCompactor {
   /** The whole memory (views are made again when it grows). */
   heap!: Uint8Array;
   heap32!: Int32Array;
-  /** A Buffer over the same memory, for the chain's text when it is needed as a string. */
-  heapBuf!: Buffer;
   /** Where the output region starts (the previous hash, then the text). */
   out = 0;
   private blockEnd = IN;
@@ -113,7 +111,6 @@ export class WasmCompactor {
     const buf = this.x.memory.buffer;
     this.heap = new Uint8Array(buf);
     this.heap32 = new Int32Array(buf);
-    this.heapBuf = Buffer.from(buf);
   }
 
   /**
