@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1]
  *        [--scenarios c8,c1,r8] [--configs plain,gzip,images] [--from dist|src] [--build]
- *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js] [--no-console]
+ *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js] [--no-console] [--pin CPUS]
  *
  * Servers (child processes, all started once and kept for every round):
  *   minimal    bench/lib/minimal-server.ts: fastify + the same ONNX model in-process, nothing else
@@ -20,6 +20,9 @@
  *   r8   8 robots at --hz 50, 50-step episodes (a bench's real load), with a workbench open on
  *        each Switchyard server (bench/lib/console-subscriber.ts: the Live page's event socket
  *        and reads) unless --no-console
+ * --pin CPUS runs every server on CPUS (Switchyard with its own `--cpu-affinity CPUS`, the minimal
+ * server re-pinned the same way once it listens) and this process, the load, on the other CPUs:
+ * the servers' threads then wake each other on one CPU, and the load does not take their core.
  * Every (scenario, config) pair runs minimal and Switchyard back to back in the same round
  * (order alternating per round); the table shows medians over rounds of the paired ratio and
  * differences, the server CPU per request (all threads of the server process), requests over
@@ -38,6 +41,7 @@ import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
 import { flags } from './lib/args.js';
+import { applyCpuAffinity, formatCpuList, parseCpuAffinity, realAffinityHost } from '../core/src/platform/cpu-affinity.js';
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,12 +66,13 @@ interface Args {
   closedEpisodeSteps: number;
   baseCli: string | null;
   console: boolean;
+  pin: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     rounds: 3, seconds: 5, pacedSeconds: 10, warmup: 1, scenarios: ['c8', 'c1', 'r8'], configs: ['plain', 'gzip', 'images'],
-    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, console: true,
+    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, console: true, pin: null,
   };
   for (const { k, v, num } of flags(argv)) {
     if (k === '--rounds') a.rounds = Math.round(num(1, 20));
@@ -92,10 +97,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = v();
     else if (k === '--base-cli') a.baseCli = v();
     else if (k === '--no-console') a.console = false;
+    else if (k === '--pin') a.pin = v();
     else if (k === '-h' || k === '--help') {
       process.stdout.write(
         'usage: npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1] [--scenarios c8,c1,r8]\n' +
-          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--hz 50] [--closed-episode-steps 1] [--no-console]\n',
+          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--hz 50] [--closed-episode-steps 1] [--no-console] [--pin CPUS]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
@@ -133,6 +139,8 @@ interface Run extends LoadResult {
   config: Config;
   server: string;
   cpuUsPerReq: number;
+  /** This process (the load generator, and the console subscriber at r8) per answered request. */
+  clientCpuUsPerReq: number;
   otherCores: number;
   gc: GcTally;
 }
@@ -183,7 +191,7 @@ async function main(): Promise<void> {
       const c = await startChild(
         name,
         nodeArgs(name),
-        [...cliArgs, 'serve', '--port', '0', '--json', '--store', join(tmp, `${name}.db`), '--device', 'cpu', '--policy-a', a, '--policy-b', b, '--no-rtc', '--split', '50', '--record', rec, ...extra],
+        [...cliArgs, 'serve', '--port', '0', '--json', '--store', join(tmp, `${name}.db`), '--device', 'cpu', '--policy-a', a, '--policy-b', b, '--no-rtc', '--split', '50', '--record', rec, ...(args.pin !== null ? ['--cpu-affinity', args.pin] : []), ...extra],
         ROOT,
       );
       children.push(c);
@@ -192,6 +200,8 @@ async function main(): Promise<void> {
     };
     const minimal = await startChild('minimal', nodeArgs('minimal'), ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'minimal-server.ts'), a], ROOT);
     children.push(minimal);
+    // The minimal server is listening (startChild waited for its line): every thread it will have exists.
+    if (args.pin !== null) applyCpuAffinity(args.pin, realAffinityHost(minimal.child.pid!));
     const servers: Partial<Record<Config, Child>> = {};
     if (args.configs.includes('plain')) servers.plain = await sy('plain', []);
     if (args.configs.includes('gzip')) servers.gzip = await sy('gzip', ['--record-gzip']);
@@ -199,6 +209,15 @@ async function main(): Promise<void> {
     if (args.baseCli) {
       servers.base = await sy('base', [], [args.baseCli]);
       if (!args.configs.includes('base')) args.configs.splice(1, 0, 'base');
+    }
+
+    // The load moves off the servers' CPUs only now: children inherit the mask of the process that starts them.
+    if (args.pin !== null) {
+      const host = realAffinityHost();
+      const pinned = parseCpuAffinity(args.pin, host.allowedCpus());
+      const rest = host.allowedCpus().filter((c) => !pinned.includes(c));
+      if (rest.length > 0) applyCpuAffinity(formatCpuList(rest), host);
+      process.stdout.write(`pinned: servers on CPU ${formatCpuList(pinned)}, the load on CPU ${rest.length > 0 ? formatCpuList(rest) : 'any (none left)'}\n`);
     }
 
     // JIT-warm every server (a fresh process runs its first thousands of requests slower).
@@ -240,10 +259,11 @@ async function main(): Promise<void> {
       const mine = used[pids.indexOf(c.child.pid ?? -1)]!;
       const ours = selfCpuMs() - c0 + used.reduce((s, x) => s + (Number.isNaN(x) ? 0 : x), 0);
       const otherCores = Math.max(0, (machineCpu().busyMs - m0.busyMs - ours) / el);
-      const run: Run = { ...r, round, scenario, config, server: c.name, cpuUsPerReq: (mine * 1000) / Math.max(1, r.totalAnswered), otherCores, gc };
+      const clientCpuUsPerReq = ((selfCpuMs() - c0) * 1000) / Math.max(1, r.totalAnswered);
+      const run: Run = { ...r, round, scenario, config, server: c.name, cpuUsPerReq: (mine * 1000) / Math.max(1, r.totalAnswered), clientCpuUsPerReq, otherCores, gc };
       process.stderr.write(
         `round ${round + 1} ${scenario} ${config.padEnd(6)} ${c.name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)}  p99 ${fmt(r.p99Us).padStart(6)}  >5ms ${r.over5ms}` +
-          `  cpu ${fmt(run.cpuUsPerReq)} µs/req  other ${otherCores.toFixed(2)} cores${args.traceGc ? `  gc ${gc.scavenges}+${gc.majors} ${gc.pauseMs.toFixed(1)} ms (max ${gc.maxPauseMs.toFixed(2)})` : ''}` +
+          `  cpu ${fmt(run.cpuUsPerReq)} µs/req (load ${fmt(clientCpuUsPerReq)})  other ${otherCores.toFixed(2)} cores${args.traceGc ? `  gc ${gc.scavenges}+${gc.majors} ${gc.pauseMs.toFixed(1)} ms (max ${gc.maxPauseMs.toFixed(2)})` : ''}` +
           `${watcher !== null ? `  console ${watcher.counts['serving.stats'] ?? 0} stats pushes, ${watcher.calls.made} reads` : ''}` +
           `${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
       );
@@ -290,6 +310,7 @@ async function main(): Promise<void> {
           `${fmt(med(sy, (r) => r.p50Us))} / ${fmt(med(sy, (r) => r.p99Us))}`,
           signed(dP50), signed(dP99),
           `${fmt(med(mi, (r) => r.cpuUsPerReq))} / ${fmt(med(sy, (r) => r.cpuUsPerReq))}`,
+          `${fmt(med(mi, (r) => r.clientCpuUsPerReq))} / ${fmt(med(sy, (r) => r.clientCpuUsPerReq))}`,
           `${over(mi)} / ${over(sy)}`,
           gcCol(sy),
           median(mine.map((r) => r.otherCores)).toFixed(2),
@@ -313,9 +334,9 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       markdownTable(
-        ['load', 'trace', 'minimal req/s', 'Switchyard req/s', 'ratio', 'minimal p50 / p99', 'Switchyard p50 / p99', 'added p50', 'added p99', 'CPU/req minimal / Switchyard', '>5 ms minimal / Switchyard', 'GC pause (Switchyard)', 'other load (cores)', 'errors'],
+        ['load', 'trace', 'minimal req/s', 'Switchyard req/s', 'ratio', 'minimal p50 / p99', 'Switchyard p50 / p99', 'added p50', 'added p99', 'CPU/req minimal / Switchyard', 'load CPU/req minimal / Switchyard', '>5 ms minimal / Switchyard', 'GC pause (Switchyard)', 'other load (cores)', 'errors'],
         rows,
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
     process.stdout.write('\n## Targets (issue 15)\n\n');

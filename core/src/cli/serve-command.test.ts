@@ -26,6 +26,8 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
     ['PATH with --policy-a', ['cartpole-balance@1.0.0', '--policy-a', 'x', '--policy-b', 'y', '--no-rtc'], /either PATH/],
     ['two policies that do not fit in 70% of the GPU', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@2.0.0-iter', '--no-rtc', '--port', '0', '--gpu-memory-bytes', '1000'], /2-policy mode requires \d+\.\d KB VRAM but only 700 B \(70% of 1\.0 KB\) is available\. Either pick smaller models, run on a larger GPU, OR drop to single-policy mode\./],
     ['an unknown version', ['cartpole-balance@9.9.9', '--port', '0'], /No version cartpole-balance@9.9.9/],
+    ['a CPU the process may not use', ['cartpole-balance@1.0.0', '--port', '0', '--cpu-affinity', '4095'], /--cpu-affinity 4095: CPU 4095 is not available to this process; it may use CPUs \d/],
+    ['a CPU list that is not one', ['cartpole-balance@1.0.0', '--port', '0', '--cpu-affinity', 'fast'], /'fast' is not a CPU number or a range like 2-3/],
   ];
   for (const [name, args, message] of cases) {
     it(name, () => {
@@ -59,6 +61,35 @@ describe('switchyard serve on a GPU budget', () => {
       const info = JSON.parse(line) as { state: { vram: { totalGpuBytes: number; availableBytes: number; requiredBytes: number; ok: boolean } } };
       expect(info.state.vram).toMatchObject({ totalGpuBytes: 16e9, availableBytes: 11.2e9, ok: true });
       expect(info.state.vram.requiredBytes).toBeGreaterThan(0);
+    } finally {
+      srv.child.kill('SIGTERM');
+      await srv.exited;
+    }
+  }, 180_000);
+});
+
+describe('switchyard serve --cpu-affinity', () => {
+  const linux = process.platform === 'linux' && existsSync('/proc/self/task') && ['/usr/bin/taskset', '/bin/taskset'].some((p) => existsSync(p));
+  if (!linux) process.stdout.write('serve-command.test: --cpu-affinity on a real server skips: it needs Linux with taskset (util-linux)\n');
+
+  it.skipIf(!linux)('runs every thread, policy workers included, on the CPU it names, and serves /act', async () => {
+    const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+    const cpu = allowed.split(/[,-]/).pop()!;
+    const srv = startCli(['serve', '--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@1.1.0', '--no-rtc', '--store', store, '--port', '0', '--json', '--log-format', 'json', '--cpu-affinity', cpu]);
+    try {
+      const [line] = await srv.waitFor(/\{"event":"listening".*\}\n/);
+      const info = JSON.parse(line) as { act: string };
+      const res = await fetch(info.act, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ episode_id: 'pinned', state: [0.01, 0, 0.02, 0] }) });
+      expect(res.status).toBe(200);
+      const pid = srv.child.pid!;
+      const threads = readdirSync(`/proc/${pid}/task`).map((t) => {
+        const status = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+        return { name: /Name:\s*(.*)/.exec(status)?.[1] ?? '', cpus: /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] };
+      });
+      // The HTTP thread, two policy workers and the runtime's helpers, every one on `cpu`.
+      expect(threads.length).toBeGreaterThanOrEqual(3);
+      expect(threads.filter((t) => t.cpus !== cpu)).toEqual([]);
+      expect(srv.output()).toMatch(new RegExp(`pinned to CPU ${cpu} \\(--cpu-affinity`));
     } finally {
       srv.child.kill('SIGTERM');
       await srv.exited;

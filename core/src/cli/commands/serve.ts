@@ -5,6 +5,7 @@ import { DEFAULT_ROBOTS, MAX_ROBOTS } from '../../demo/demo-traffic.js';
 import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../registration/watch-folder.js';
+import { applyCpuAffinity } from '../../platform/cpu-affinity.js';
 import { createLogger, flushLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
 import { logDeviceChoice, resolveDevice } from '../../runtime/gpu.js';
 import { ACT_TOKEN_ENV, actTokenFileWarning, resolveActToken } from '../../serve/act-auth.js';
@@ -48,6 +49,7 @@ interface ServeFlags {
   shutdownGraceMs: number;
   maxBodyBytes: number;
   maxAbandonedWorkers: number;
+  cpuAffinity?: string;
 }
 
 function serveOptions(cmd: Command): Command {
@@ -76,6 +78,7 @@ function serveOptions(cmd: Command): Command {
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, how long in-flight requests may finish before they are answered 503', intIn('--shutdown-grace-ms', 0, 3_600_000), 10_000)
     .option('--max-body-bytes <bytes>', 'largest /act body; larger ones get 413 before parsing (1 MiB fits a 4-camera JPEG request)', intIn('--max-body-bytes', 1024, 1024 * 1024 * 1024), 1024 * 1024)
     .option('--max-abandoned-workers <n>', 'stuck (timed-out) workers alive at once before the server exits for its supervisor to restart it', intIn('--max-abandoned-workers', 1, 1000), 4)
+    .option('--cpu-affinity <cpus>', 'pin the server (every thread: HTTP, policy workers, trace) to these CPUs, e.g. 1 or 2-3 (Linux, uses taskset)')
     .option('--log-level <level>', 'pino log level', 'info')
     .addOption(new Option('--log-format <format>', 'log lines as sentences (pretty) or pino JSON; auto picks pretty on a terminal').choices([...LOG_FORMATS]).default('auto'))
     .option('--json', 'print machine-readable lines');
@@ -108,6 +111,11 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
   checkServeFlags(path, flags, mode);
   const actToken = resolveActToken({ file: flags.actTokenFile, env: process.env[ACT_TOKEN_ENV] });
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  // Before any policy worker exists: workers inherit the main thread's mask when they start.
+  if (flags.cpuAffinity !== undefined) {
+    const pinned = applyCpuAffinity(flags.cpuAffinity);
+    logger.info({ cpus: pinned.cpus, threads: pinned.threads }, `pinned to CPU ${pinned.cpus} (--cpu-affinity; ${pinned.threads} threads now, workers started later inherit it)`);
+  }
   // The console's default demo pair runs in two-policy mode, where RTC is always off.
   const rtc = mode === 'console' && !path ? false : flags.rtc;
   const demoRobots = demoTrafficRobots(flags.demoTraffic);
