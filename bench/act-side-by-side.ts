@@ -39,7 +39,7 @@ import { openConsole, type ConsoleSubscriber } from './lib/console-subscriber.js
 import { startChild, stopChild, waitReady, type Child, type GcTally } from './lib/children.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { runLoad, type LoadResult } from './lib/load.js';
-import { machineCpu, processCpuMs, selfCpuMs } from './lib/procstat.js';
+import { machineCpu, processCpuMs, selfCpuMs, threadCpuMs } from './lib/procstat.js';
 import { flags } from './lib/args.js';
 import { applyCpuAffinity, formatCpuList, parseCpuAffinity, realAffinityHost } from '../core/src/platform/cpu-affinity.js';
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
@@ -139,6 +139,8 @@ interface Run extends LoadResult {
   config: Config;
   server: string;
   cpuUsPerReq: number;
+  /** The server's main thread (HTTP, routing, trace) per answered request; the rest is its other threads. */
+  mainCpuUsPerReq: number;
   /** This process (the load generator, and the console subscriber at r8) per answered request. */
   clientCpuUsPerReq: number;
   otherCores: number;
@@ -235,6 +237,7 @@ async function main(): Promise<void> {
       const m0 = machineCpu();
       const c0 = selfCpuMs();
       const p0 = pids.map(processCpuMs);
+      const th0 = threadCpuMs(c.child.pid ?? -1);
       const t0 = performance.now();
       c.takeGc();
       const watcher: ConsoleSubscriber | null = paced && args.console && c.name !== 'minimal' ? await openConsole(c.base, controlToken) : null;
@@ -260,10 +263,11 @@ async function main(): Promise<void> {
       const ours = selfCpuMs() - c0 + used.reduce((s, x) => s + (Number.isNaN(x) ? 0 : x), 0);
       const otherCores = Math.max(0, (machineCpu().busyMs - m0.busyMs - ours) / el);
       const clientCpuUsPerReq = ((selfCpuMs() - c0) * 1000) / Math.max(1, r.totalAnswered);
-      const run: Run = { ...r, round, scenario, config, server: c.name, cpuUsPerReq: (mine * 1000) / Math.max(1, r.totalAnswered), clientCpuUsPerReq, otherCores, gc };
+      const mainCpuUsPerReq = ((threadCpuMs(c.child.pid ?? -1).main - th0.main) * 1000) / Math.max(1, r.totalAnswered);
+      const run: Run = { ...r, round, scenario, config, server: c.name, cpuUsPerReq: (mine * 1000) / Math.max(1, r.totalAnswered), mainCpuUsPerReq, clientCpuUsPerReq, otherCores, gc };
       process.stderr.write(
         `round ${round + 1} ${scenario} ${config.padEnd(6)} ${c.name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)}  p99 ${fmt(r.p99Us).padStart(6)}  >5ms ${r.over5ms}` +
-          `  cpu ${fmt(run.cpuUsPerReq)} µs/req (load ${fmt(clientCpuUsPerReq)})  other ${otherCores.toFixed(2)} cores${args.traceGc ? `  gc ${gc.scavenges}+${gc.majors} ${gc.pauseMs.toFixed(1)} ms (max ${gc.maxPauseMs.toFixed(2)})` : ''}` +
+          `  cpu ${fmt(run.cpuUsPerReq)} µs/req (main thread ${fmt(mainCpuUsPerReq)}, load ${fmt(clientCpuUsPerReq)})  other ${otherCores.toFixed(2)} cores${args.traceGc ? `  gc ${gc.scavenges}+${gc.majors} ${gc.pauseMs.toFixed(1)} ms (max ${gc.maxPauseMs.toFixed(2)})` : ''}` +
           `${watcher !== null ? `  console ${watcher.counts['serving.stats'] ?? 0} stats pushes, ${watcher.calls.made} reads` : ''}` +
           `${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`,
       );
@@ -310,6 +314,7 @@ async function main(): Promise<void> {
           `${fmt(med(sy, (r) => r.p50Us))} / ${fmt(med(sy, (r) => r.p99Us))}`,
           signed(dP50), signed(dP99),
           `${fmt(med(mi, (r) => r.cpuUsPerReq))} / ${fmt(med(sy, (r) => r.cpuUsPerReq))}`,
+          `${fmt(med(mi, (r) => r.mainCpuUsPerReq))} / ${fmt(med(sy, (r) => r.mainCpuUsPerReq))}`,
           `${fmt(med(mi, (r) => r.clientCpuUsPerReq))} / ${fmt(med(sy, (r) => r.clientCpuUsPerReq))}`,
           `${over(mi)} / ${over(sy)}`,
           gcCol(sy),
@@ -330,13 +335,13 @@ async function main(): Promise<void> {
     process.stdout.write(`end:   ${loadEnd}\n\n`);
     process.stdout.write(
       `${args.rounds} round(s); closed loop ${args.seconds} s, paced ${args.pacedSeconds} s, after ${args.warmup} s warm-up; medians over rounds, µs; ` +
-        'ratio and Δ paired per round. CPU/req: the server process (all threads) per answered request.\n\n',
+        'ratio and Δ paired per round. CPU/req: the server process (all threads) per answered request; main thread: its HTTP thread alone; load: this process (the clients, and the console subscriber at r8).\n\n',
     );
     process.stdout.write(
       markdownTable(
-        ['load', 'trace', 'minimal req/s', 'Switchyard req/s', 'ratio', 'minimal p50 / p99', 'Switchyard p50 / p99', 'added p50', 'added p99', 'CPU/req minimal / Switchyard', 'load CPU/req minimal / Switchyard', '>5 ms minimal / Switchyard', 'GC pause (Switchyard)', 'other load (cores)', 'errors'],
+        ['load', 'trace', 'minimal req/s', 'Switchyard req/s', 'ratio', 'minimal p50 / p99', 'Switchyard p50 / p99', 'added p50', 'added p99', 'CPU/req minimal / Switchyard', 'main thread CPU/req minimal / Switchyard', 'load CPU/req minimal / Switchyard', '>5 ms minimal / Switchyard', 'GC pause (Switchyard)', 'other load (cores)', 'errors'],
         rows,
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
     process.stdout.write('\n## Targets (issue 15)\n\n');

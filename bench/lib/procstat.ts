@@ -3,7 +3,7 @@
  * and how busy the whole machine was, so a run can say how much of the machine something else
  * (another build, a test run) took while it was measured.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on
 
@@ -18,6 +18,33 @@ export function processCpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * utime + stime of a process's main thread (its tid is its pid) and of all its other threads
+ * together, in ms; NaN when unreadable. The main thread is where a Node server's HTTP, routing
+ * and trace work runs, so it is the one that saturates first.
+ */
+export function threadCpuMs(pid: number): { main: number; others: number } {
+  let main = Number.NaN;
+  let others = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let ms: number;
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        ms = (Number(rest[11]) + Number(rest[12])) * TICK_MS;
+      } catch {
+        continue; // a thread that ended meanwhile
+      }
+      if (Number(tid) === pid) main = ms;
+      else others += ms;
+    }
+  } catch {
+    return { main: Number.NaN, others: Number.NaN };
+  }
+  return { main, others };
 }
 
 export interface MachineCpu {

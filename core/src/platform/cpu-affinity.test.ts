@@ -15,20 +15,20 @@ describe('CPU lists', () => {
     expect(formatCpuList([1, 3, 4, 7])).toEqual('1,3-4,7');
   });
 
-  it('parses the flag against the CPUs the process may use', () => {
+  it('parses the flag against the machine CPUs', () => {
     expect(parseCpuAffinity('1', [0, 1])).toEqual([1]);
     expect(parseCpuAffinity(' 0-1 ', [0, 1])).toEqual([0, 1]);
     expect(parseCpuAffinity('2,0-1,2', [0, 1, 2, 3])).toEqual([0, 1, 2]);
   });
 
   it.each([
-    ['', /needs CPU numbers, e\.g\. --cpu-affinity 1 .*may use CPUs 0-1/],
-    ['x', /'x' is not a CPU number or a range like 2-3 \(this process may use CPUs 0-1\)/],
+    ['', /needs CPU numbers, e\.g\. --cpu-affinity 1 .*this machine's CPUs: 0-1/],
+    ['x', /'x' is not a CPU number or a range like 2-3 \(this machine's CPUs: 0-1\)/],
     ['1,,2', /'' is not a CPU number/],
     ['1-0', /the range '1-0' runs backwards; write 0-1/],
     ['-1', /'-1' is not a CPU number/],
-    ['7', /CPU 7 is not available to this process; it may use CPUs 0-1/],
-    ['0-5', /CPU 2-5 are not available to this process/],
+    ['7', /CPU 7 is not on this machine; its CPUs are 0-1/],
+    ['0-5', /CPU 2-5 are not on this machine/],
   ])('refuses %j, saying what is wrong and what this machine offers', (text, message) => {
     try {
       parseCpuAffinity(text, [0, 1]);

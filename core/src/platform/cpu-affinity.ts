@@ -23,7 +23,11 @@ const FLAG = '--cpu-affinity';
 export interface AffinityHost {
   platform: NodeJS.Platform;
   pid: number;
-  /** CPUs this process may use now (its current mask), ascending. */
+  /**
+   * CPUs a mask may name, ascending: the machine's online CPUs (a mask may widen the one the
+   * process inherited, e.g. from `taskset -c 0 switchyard ...`); the current mask where /sys
+   * does not say. A cgroup that forbids some of them makes taskset fail, and its message is shown.
+   */
   allowedCpus(): number[];
   /** Runs a program; `error` set when it could not be started at all (e.g. not installed). */
   exec(file: string, args: string[]): { status: number | null; stdout: string; stderr: string; error?: Error };
@@ -34,7 +38,10 @@ export interface AffinityHost {
 export const realAffinityHost = (pid = process.pid): AffinityHost => ({
   platform: process.platform,
   pid,
-  allowedCpus: () => expandCpuList(statusField(`/proc/${pid}/status`, 'Cpus_allowed_list') ?? ''),
+  allowedCpus: () => {
+    const online = readText('/sys/devices/system/cpu/online');
+    return expandCpuList(online ?? statusField(`/proc/${pid}/status`, 'Cpus_allowed_list') ?? '');
+  },
   exec: (file, args) => {
     const r = spawnSync(file, args, { encoding: 'utf8', timeout: 10_000 });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error ? { error: r.error } : {}) };
@@ -48,6 +55,14 @@ export const realAffinityHost = (pid = process.pid): AffinityHost => ({
     return out;
   },
 });
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
 
 function statusField(file: string, field: string): string | null {
   try {
@@ -88,17 +103,17 @@ export function formatCpuList(cpus: readonly number[]): string {
 const config = (message: string): SwitchyardError => new SwitchyardError(ErrorCodes.SWY_ERR_CONFIG, message, FLAG);
 
 /**
- * Parses the flag's value (`1`, `2-3`, `0,2-3`) against the CPUs this process may use. Every
+ * Parses the flag's value (`1`, `2-3`, `0,2-3`) against the machine's CPUs. Every
  * mistake names the flag, the part that is wrong, and what this machine offers.
  */
 export function parseCpuAffinity(text: string, allowed: readonly number[]): number[] {
   const offer = allowed.length > 0 ? formatCpuList(allowed) : 'unknown';
   const wanted = new Set<number>();
   const trimmed = text.trim();
-  if (trimmed === '') throw config(`${FLAG} needs CPU numbers, e.g. ${FLAG} 1 or ${FLAG} 2-3 (this process may use CPUs ${offer}).`);
+  if (trimmed === '') throw config(`${FLAG} needs CPU numbers, e.g. ${FLAG} 1 or ${FLAG} 2-3 (this machine's CPUs: ${offer}).`);
   for (const part of trimmed.split(',')) {
     const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part.trim());
-    if (!m) throw config(`${FLAG} ${text}: '${part}' is not a CPU number or a range like 2-3 (this process may use CPUs ${offer}).`);
+    if (!m) throw config(`${FLAG} ${text}: '${part}' is not a CPU number or a range like 2-3 (this machine's CPUs: ${offer}).`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo) throw config(`${FLAG} ${text}: the range '${part}' runs backwards; write ${hi}-${lo}.`);
@@ -106,7 +121,7 @@ export function parseCpuAffinity(text: string, allowed: readonly number[]): numb
   }
   const missing = [...wanted].filter((c) => !allowed.includes(c));
   if (allowed.length > 0 && missing.length > 0) {
-    throw config(`${FLAG} ${text}: CPU ${formatCpuList(missing)} ${missing.length === 1 ? 'is' : 'are'} not available to this process; it may use CPUs ${offer}.`);
+    throw config(`${FLAG} ${text}: CPU ${formatCpuList(missing)} ${missing.length === 1 ? 'is' : 'are'} not on this machine; its CPUs are ${offer}.`);
   }
   return [...wanted].sort((a, b) => a - b);
 }
