@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { systemTimers, type Timers } from './platform/timers.js';
 import { PolicyRunner } from './runtime/policy-runner.js';
 import { AbandonedWorkers } from './runtime/abandoned-workers.js';
+import { AnswerSpin, DEFAULT_ANSWER_SPIN_US } from './runtime/answer-spin.js';
 import { readExport } from './runtime/export.js';
 import type { PolicyExport, RunnerOptions } from './runtime/types.js';
 import type { SlotLoadEvent } from './serve/health.js';
@@ -68,6 +69,11 @@ export interface EngineConfig {
   actTimeoutMs?: number;
   /** Abandoned (stuck) workers alive at once before `onAbandonedLimit` (default 4). */
   maxAbandonedWorkers?: number;
+  /**
+   * How long the serving thread may busy-wait for a fast policy's answer when nothing else is
+   * outstanding (runtime/answer-spin.ts), µs. Default 150; 0: always wait on the event loop.
+   */
+  answerSpinUs?: number;
   /** Called when more abandoned workers are alive than allowed; the serve command exits. */
   onAbandonedLimit?: (alive: number, max: number) => void;
   /** `--data-root`: more folders API callers may name files in (besides the store's folder and the record directory). */
@@ -171,10 +177,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       config.onAbandonedLimit?.(alive, max);
     },
   });
+  const answerSpin = new AnswerSpin(config.answerSpinUs ?? DEFAULT_ANSWER_SPIN_US);
   const startRunner =
     config.startRunner ??
     ((opts: RunnerOptions) =>
-      PolicyRunner.start({ ...opts, logger, abandoned, ...(config.actTimeoutMs !== undefined ? { actTimeoutMs: config.actTimeoutMs } : {}) }) as Promise<SlotRunner>);
+      PolicyRunner.start({ ...opts, logger, abandoned, answerSpin, ...(config.actTimeoutMs !== undefined ? { actTimeoutMs: config.actTimeoutMs } : {}) }) as Promise<SlotRunner>);
   const dataDir = config.dataDir ?? (storePath === ':memory:' ? join(process.cwd(), '.switchyard') : join(dirname(storePath), 'exports'));
   const demoDir = join(dataDir, 'demo');
   const rulesDirs = [join(demoDir, 'rules'), join(dataDir, 'rules'), ...(config.rulesDir ? [config.rulesDir] : [])];

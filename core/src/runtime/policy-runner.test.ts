@@ -7,6 +7,7 @@ import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
 import { writeDemoExports } from '../demo/cartpole-policies.js';
 import { readExport } from './export.js';
+import { AnswerSpin } from './answer-spin.js';
 import { PolicyRunner, type RunnerStartOptions, type WorkerExitInfo } from './policy-runner.js';
 import type { ActOutput, PolicyExport } from './types.js';
 
@@ -363,5 +364,73 @@ describe('PolicyRunner coalescing', () => {
     expect(exits).toEqual([{ slot: 'b', exitCode: 1, willRestart: true, failedRequests: 5 }]);
     await r.whenReady();
     expect((await r.act({ episodeId: 'e', state: [0, 0, 0.1, 0] })).actions[0]![0]).toBeCloseTo(3.0856, 3);
+  });
+});
+
+describe('PolicyRunner answer spin (answer-spin.ts)', () => {
+  // Budgets are generous (10 ms) so a loaded CI machine still catches answers: what is under test
+  // is when the runner spins, not how fast the worker is.
+  it('busy-waits for the answer of a lone request, answering exactly as without it', async () => {
+    const spinning = await start(demo[0]!, { answerSpin: new AnswerSpin(10_000) });
+    const plain = await start(demo[0]!);
+    for (let i = 0; i < 30; i++) {
+      const input = { episodeId: `spin-${i % 4}`, state: [0.01 * i, -0.02, 0.03, 0.1 * (i % 3)] };
+      const [x, y] = [await spinning.act(input), await plain.act(input)];
+      expect([x.actions, x.cache, x.denoiseSteps]).toEqual([y.actions, y.cache, y.denoiseSteps]);
+    }
+    const s = spinning.answerSpins;
+    // Nearly every act (a first, cold hop past the budget skips a few until the average comes down).
+    expect(s.tried).toBeGreaterThanOrEqual(20);
+    expect(s.caught).toBeGreaterThanOrEqual(10);
+    expect(plain.answerSpins).toEqual({ tried: 0, caught: 0 });
+  }, 60_000);
+
+  it('does not spin while another runner of the process has work outstanding, nor with a budget of 0', async () => {
+    const shared = new AnswerSpin(10_000);
+    const a = await start(demo[0]!, { answerSpin: shared });
+    const b = await start(demo[0]!, { answerSpin: shared, slot: 'b' });
+    b._debugForTest('block', 400); // b's act below stays outstanding while a serves
+    const held = b.act({ episodeId: 'held', state: [0, 0, 0.1, 0] });
+    await new Promise((res) => setImmediate(res));
+    for (let i = 0; i < 5; i++) await a.act({ episodeId: `a-${i}`, state: [0, 0, 0.01 * i, 0] });
+    expect(a.answerSpins.tried).toBe(0);
+    await held;
+    // b's act is settled: a is alone again and spins.
+    await a.act({ episodeId: 'a-after', state: [0, 0, 0.02, 0] });
+    expect(a.answerSpins.tried).toBe(1);
+    // A closed runner no longer counts.
+    await b.close();
+    await a.act({ episodeId: 'a-last', state: [0, 0, 0.03, 0] });
+    expect(a.answerSpins.tried).toBe(2);
+
+    const off = await start(demo[0]!, { answerSpin: new AnswerSpin(0) });
+    for (let i = 0; i < 3; i++) await off.act({ episodeId: `off-${i}`, state: [0, 0, 0.01 * i, 0] });
+    expect(off.answerSpins.tried).toBe(0);
+    // One CPU (--cpu-affinity 1): the worker could not run while this thread spins.
+    let cpus = 1;
+    let clock = 0;
+    const oneCpu = await start(demo[0]!, { answerSpin: new AnswerSpin(10_000, () => cpus, () => clock) });
+    for (let i = 0; i < 3; i++) await oneCpu.act({ episodeId: `one-${i}`, state: [0, 0, 0.01 * i, 0] });
+    expect(oneCpu.answerSpins.tried).toBe(0);
+    // The mask is read again a second later.
+    cpus = 2;
+    clock += 999;
+    await oneCpu.act({ episodeId: 'one-still', state: [0, 0, 0.05, 0] });
+    expect(oneCpu.answerSpins.tried).toBe(0);
+    clock += 1;
+    await oneCpu.act({ episodeId: 'two', state: [0, 0, 0.06, 0] });
+    expect(oneCpu.answerSpins.tried).toBe(1);
+  }, 60_000);
+
+  it('stops spinning for a runner whose answers take longer than the budget', async () => {
+    // A 1 µs budget: the first answer (tried while the average is unknown) shows the hop is longer.
+    const r = await start(demo[0]!, { answerSpin: new AnswerSpin(1) });
+    for (let i = 0; i < 10; i++) await r.act({ episodeId: `slow-${i}`, state: [0, 0, 0.01 * i, 0] });
+    expect(r.answerSpins.tried).toBe(1);
+  });
+
+  it('refuses a budget outside 0..10,000 µs', () => {
+    expect(() => new AnswerSpin(-1)).toThrow(/0\.\.10000 µs, got -1/);
+    expect(() => new AnswerSpin(Number.NaN)).toThrow(RangeError);
   });
 });

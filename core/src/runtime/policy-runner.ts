@@ -13,6 +13,7 @@
  */
 import { startModuleWorker } from '../platform/worker.js';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { AnswerSpin } from './answer-spin.js';
 import { AbandonedWorkers } from './abandoned-workers.js';
 import { newStopFlag, registerStopFlag, requestStop, stopAndWait } from './worker-stop.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
@@ -55,6 +56,11 @@ export interface RunnerStartOptions extends RunnerOptions {
    * true; false keeps every act on `postMessage` (for comparison).
    */
   sharedActs?: boolean;
+  /**
+   * Busy-wait for a fast answer when nothing else is outstanding (answer-spin.ts); shared by the
+   * serving runners of a process. None: always wait on the event loop.
+   */
+  answerSpin?: AnswerSpin;
 }
 
 /** Default worker heap limits: a policy worker holds small arrays; ORT's tensors live outside the V8 heap. */
@@ -120,6 +126,13 @@ export class PolicyRunner {
   private nextSharedSeq = 0;
   private sharedSent = 0;
   private readonly useShared: boolean;
+  private readonly spin: AnswerSpin | null;
+  /** When the shared batch out now was written (performance.now()). */
+  private sharedAt = 0;
+  /** Exponential average of send → answer on the shared lane, µs (0 until the first answer). */
+  private hopUs = 0;
+  private spinTries = 0;
+  private spinCaught = 0;
   private isReady = false;
   private providerName = '';
   private lastFallbackReason: string | undefined;
@@ -168,6 +181,8 @@ export class PolicyRunner {
     this.log = opts.logger ?? NOOP_LOGGER;
     this.actTimeoutMs = opts.actTimeoutMs ?? 10_000;
     this.useShared = opts.sharedActs ?? true;
+    this.spin = opts.answerSpin ?? null;
+    this.spin?.join(this);
     this.abandoned = opts.abandoned ?? new AbandonedWorkers();
     const m = opts.export.manifest;
     this.obsDim = m.observation.dim;
@@ -234,6 +249,16 @@ export class PolicyRunner {
   get inFlight(): number {
     return this.pending.size;
   }
+  /** Acts and batches asked for and not settled yet (answer-spin.ts). */
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Shared-lane answers waited for by spinning: tried, and caught within the budget. */
+  get answerSpins(): { tried: number; caught: number } {
+    return { tried: this.spinTries, caught: this.spinCaught };
+  }
+
   /** Act batches that went through the shared lane (act-channel.ts) instead of a message. */
   get sharedActBatches(): number {
     return this.sharedSent;
@@ -340,6 +365,7 @@ export class PolicyRunner {
     if (this.closed) return;
     this.closed = true;
     this.isReady = false;
+    this.spin?.leave(this);
     if (this.restartTimer !== null) {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
@@ -516,6 +542,8 @@ export class PolicyRunner {
         this.sharedSeq = seq;
         this.sharedIds = ids;
         this.sharedSent++;
+        this.sharedAt = performance.now();
+        if (this.shouldSpin(ids.length)) this.spinFor(ch, seq);
         this.awaitShared(ch, seq);
         return;
       }
@@ -532,6 +560,24 @@ export class PolicyRunner {
     }
   }
 
+  private shouldSpin(n: number): boolean {
+    const spin = this.spin;
+    return spin !== null && this.hopUs <= spin.budgetUs && spin.onlyThese(n) && spin.active;
+  }
+
+  /** Checks the answer word until it says `seq` or the budget is spent (answer-spin.ts says when and why). */
+  private spinFor(ch: ActChannelViews, seq: number): void {
+    this.spinTries++;
+    const until = this.sharedAt + this.spin!.budgetUs / 1000;
+    const ctl = ch.ctl;
+    do {
+      if (Atomics.load(ctl, CTL.RES) === seq) {
+        this.spinCaught++;
+        return;
+      }
+    } while (performance.now() < until);
+  }
+
   /** Waits (without blocking this thread) for the worker to answer shared request `seq`. */
   private awaitShared(ch: ActChannelViews, seq: number): void {
     const res = Atomics.load(ch.ctl, CTL.RES);
@@ -545,6 +591,8 @@ export class PolicyRunner {
     // A lane dropped with its worker (death, timeout, close) answers nothing any more.
     if (this.channel !== ch || this.sharedSeq !== seq) return;
     this.sharedSeq = 0;
+    const hop = (performance.now() - this.sharedAt) * 1000;
+    this.hopUs = this.hopUs === 0 ? hop : this.hopUs * 0.8 + hop * 0.2;
     const ids = this.sharedIds;
     this.sharedIds = [];
     // A failed act: the worker sent the whole answer as a message.

@@ -6,6 +6,7 @@ import { createEngine, type Engine } from '../../engine.js';
 import { checkTwoPolicyVram, resolveGpuMemoryBytes } from '../../runtime/gpu.js';
 import { WatchFolder } from '../../registration/watch-folder.js';
 import { applyCpuAffinity } from '../../platform/cpu-affinity.js';
+import { DEFAULT_ANSWER_SPIN_US } from '../../runtime/answer-spin.js';
 import { createLogger, flushLogger, LOG_FORMATS, type LogFormat } from '../../platform/logger.js';
 import { logDeviceChoice, resolveDevice } from '../../runtime/gpu.js';
 import { ACT_TOKEN_ENV, actTokenFileWarning, resolveActToken } from '../../serve/act-auth.js';
@@ -50,6 +51,7 @@ interface ServeFlags {
   maxBodyBytes: number;
   maxAbandonedWorkers: number;
   cpuAffinity?: string;
+  answerSpinUs: number;
 }
 
 function serveOptions(cmd: Command): Command {
@@ -78,6 +80,7 @@ function serveOptions(cmd: Command): Command {
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, how long in-flight requests may finish before they are answered 503', intIn('--shutdown-grace-ms', 0, 3_600_000), 10_000)
     .option('--max-body-bytes <bytes>', 'largest /act body; larger ones get 413 before parsing (1 MiB fits a 4-camera JPEG request)', intIn('--max-body-bytes', 1024, 1024 * 1024 * 1024), 1024 * 1024)
     .option('--max-abandoned-workers <n>', 'stuck (timed-out) workers alive at once before the server exits for its supervisor to restart it', intIn('--max-abandoned-workers', 1, 1000), 4)
+    .option('--answer-spin-us <us>', 'how long the HTTP thread may busy-wait for a fast policy\'s answer when nothing else is outstanding (saves a thread wake-up); 0 = never', intIn('--answer-spin-us', 0, 10_000), DEFAULT_ANSWER_SPIN_US)
     .option('--cpu-affinity <cpus>', 'pin the server (every thread: HTTP, policy workers, trace) to these CPUs, e.g. 1 or 2-3 (Linux, uses taskset)')
     .option('--log-level <level>', 'pino log level', 'info')
     .addOption(new Option('--log-format <format>', 'log lines as sentences (pretty) or pino JSON; auto picks pretty on a terminal').choices([...LOG_FORMATS]).default('auto'))
@@ -133,6 +136,7 @@ async function runServer(path: string | undefined, flags: ServeFlags, mode: 'ser
     onSlotLoad: health.onSlotLoad,
     actTimeoutMs: flags.actTimeoutMs,
     maxAbandonedWorkers: flags.maxAbandonedWorkers,
+    answerSpinUs: flags.answerSpinUs,
     // The engine has logged why; a supervisor restarts a process, not a stuck thread.
     onAbandonedLimit: (alive, max) => {
       // process.exit() would wait on the stuck threads forever: the process ends itself instead.
