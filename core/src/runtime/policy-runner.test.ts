@@ -379,9 +379,9 @@ describe('PolicyRunner answer spin (answer-spin.ts)', () => {
       expect([x.actions, x.cache, x.denoiseSteps]).toEqual([y.actions, y.cache, y.denoiseSteps]);
     }
     const s = spinning.answerSpins;
-    // Nearly every act (a first, cold hop past the budget skips a few until the average comes down).
-    expect(s.tried).toBeGreaterThanOrEqual(20);
-    expect(s.caught).toBeGreaterThanOrEqual(10);
+    // Most acts (a cold hop past the budget, on a loaded machine, skips a few until the average comes down).
+    expect(s.tried).toBeGreaterThanOrEqual(10);
+    expect(s.caught).toBeGreaterThanOrEqual(5);
     expect(plain.answerSpins).toEqual({ tried: 0, caught: 0 });
   }, 60_000);
 
@@ -389,19 +389,29 @@ describe('PolicyRunner answer spin (answer-spin.ts)', () => {
     const shared = new AnswerSpin(10_000);
     const a = await start(demo[0]!, { answerSpin: shared });
     const b = await start(demo[0]!, { answerSpin: shared, slot: 'b' });
-    b._debugForTest('block', 400); // b's act below stays outstanding while a serves
+    b._debugForTest('block', 2000); // b's act below stays outstanding while a serves
     const held = b.act({ episodeId: 'held', state: [0, 0, 0.1, 0] });
     await new Promise((res) => setImmediate(res));
     for (let i = 0; i < 5; i++) await a.act({ episodeId: `a-${i}`, state: [0, 0, 0.01 * i, 0] });
     expect(a.answerSpins.tried).toBe(0);
     await held;
-    // b's act is settled: a is alone again and spins.
-    await a.act({ episodeId: 'a-after', state: [0, 0, 0.02, 0] });
+    // b's act is settled: a is alone again and spins (within a few acts, should a slow hop on a
+    // loaded machine have pushed its average past the budget).
+    const spinsWithin = async (tag: string): Promise<number> => {
+      const t0 = a.answerSpins.tried;
+      for (let i = 0; i < 5 && a.answerSpins.tried === t0; i++) await a.act({ episodeId: `${tag}-${i}`, state: [0, 0, 0.02, 0] });
+      return a.answerSpins.tried - t0;
+    };
+    expect(await spinsWithin('a-after')).toBe(1);
+    // A closed runner no longer counts: b is blocked again, then closed with an act outstanding.
+    b._debugForTest('block', 60_000);
+    const orphan = b.act({ episodeId: 'orphan', state: [0, 0, 0.1, 0] }).catch(() => 'rejected');
+    await new Promise((res) => setImmediate(res));
+    await a.act({ episodeId: 'a-blocked', state: [0, 0, 0.03, 0] });
     expect(a.answerSpins.tried).toBe(1);
-    // A closed runner no longer counts.
     await b.close();
-    await a.act({ episodeId: 'a-last', state: [0, 0, 0.03, 0] });
-    expect(a.answerSpins.tried).toBe(2);
+    expect(await orphan).toBe('rejected');
+    expect(await spinsWithin('a-last')).toBe(1);
 
     const off = await start(demo[0]!, { answerSpin: new AnswerSpin(0) });
     for (let i = 0; i < 3; i++) await off.act({ episodeId: `off-${i}`, state: [0, 0, 0.01 * i, 0] });
