@@ -20,7 +20,7 @@ import { availableParallelism } from 'node:os';
 
 export interface SpinRunner {
   /** Acts and batches this runner has been asked for and has not settled (queued, sent or running). */
-  readonly outstanding: number;
+  readonly inFlight: number;
 }
 
 export class AnswerSpin {
@@ -63,7 +63,7 @@ export class AnswerSpin {
   /** True when the `n` acts just sent are everything outstanding in every joined runner. */
   onlyThese(n: number): boolean {
     let total = 0;
-    for (const r of this.runners) total += r.outstanding;
+    for (const r of this.runners) total += r.inFlight;
     return total <= n;
   }
 }

@@ -249,11 +249,6 @@ export class PolicyRunner {
   get inFlight(): number {
     return this.pending.size;
   }
-  /** Acts and batches asked for and not settled yet (answer-spin.ts). */
-  get outstanding(): number {
-    return this.pending.size;
-  }
-
   /** Shared-lane answers waited for by spinning: tried, and caught within the budget. */
   get answerSpins(): { tried: number; caught: number } {
     return { tried: this.spinTries, caught: this.spinCaught };
