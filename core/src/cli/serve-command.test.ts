@@ -27,6 +27,7 @@ describe('switchyard serve refuses contradictory flags, naming what to change', 
     ['two policies that do not fit in 70% of the GPU', ['--policy-a', 'cartpole-balance@1.0.0', '--policy-b', 'cartpole-balance@2.0.0-iter', '--no-rtc', '--port', '0', '--gpu-memory-bytes', '1000'], /2-policy mode requires \d+\.\d KB VRAM but only 700 B \(70% of 1\.0 KB\) is available\. Either pick smaller models, run on a larger GPU, OR drop to single-policy mode\./],
     ['an unknown version', ['cartpole-balance@9.9.9', '--port', '0'], /No version cartpole-balance@9.9.9/],
     ['a CPU the machine does not have', ['cartpole-balance@1.0.0', '--port', '0', '--cpu-affinity', '4095'], /--cpu-affinity 4095: CPU 4095 is not on this machine; its CPUs are \d/],
+    ['an answer spin past 10 ms', ['cartpole-balance@1.0.0', '--port', '0', '--answer-spin-us', '20000'], /--answer-spin-us must be a whole number from 0 to 10000, got "20000"/],
     ['a CPU list that is not one', ['cartpole-balance@1.0.0', '--port', '0', '--cpu-affinity', 'fast'], /'fast' is not a CPU number or a range like 2-3/],
   ];
   for (const [name, args, message] of cases) {
