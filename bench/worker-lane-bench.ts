@@ -3,8 +3,9 @@
  *
  *   npx tsx bench/worker-lane-bench.ts [--seconds 3] [--rounds 3]
  *
- * Two PolicyRunners on cartpole-balance 1.0.0 in this process, one with `sharedActs` (the
- * default) and one with `sharedActs: false` (every batch a postMessage each way), driven in
+ * Three PolicyRunners on cartpole-balance 1.0.0 in this process: `sharedActs` (the default), the
+ * same with the serving runners' answer spin (answer-spin.ts, 150 µs), and `sharedActs: false`
+ * (every batch a postMessage each way), driven in
  * turns: one act at a time, then 8 in flight. Prints acts/s, p50/p99 and the process's CPU per
  * act (all threads: this one and the worker), medians over rounds, with the machine's load.
  */
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { writeDemoExports } from '../core/src/demo/cartpole-policies.js';
 import { readExport } from '../core/src/runtime/export.js';
 import { PolicyRunner } from '../core/src/runtime/policy-runner.js';
+import { AnswerSpin, DEFAULT_ANSWER_SPIN_US } from '../core/src/runtime/answer-spin.js';
 import { Samples, fmt, markdownTable, median, quantile } from './lib/stats.js';
 
 const arg = (k: string, d: number): number => {
@@ -51,25 +53,26 @@ const tmp = mkdtempSync(join(tmpdir(), 'swy-lane-'));
 try {
   const dirs = await writeDemoExports(join(tmp, 'e'));
   const ex = await readExport(dirs.find((d) => d.endsWith('-1.0.0'))!);
-  const shared = await PolicyRunner.start({ export: ex, slot: 'a', device: 'cpu' });
-  const message = await PolicyRunner.start({ export: ex, slot: 'b', device: 'cpu', sharedActs: false });
+  // Each runner has its own AnswerSpin (or none), so one runner's acts never hold another's spin off.
+  const lanes = {
+    message: await PolicyRunner.start({ export: ex, slot: 'b', device: 'cpu', sharedActs: false }),
+    shared: await PolicyRunner.start({ export: ex, slot: 'a', device: 'cpu' }),
+    'shared + answer spin': await PolicyRunner.start({ export: ex, slot: 'a', device: 'cpu', answerSpin: new AnswerSpin(DEFAULT_ANSWER_SPIN_US) }),
+  };
+  const names = Object.keys(lanes) as (keyof typeof lanes)[];
   const load0 = loadavg().map((x) => x.toFixed(2)).join(' ');
-  for (const r of [shared, message]) await drive(r, 4, 1000);
+  for (const r of Object.values(lanes)) await drive(r, 4, 1000);
   const res: Record<string, R[]> = {};
   for (let round = 0; round < rounds; round++) {
     for (const inFlight of [1, 8]) {
-      const order = round % 2 ? [message, shared] : [shared, message];
-      for (const r of order) {
-        const key = `${r === shared ? 'shared' : 'message'}|${inFlight}`;
-        (res[key] ??= []).push(await drive(r, inFlight, seconds * 1000));
-      }
+      const order = round % 2 ? [...names].reverse() : names;
+      for (const name of order) (res[`${name}|${inFlight}`] ??= []).push(await drive(lanes[name], inFlight, seconds * 1000));
     }
   }
-  await shared.close();
-  await message.close();
+  for (const r of Object.values(lanes)) await r.close();
   const rows: string[][] = [];
   for (const inFlight of [1, 8]) {
-    for (const lane of ['message', 'shared']) {
+    for (const lane of names) {
       const xs = res[`${lane}|${inFlight}`]!;
       rows.push([String(inFlight), lane, fmt(median(xs.map((x) => x.rate))), fmt(median(xs.map((x) => x.p50)), 1), fmt(median(xs.map((x) => x.p99)), 1), fmt(median(xs.map((x) => x.cpuUs)), 1)]);
     }

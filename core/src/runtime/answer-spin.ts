@@ -68,5 +68,33 @@ export class AnswerSpin {
   }
 }
 
+/**
+ * One runner's turns at spinning: after a spin that missed (the worker had no CPU, e.g. the
+ * machine was busy, or the model was slower than usual) the next eligible batches do not spin,
+ * 1, 2, 4 … up to 64 of them for misses in a row; a spin that catches its answer resets it. So a
+ * busy machine loses at most one budget in 65 requests to spinning, and a quiet one spins again
+ * as soon as it can.
+ */
+export class SpinTurns {
+  private backoff = 0;
+  private skip = 0;
+
+  /** Whether this eligible batch may spin (a skipped one is counted off). */
+  take(): boolean {
+    if (this.skip === 0) return true;
+    this.skip--;
+    return false;
+  }
+
+  caught(): void {
+    this.backoff = 0;
+  }
+
+  missed(): void {
+    this.backoff = Math.min(64, Math.max(1, this.backoff * 2));
+    this.skip = this.backoff;
+  }
+}
+
 /** `--answer-spin-us` when not given: about twice a small model's hop on an idle 2-core VM. */
 export const DEFAULT_ANSWER_SPIN_US = 150;

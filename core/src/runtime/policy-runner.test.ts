@@ -7,7 +7,7 @@ import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
 import { floatTensor, node, serializeModel } from '../demo/onnx-writer.js';
 import { writeDemoExports } from '../demo/cartpole-policies.js';
 import { readExport } from './export.js';
-import { AnswerSpin } from './answer-spin.js';
+import { AnswerSpin, SpinTurns } from './answer-spin.js';
 import { PolicyRunner, type RunnerStartOptions, type WorkerExitInfo } from './policy-runner.js';
 import type { ActOutput, PolicyExport } from './types.js';
 
@@ -437,6 +437,24 @@ describe('PolicyRunner answer spin (answer-spin.ts)', () => {
     const r = await start(demo[0]!, { answerSpin: new AnswerSpin(1) });
     for (let i = 0; i < 10; i++) await r.act({ episodeId: `slow-${i}`, state: [0, 0, 0.01 * i, 0] });
     expect(r.answerSpins.tried).toBe(1);
+  });
+
+  it('skips 1, 2, 4 … 64 eligible batches after spins that missed in a row, and none after one that caught', () => {
+    const t = new SpinTurns();
+    const pattern = (n: number) => Array.from({ length: n }, () => (t.take() ? 'spin' : 'skip')).join(' ');
+    expect(pattern(3)).toBe('spin spin spin');
+    t.missed();
+    expect(pattern(2)).toBe('skip spin');
+    t.missed();
+    expect(pattern(3)).toBe('skip skip spin');
+    t.missed();
+    expect(pattern(5)).toBe('skip skip skip skip spin');
+    for (let i = 0; i < 10; i++) t.missed();
+    expect(pattern(65).split(' ').filter((x) => x === 'skip')).toHaveLength(64);
+    t.caught();
+    expect(pattern(2)).toBe('spin spin');
+    t.missed();
+    expect(pattern(2)).toBe('skip spin');
   });
 
   it('refuses a budget outside 0..10,000 µs', () => {

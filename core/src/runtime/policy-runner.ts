@@ -13,7 +13,7 @@
  */
 import { startModuleWorker } from '../platform/worker.js';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { AnswerSpin } from './answer-spin.js';
+import { SpinTurns, type AnswerSpin } from './answer-spin.js';
 import { AbandonedWorkers } from './abandoned-workers.js';
 import { newStopFlag, registerStopFlag, requestStop, stopAndWait } from './worker-stop.js';
 import { ErrorCodes, SwitchyardError } from '../contract/errors.js';
@@ -133,6 +133,7 @@ export class PolicyRunner {
   private hopUs = 0;
   private spinTries = 0;
   private spinCaught = 0;
+  private readonly spinTurns = new SpinTurns();
   private isReady = false;
   private providerName = '';
   private lastFallbackReason: string | undefined;
@@ -557,7 +558,7 @@ export class PolicyRunner {
 
   private shouldSpin(n: number): boolean {
     const spin = this.spin;
-    return spin !== null && this.hopUs <= spin.budgetUs && spin.onlyThese(n) && spin.active;
+    return spin !== null && this.hopUs <= spin.budgetUs && spin.onlyThese(n) && spin.active && this.spinTurns.take();
   }
 
   /** Checks the answer word until it says `seq` or the budget is spent (answer-spin.ts says when and why). */
@@ -568,9 +569,11 @@ export class PolicyRunner {
     do {
       if (Atomics.load(ctl, CTL.RES) === seq) {
         this.spinCaught++;
+        this.spinTurns.caught();
         return;
       }
     } while (performance.now() < until);
+    this.spinTurns.missed();
   }
 
   /** Waits (without blocking this thread) for the worker to answer shared request `seq`. */
