@@ -39,7 +39,7 @@ import { openConsole, type ConsoleSubscriber } from './lib/console-subscriber.js
 import { startChild, stopChild, waitReady, type Child, type GcTally } from './lib/children.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { runLoad, type LoadResult } from './lib/load.js';
-import { machineCpu, processCpuMs, selfCpuMs, threadCpuMs } from './lib/procstat.js';
+import { machineCpu, mainThreadCpuMs, processCpuMs, selfCpuMs } from './lib/procstat.js';
 import { flags } from './lib/args.js';
 import { applyCpuAffinity, formatCpuList, parseCpuAffinity, realAffinityHost } from '../core/src/platform/cpu-affinity.js';
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       const m0 = machineCpu();
       const c0 = selfCpuMs();
       const p0 = pids.map(processCpuMs);
-      const th0 = threadCpuMs(c.child.pid ?? -1);
+      const main0 = mainThreadCpuMs(c.child.pid ?? -1);
       const t0 = performance.now();
       c.takeGc();
       const watcher: ConsoleSubscriber | null = paced && args.console && c.name !== 'minimal' ? await openConsole(c.base, controlToken) : null;
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
       const ours = selfCpuMs() - c0 + used.reduce((s, x) => s + (Number.isNaN(x) ? 0 : x), 0);
       const otherCores = Math.max(0, (machineCpu().busyMs - m0.busyMs - ours) / el);
       const clientCpuUsPerReq = ((selfCpuMs() - c0) * 1000) / Math.max(1, r.totalAnswered);
-      const mainCpuUsPerReq = ((threadCpuMs(c.child.pid ?? -1).main - th0.main) * 1000) / Math.max(1, r.totalAnswered);
+      const mainCpuUsPerReq = ((mainThreadCpuMs(c.child.pid ?? -1) - main0) * 1000) / Math.max(1, r.totalAnswered);
       const run: Run = { ...r, round, scenario, config, server: c.name, cpuUsPerReq: (mine * 1000) / Math.max(1, r.totalAnswered), mainCpuUsPerReq, clientCpuUsPerReq, otherCores, gc };
       process.stderr.write(
         `round ${round + 1} ${scenario} ${config.padEnd(6)} ${c.name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50Us).padStart(5)}  p99 ${fmt(r.p99Us).padStart(6)}  >5ms ${r.over5ms}` +

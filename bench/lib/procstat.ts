@@ -3,14 +3,14 @@
  * and how busy the whole machine was, so a run can say how much of the machine something else
  * (another build, a test run) took while it was measured.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on
 
-/** utime + stime of a process (all threads), in ms; NaN when unreadable. */
-export function processCpuMs(pid: number): number {
+/** utime + stime from a `/proc/.../stat` file, in ms; NaN when unreadable. */
+function statCpuMs(file: string): number {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readFileSync(file, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // rest[0] is field 3 (state); utime is field 14, stime field 15.
@@ -20,31 +20,18 @@ export function processCpuMs(pid: number): number {
   }
 }
 
+/** utime + stime of a process (all threads), in ms; NaN when unreadable. */
+export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
 /**
- * utime + stime of a process's main thread (its tid is its pid) and of all its other threads
- * together, in ms; NaN when unreadable. The main thread is where a Node server's HTTP, routing
- * and trace work runs, so it is the one that saturates first.
+ * utime + stime of a process's main thread alone (its tid is its pid), in ms; NaN when
+ * unreadable. The main thread is where a Node server's HTTP, routing and trace work runs, so it
+ * is the one that saturates first.
  */
-export function threadCpuMs(pid: number): { main: number; others: number } {
-  let main = Number.NaN;
-  let others = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      let ms: number;
-      try {
-        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        ms = (Number(rest[11]) + Number(rest[12])) * TICK_MS;
-      } catch {
-        continue; // a thread that ended meanwhile
-      }
-      if (Number(tid) === pid) main = ms;
-      else others += ms;
-    }
-  } catch {
-    return { main: Number.NaN, others: Number.NaN };
-  }
-  return { main, others };
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
 export interface MachineCpu {
