@@ -113,6 +113,25 @@ describe('TraceWriter', () => {
     expect((await records(w.path)).filter((r) => r.kind === 'request').map((r) => r.chunk_id)).toEqual([0, 0, 1, 42]);
   });
 
+  it('remembers the 10,000 most recently seen episodes for chunk ids, and forgets the oldest', async () => {
+    const { w } = writer({ maxQueue: 20_000 });
+    w.writeRequest(sampleRequest(1, { request: { episode_id: 'kept', state: [0] } }));
+    w.writeRequest(sampleRequest(2, { request: { episode_id: 'forgotten', state: [0] } }));
+    let seq = 3;
+    for (let i = 0; i < 9_998; i++) w.writeRequest(sampleRequest(seq++, { request: { episode_id: `fill-${i}`, state: [0] } }));
+    // 10,000 episodes known; seeing 'kept' again makes it the most recent, so the next new
+    // episode evicts 'forgotten' (the least recently seen), not 'kept'.
+    w.writeRequest(sampleRequest(seq++, { request: { episode_id: 'kept', state: [0] } }));
+    w.writeRequest(sampleRequest(seq++, { request: { episode_id: 'new', state: [0] } }));
+    w.writeRequest(sampleRequest(seq++, { request: { episode_id: 'kept', state: [0] } }));
+    w.writeRequest(sampleRequest(seq++, { request: { episode_id: 'forgotten', state: [0] } }));
+    await w.close();
+    const byEpisode = (await records(w.path))
+      .filter((r) => r.kind === 'request' && ['kept', 'forgotten', 'new'].includes((r.request as { episode_id: string }).episode_id))
+      .map((r) => `${(r.request as { episode_id: string }).episode_id}:${String(r.chunk_id)}`);
+    expect(byEpisode).toEqual(['kept:0', 'forgotten:0', 'kept:1', 'new:0', 'kept:2', 'forgotten:0']);
+  });
+
   it('applies the image redaction modes', async () => {
     const image = Buffer.from('not really a png').toString('base64');
     const out: Record<string, Record<string, unknown>> = {};

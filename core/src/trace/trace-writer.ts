@@ -26,6 +26,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { createGzip, constants as zconst, type Gzip, type ZlibOptions } from 'node:zlib';
 import type { Logger } from '../platform/logger.js';
 import { SWITCHYARD_VERSION } from '../version.js';
+import { LruMap } from '../domain/lru.js';
 import { canonicalizeJs } from './canonical-json.js';
 import { GENESIS_HASH, sealRecord } from './chain.js';
 import type { Redaction, TraceError, TraceLatency, TracePolicyRef, TraceRequestInput, TraceResponse, TraceRouting, TraceShadowInput } from './trace-input.js';
@@ -146,7 +147,12 @@ export class TraceWriter {
   private prevHash = GENESIS_HASH;
 
   private seq = 0;
-  private readonly chunkByEpisode = new Map<string, number>();
+  /**
+   * Chunk counters of the 10,000 most recently seen episodes. An LruMap, not a Map evicted
+   * through `keys().next()`: with a new episode per request that walk over deleted slots was
+   * 4.6% of the serving thread at 8 connections.
+   */
+  private readonly chunkByEpisode = new LruMap<string, number>(10_000);
   private requests = 0;
   private shadows = 0;
   private errors = 0;
@@ -241,11 +247,6 @@ export class TraceWriter {
     if (chunk === undefined) {
       if (episode) {
         chunk = this.chunkByEpisode.get(episode) ?? 0;
-        if (this.chunkByEpisode.size >= 10_000 && !this.chunkByEpisode.has(episode)) {
-          const oldest = this.chunkByEpisode.keys().next();
-          if (!oldest.done) this.chunkByEpisode.delete(oldest.value);
-        }
-        this.chunkByEpisode.delete(episode);
         this.chunkByEpisode.set(episode, chunk + 1);
       } else chunk = 0;
     }
