@@ -121,6 +121,7 @@ describe.skipIf(!has24)('packaged layout under Node 24 (no Electron binary: a na
         'node_modules/onnxruntime-common/package.json',
         'dist/core/src/runtime/policy-worker.js',
         'dist/core/src/replay/summary-worker.js',
+        'dist/core/src/trace/trace-sealer-worker.js',
         // The summary pass's WebAssembly loop, read from beside its module (record-wasm.ts).
         'dist/core/src/replay/record-compact.wasm',
       ]),

@@ -450,6 +450,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         clock,
         logger,
         droppedCounter: metrics.traceDropped,
+        // Serialization and SHA-256 of every record on a thread of its own, off the /act path.
+        sealThread: true,
       });
       if (!(await writer.opened)) {
         throw new SwitchyardError(ErrorCodes.SWY_ERR_STORE_IO, `Cannot record traces in ${opts.dir}: ${writer.stats.stopReason ?? 'the folder is not writable'}. Pick another --record folder.`, '--record');

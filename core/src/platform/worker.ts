@@ -27,7 +27,7 @@ export function liveWorkerThreads(): number {
   return liveThreads;
 }
 
-function track(w: Worker): Worker {
+function trackLive(w: Worker): Worker {
   liveThreads++;
   w.once('exit', () => {
     liveThreads--;
@@ -57,12 +57,20 @@ export function workerScriptUrl(entry: string, callerUrl: string): URL {
  * is ignored for workers on Node 20 (ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval bootstrap
  * registers tsx inside the worker and then imports the .ts entry.
  */
-export function startModuleWorker(entry: string, callerUrl: string, workerData: unknown, name: string, extra: { resourceLimits?: ResourceLimits } = {}): Worker {
+export function startModuleWorker(
+  entry: string,
+  callerUrl: string,
+  workerData: unknown,
+  name: string,
+  extra: { resourceLimits?: ResourceLimits; /** Runs only JavaScript, so exit can always stop it: not counted by `liveWorkerThreads`. */ pureJs?: boolean } = {},
+): Worker {
+  const { pureJs, ...options } = extra;
+  const track = pureJs ? (w: Worker) => w : trackLive;
   const url = workerScriptUrl(entry, callerUrl);
-  if (url.pathname.endsWith('.js')) return track(new Worker(url, { workerData, name, ...extra }));
+  if (url.pathname.endsWith('.js')) return track(new Worker(url, { workerData, name, ...options }));
   const bootstrap =
     `import(${JSON.stringify(tsxEsmApiUrl())})` +
     `.then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` +
     `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return track(new Worker(bootstrap, { eval: true, workerData, name, ...extra }));
+  return track(new Worker(bootstrap, { eval: true, workerData, name, ...options }));
 }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalizeJs, pyFloatRepr, pyQuote } from './canonical-json.js';
-import type { Redaction, TraceLatency, TraceRequestInput, TraceResponse } from './trace-input.js';
+import type { Redaction, TraceLatency, TraceRequestInput, TraceResponse, TraceShadowInput } from './trace-input.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 
@@ -53,6 +53,21 @@ export function buildRequestRecord(seq: number, chunk: number, ts: number, inp: 
   rec.seq = seq;
   rec.timestamp = ts / 1000;
   return rec;
+}
+
+/** The `shadow_result` record object, keys in sorted order. */
+export function buildShadowRecord(ts: number, inp: TraceShadowInput): Record<string, unknown> {
+  return {
+    divergence: inp.divergence ? { cosine: inp.divergence.cosine, max_abs: inp.divergence.max_abs } : null,
+    error: inp.error ? { code: inp.error.code, message: inp.error.message } : null,
+    kind: 'shadow_result',
+    latency: latencyObject(inp.latency),
+    response: responseObject(inp.response),
+    routing: inp.routing ?? null,
+    schema_version: TRACE_SCHEMA_VERSION,
+    seq: inp.seq,
+    timestamp: ts / 1000,
+  };
 }
 
 /** Thrown inside the fast path when the record is not of the expected shape. */

@@ -1,9 +1,11 @@
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../platform/logger.js';
+import { liveWorkerThreads, startModuleWorker } from '../platform/worker.js';
 import { sampleRequest, steppingClock } from '../../test-support/trace-fixtures.js';
 import { readTrace, verifyTrace } from './trace-reader.js';
 import { actionDivergence } from '../domain/divergence.js';
@@ -19,7 +21,7 @@ function counter() {
   return c;
 }
 
-function writer(over: Partial<TraceWriterOptions> = {}) {
+function baseWriter(over: Partial<TraceWriterOptions> = {}) {
   const logger = createMemoryLogger();
   const dropped = counter();
   const w = new TraceWriter({
@@ -42,7 +44,11 @@ async function records(path: string): Promise<Record<string, unknown>[]> {
   return out;
 }
 
-describe('TraceWriter', () => {
+// Every behaviour holds whether records are sealed on the caller's thread or on the sealing
+// thread serving uses (a real worker thread running trace-sealer-worker.ts).
+describe.each([{ mode: 'inline' }, { mode: 'sealing thread' }])('TraceWriter ($mode)', ({ mode }) => {
+  const writer = (over: Partial<TraceWriterOptions> = {}) => baseWriter({ sealThread: mode === 'sealing thread', ...over });
+
   it('writes header, requests, shadow results and footer into a chain that verifies', async () => {
     const { w, logger, dropped } = writer({
       policies: [
@@ -320,7 +326,9 @@ describe('TraceWriter', () => {
     expect(await w.opened).toBe(true);
     // The header and 99 requests (~97 kB) pass 64 KiB in one pump turn: one write.
     for (let i = 0; i < 99; i++) w.writeRequest(sampleRequest(i));
-    for (let i = 0; i < 5 && writes.length === 0; i++) await new Promise((r) => setImmediate(r));
+    if (mode === 'inline') for (let i = 0; i < 5 && writes.length === 0; i++) await new Promise((r) => setImmediate(r));
+    // The sealing thread gets them as one batch after the seal delay (and its own start).
+    else for (let i = 0; i < 500 && writes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(writes).toEqual([100]);
     // Records trickling in one per turn (one robot) wait for more: no write per request.
     for (let i = 0; i < 10; i++) {
@@ -402,3 +410,131 @@ describe('TraceWriter', () => {
     expect(actionDivergence([[1, 2]], [[1]])).toBeNull();
   });
 });
+
+describe('TraceWriter sealing thread', () => {
+  const sealerEntry = new URL('./trace-sealer-worker', import.meta.url).href;
+  const mixed = (w: TraceWriter, from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const seq = w.writeRequest(sampleRequest(i, i % 5 === 0 ? { error: { code: 'SWY_ERR_INFERENCE', message: `boom ${i}` }, response: null } : {}));
+      if (i % 4 === 0) w.writeShadowResult({ seq, routing: { slot: 'shadow' }, response: { actions: [[0.5, i]] }, latency: { total_ms: 1.5 }, divergence: null });
+    }
+  };
+
+  it('writes the same bytes as sealing inline', async () => {
+    const a = baseWriter({ sessionId: 'same', redaction: 'full' });
+    const b = baseWriter({ sessionId: 'same', redaction: 'full', sealThread: true });
+    for (const w of [a.w, b.w]) {
+      mixed(w, 0, 300);
+      w.writeRequest(sampleRequest(300, { request: { state: [1, -0, 1e-300], image: 'aGVsbG8=', instruction: 'lone \ud800 surrogate' } }));
+      await w.close();
+    }
+    const bytes = readFileSync(b.w.path, 'latin1');
+    expect(bytes.split('\n')).toHaveLength(300 + 75 + 1 + 2 + 1);
+    expect(bytes).toBe(readFileSync(a.w.path, 'latin1'));
+    expect(b.logger.lines.filter((l) => l.level !== 'info')).toEqual([]);
+  });
+
+  it('seals on the writer\'s thread when the sealing thread dies with batches unanswered: nothing lost, one warning', async () => {
+    // A real thread that exits on the first batch it receives, answering nothing.
+    const dying = () => new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(3));", { eval: true });
+    const { w, logger, dropped } = baseWriter({ sealThread: true, startSealer: dying, sealDelayMs: 1 });
+    mixed(w, 0, 100);
+    await w.flush();
+    mixed(w, 100, 200);
+    await w.close();
+    const v = await verifyTrace(w.path);
+    expect(v.ok).toBe(true);
+    const recs = await records(w.path);
+    expect(recs.filter((r) => r.kind === 'request')).toHaveLength(200);
+    expect(recs.filter((r) => r.kind === 'shadow_result')).toHaveLength(50);
+    expect(recs.at(-1)).toMatchObject({ kind: 'footer', totals: { requests: 200, shadow_results: 50, errors: 40, dropped_records: 0 } });
+    expect(dropped.total).toBe(0);
+    const warnings = logger.lines.filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toMatch(/sealing thread stopped.*none were lost/);
+    expect(String((warnings[0]!.obj as { err: string }).err)).toMatch(/exited with code 3/);
+  });
+
+  it('carries the chain on across a thread that stopped after answering (the hash it sent back links the next record)', async () => {
+    let thread: Worker | null = null;
+    const real = (init: unknown) => (thread = startModuleWorker(sealerEntry, import.meta.url, init, 'test-sealer'));
+    const { w, logger } = baseWriter({ sealThread: true, startSealer: real });
+    mixed(w, 0, 40);
+    await w.flush();
+    expect(thread).not.toBeNull();
+    const exited = new Promise((r) => thread!.once('exit', r));
+    await thread!.terminate();
+    await exited;
+    mixed(w, 40, 80);
+    await w.close();
+    expect((await verifyTrace(w.path)).ok).toBe(true);
+    expect((await records(w.path)).filter((r) => r.kind === 'request').map((r) => r.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
+  // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat.
+  const threadsAtNice = (nice: number) =>
+    readdirSync('/proc/self/task').filter((tid) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === nice;
+      } catch {
+        return false; // the thread exited meanwhile
+      }
+    }).length;
+
+  it.runIf(process.platform === 'linux')('runs the sealing thread at a lower priority (nice 7 here), the serving threads untouched', async () => {
+    const before = threadsAtNice(7);
+    const live = liveWorkerThreads();
+    const { w } = baseWriter({ sealThread: true, sealNice: 7 });
+    mixed(w, 0, 40);
+    await w.flush();
+    expect(threadsAtNice(7)).toBe(before + 1);
+    // Pure JavaScript: never a thread that `serve` must treat as stuck in native code at exit.
+    expect(liveWorkerThreads()).toBe(live);
+    expect(threadsAtNice(0)).toBeGreaterThan(0);
+    await w.close();
+    expect(threadsAtNice(7)).toBe(before);
+  });
+
+  it('seals inline when the thread cannot start', async () => {
+    const { w, logger } = baseWriter({
+      sealThread: true,
+      startSealer: () => {
+        throw new Error('EAGAIN: no more threads');
+      },
+    });
+    mixed(w, 0, 20);
+    await w.close();
+    expect((await verifyTrace(w.path)).ok).toBe(true);
+    expect((await records(w.path)).filter((r) => r.kind === 'request')).toHaveLength(20);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => (l.obj as { err: string }).err)).toEqual(['EAGAIN: no more threads']);
+  });
+
+  it('records a request that carries something a thread cannot be sent (a function), serialized on the writer\'s thread', async () => {
+    const { w, logger, dropped } = baseWriter({ sealThread: true });
+    mixed(w, 0, 10);
+    const odd = sampleRequest(10);
+    (odd.request as Record<string, unknown>).callback = () => 1;
+    w.writeRequest(odd);
+    mixed(w, 11, 20);
+    await w.close();
+    expect((await verifyTrace(w.path)).ok).toBe(true);
+    expect((await records(w.path)).filter((r) => r.kind === 'request').map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(dropped.total).toBe(0);
+    expect(logger.lines.filter((l) => l.level !== 'info')).toEqual([]);
+  });
+
+  it('drops only a record that cannot be serialized at all, on the thread, and says so', async () => {
+    const { w, logger, dropped } = baseWriter({ sealThread: true });
+    mixed(w, 0, 5);
+    w.writeRequest(sampleRequest(5, { latency: { total_ms: 1, stages: new Map([['infer_ms', 1]]) as unknown as Record<string, number> } }));
+    mixed(w, 6, 10);
+    await w.close();
+    expect((await verifyTrace(w.path)).ok).toBe(true);
+    expect((await records(w.path)).filter((r) => r.kind === 'request')).toHaveLength(9);
+    expect(dropped.total).toBe(1);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(['trace record could not be serialized and was dropped']);
+  });
+});
+
