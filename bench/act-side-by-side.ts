@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1]
  *        [--scenarios c8,c1,r8] [--configs plain,gzip,images] [--from dist|src] [--build]
- *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js] [--no-console] [--pin CPUS]
+ *        [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH/bin/switchyard.js] [--base-config plain|gzip|images] [--no-console] [--pin CPUS]
  *
  * Servers (child processes, all started once and kept for every round):
  *   minimal    bench/lib/minimal-server.ts: fastify + the same ONNX model in-process, nothing else
@@ -12,7 +12,7 @@
  *   gzip       the same with --record-gzip
  *   images     the same with --record-images full; its bodies (and minimal's, in that pairing)
  *              carry a 224×224 JPEG-sized image in base64
- *   base       with --base-cli: the plain configuration run by another build (e.g. the commit
+ *   base       with --base-cli: the plain configuration (or --base-config gzip|images) run by another build (e.g. the commit
  *              before an optimisation), so before and after are measured in the same rounds
  * Scenarios:
  *   c8   8 keep-alive connections, closed loop, a new episode every --closed-episode-steps (1)
@@ -65,6 +65,7 @@ interface Args {
   hz: number;
   closedEpisodeSteps: number;
   baseCli: string | null;
+  baseConfig: 'plain' | 'gzip' | 'images';
   console: boolean;
   pin: string | null;
 }
@@ -72,7 +73,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     rounds: 3, seconds: 5, pacedSeconds: 10, warmup: 1, scenarios: ['c8', 'c1', 'r8'], configs: ['plain', 'gzip', 'images'],
-    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, console: true, pin: null,
+    from: 'dist', build: false, traceGc: false, profile: null, json: null, hz: 50, closedEpisodeSteps: 1, baseCli: null, baseConfig: 'plain', console: true, pin: null,
   };
   for (const { k, v, num } of flags(argv)) {
     if (k === '--rounds') a.rounds = Math.round(num(1, 20));
@@ -96,12 +97,17 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--profile') a.profile = v();
     else if (k === '--json') a.json = v();
     else if (k === '--base-cli') a.baseCli = v();
+    else if (k === '--base-config') {
+      const c = v();
+      if (c !== 'plain' && c !== 'gzip' && c !== 'images') throw new Error('--base-config is plain, gzip or images');
+      a.baseConfig = c;
+    }
     else if (k === '--no-console') a.console = false;
     else if (k === '--pin') a.pin = v();
     else if (k === '-h' || k === '--help') {
       process.stdout.write(
         'usage: npx tsx bench/act-side-by-side.ts [--rounds 3] [--seconds 5] [--paced-seconds 10] [--warmup 1] [--scenarios c8,c1,r8]\n' +
-          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--hz 50] [--closed-episode-steps 1] [--no-console] [--pin CPUS]\n',
+          '       [--configs plain,gzip,images] [--from dist|src] [--build] [--trace-gc] [--profile DIR] [--json out.json] [--base-cli PATH] [--base-config plain|gzip|images] [--hz 50] [--closed-episode-steps 1] [--no-console] [--pin CPUS]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
     const b = dirOf('1.1.0');
     const states = makeStates(256);
     const image = `,"image":"${jpegLikeBase64()}"`;
+    const withImages = (config: Config): boolean => config === 'images' || (config === 'base' && args.baseConfig === 'images');
     const loadStart = uptime();
     process.stdout.write(`# /act side by side with a minimal server\n\nnode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; Switchyard from ${args.from}\n`);
     process.stdout.write(`start: ${loadStart}\n`);
@@ -209,7 +216,8 @@ async function main(): Promise<void> {
     if (args.configs.includes('gzip')) servers.gzip = await sy('gzip', ['--record-gzip']);
     if (args.configs.includes('images')) servers.images = await sy('images', ['--record-images', 'full']);
     if (args.baseCli) {
-      servers.base = await sy('base', [], [args.baseCli]);
+      const baseExtra = { plain: [], gzip: ['--record-gzip'], images: ['--record-images', 'full'] }[args.baseConfig];
+      servers.base = await sy('base', baseExtra, [args.baseCli]);
       if (!args.configs.includes('base')) args.configs.splice(1, 0, 'base');
     }
 
@@ -224,7 +232,7 @@ async function main(): Promise<void> {
 
     // JIT-warm every server (a fresh process runs its first thousands of requests slower).
     for (const c of children) {
-      const r = await runLoad({ url: c.act, concurrency: 4, warmupMs: 0, measureMs: 2000, tag: `${c.name}-prime`, states, extraBody: c.name === 'images' ? image : '' });
+      const r = await runLoad({ url: c.act, concurrency: 4, warmupMs: 0, measureMs: 2000, tag: `${c.name}-prime`, states, extraBody: withImages(c.name as Config) ? image : '' });
       if (r.errors) throw new Error(`${c.name}: ${r.errors} errors while priming: ${r.firstError}`);
       c.takeGc();
     }
@@ -250,7 +258,7 @@ async function main(): Promise<void> {
         states,
         episodeSteps: paced ? 50 : args.closedEpisodeSteps,
         rateHz: paced ? args.hz : undefined,
-        extraBody: config === 'images' ? image : '',
+        extraBody: withImages(config) ? image : '',
       });
       await watcher?.close();
       if (watcher !== null && (watcher.calls.failed > 0 || (watcher.counts['serving.stats'] ?? 0) === 0)) {

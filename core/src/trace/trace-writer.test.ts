@@ -497,6 +497,34 @@ describe('TraceWriter sealing thread', () => {
     expect(threadsAtNice(7)).toBe(before);
   });
 
+  it('posts to the thread every 32 records, or sooner once their images reach 64 K characters', async () => {
+    const posted: number[] = [];
+    const counting = (init: unknown) => {
+      const t = startModuleWorker(sealerEntry, import.meta.url, init, 'test-sealer', { pureJs: true });
+      const post = t.postMessage.bind(t);
+      t.postMessage = (m: { items: unknown[] }) => {
+        posted.push(m.items.length);
+        post(m);
+      };
+      return t;
+    };
+    const { w } = baseWriter({ sealThread: true, startSealer: counting, sealDelayMs: 60_000, redaction: 'full' });
+    expect(await w.opened).toBe(true);
+    for (let i = 0; i < 100; i++) w.writeRequest(sampleRequest(i));
+    await new Promise((r) => setImmediate(r));
+    // The header and 100 requests: three batches of 32; the last 5 wait for the delay (a minute here).
+    expect(posted).toEqual([32, 32, 32]);
+    const image = 'A'.repeat(30_000);
+    for (let i = 100; i < 110; i++) w.writeRequest(sampleRequest(i, { request: { state: [i], image } }));
+    await new Promise((r) => setImmediate(r));
+    // 5 small ones waiting, then 30 K characters of image each: a batch whenever 64 K is passed.
+    expect(posted).toEqual([32, 32, 32, 8, 3, 3]);
+    await w.flush();
+    expect(posted).toEqual([32, 32, 32, 8, 3, 3, 1]);
+    await w.close();
+    expect((await records(w.path)).filter((r) => r.kind === 'request')).toHaveLength(110);
+  });
+
   it('seals inline when the thread cannot start', async () => {
     const { w, logger } = baseWriter({
       sealThread: true,

@@ -155,6 +155,12 @@ const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
  * 8,000 req/s cost 60% more GC time); at a robot's rate every 20 ms, so waking the thread is rare.
  */
 const SEAL_POST_RECORDS = 32;
+/**
+ * ...or once their images add up to this many characters: a 224x224 JPEG is ~22 KB of base64,
+ * and posting 32 of them at once (700 KB copied out, the sealed text copied back) showed as
+ * multi-millisecond stalls in /act's tail.
+ */
+const SEAL_POST_IMAGE_CHARS = 64 * 1024;
 const SINK_HIGH_WATER = 1 << 20;
 
 export class TraceWriter {
@@ -218,6 +224,8 @@ export class TraceWriter {
   private sealerStopping = false;
   /** Taken from the queue, waiting to be posted to the sealing thread. */
   private outbox: SealItem[] = [];
+  /** Characters of image text in the outbox. */
+  private outboxImageChars = 0;
   /** Posted, not answered yet: kept so they can be sealed here if the thread dies. */
   private inFlight: SealRequest[] = [];
   private inFlightRecords = 0;
@@ -392,6 +400,7 @@ export class TraceWriter {
       this.queue = [];
       this.head = 0;
       this.outbox = [];
+      this.outboxImageChars = 0;
       this.inFlight = [];
       this.inFlightRecords = 0;
       this.unacked = 0;
@@ -555,12 +564,21 @@ export class TraceWriter {
         this.head = 0;
       }
       if (this.sealInline) this.accept(sealBatch(this.prevHash, items, this.redaction));
-      else for (const it of items) this.outbox.push(it);
+      else {
+        for (const it of items) {
+          this.outbox.push(it);
+          if (it.k === 'request') {
+            const image = it.input.request?.image;
+            if (typeof image === 'string') this.outboxImageChars += image.length;
+          }
+          if (this.outbox.length >= SEAL_POST_RECORDS || this.outboxImageChars >= SEAL_POST_IMAGE_CHARS) this.postOutbox();
+        }
+      }
     }
     const drained = this.head >= this.queue.length;
     const urgent = drained && (this.closing || this.idleWaiters.length > 0);
     if (this.outbox.length > 0) {
-      if (urgent || this.postDue || this.sealDelayMs === 0 || this.outbox.length >= SEAL_POST_RECORDS) this.postOutbox();
+      if (urgent || this.postDue || this.sealDelayMs === 0) this.postOutbox();
       else this.armPostTimer();
     }
     const sealing = this.outbox.length > 0 || this.inFlight.length > 0;
@@ -628,6 +646,7 @@ export class TraceWriter {
     this.postDue = false;
     let items = this.outbox;
     this.outbox = [];
+    this.outboxImageChars = 0;
     if (items.length === 0) return;
     const sealer = this.ensureSealer();
     if (sealer === null) return this.accept(sealBatch(this.prevHash, items, this.redaction));
@@ -705,6 +724,7 @@ export class TraceWriter {
     for (const b of batches) this.accept(sealBatch(this.prevHash, b.items, this.redaction));
     const rest = this.outbox;
     this.outbox = [];
+    this.outboxImageChars = 0;
     if (rest.length > 0) this.accept(sealBatch(this.prevHash, rest, this.redaction));
     this.schedule();
   }
