@@ -7,7 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { sealBatch, type SealerInit, type SealReply, type SealRequest } from './seal-batch.js';
+import { sealBatch, sealReply, type SealerInit, type SealRequest } from './seal-batch.js';
 
 const port = parentPort;
 if (port === null) throw new Error('trace-sealer-worker must run in a worker thread');
@@ -29,6 +29,6 @@ if (init.nice !== undefined && init.nice > 0) {
 port.on('message', (m: SealRequest) => {
   const sealed = sealBatch(prevHash, m.items, init.redaction);
   prevHash = sealed.hash;
-  const reply: SealReply = { id: m.id, ...sealed };
-  port.postMessage(reply);
+  const { reply, transfer } = sealReply(m.id, sealed);
+  port.postMessage(reply, transfer);
 });

@@ -313,12 +313,19 @@ describe.each([{ mode: 'inline' }, { mode: 'sealing thread' }])('TraceWriter ($m
   it('buffers sealed lines: one large write instead of one per record, the rest written on close', async () => {
     const writes: number[] = [];
     let file = '';
+    const take = (text: string) => {
+      writes.push(text.split('\n').length - 1);
+      file += text;
+    };
+    // Like a file stream: chunks written while corked arrive as one writev.
     const counting = () =>
       new Writable({
         write(chunk: Buffer, _enc, cb) {
-          const text = chunk.toString('latin1');
-          writes.push(text.split('\n').length - 1);
-          file += text;
+          take(chunk.toString('latin1'));
+          cb();
+        },
+        writev(chunks, cb) {
+          take(chunks.map((c) => Buffer.from(c.chunk as Uint8Array).toString('latin1')).join(''));
           cb();
         },
       });

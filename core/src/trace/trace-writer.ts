@@ -200,8 +200,12 @@ export class TraceWriter {
   private dropped = 0;
   /** Records handed to the stream whose write callback has not come back yet. */
   private unacked = 0;
-  /** Sealed lines (ASCII) not yet handed to the stream, and how many records they hold. */
-  private pendingText = '';
+  /**
+   * Sealed lines (ASCII) not yet handed to the stream, in order: strings when sealed here, bytes
+   * when the sealing thread sent them. Their total length, and how many records they hold.
+   */
+  private pendingChunks: (string | Uint8Array)[] = [];
+  private pendingLength = 0;
   private pendingRecords = 0;
   private writeTimer: NodeJS.Timeout | null = null;
   /** The write delay has passed: hand the pending lines over at the next pump. */
@@ -404,7 +408,8 @@ export class TraceWriter {
       this.inFlight = [];
       this.inFlightRecords = 0;
       this.unacked = 0;
-      this.pendingText = '';
+      this.pendingChunks = [];
+      this.pendingLength = 0;
       this.pendingRecords = 0;
       this.countDropped(lost);
       this._state = 'failed';
@@ -583,7 +588,7 @@ export class TraceWriter {
     }
     const sealing = this.outbox.length > 0 || this.inFlight.length > 0;
     if (this.pendingRecords > 0) {
-      const due = this.writeDue || this.writeDelayMs === 0 || this.pendingText.length >= this.writeBytes || (urgent && !sealing);
+      const due = this.writeDue || this.writeDelayMs === 0 || this.pendingLength >= this.writeBytes || (urgent && !sealing);
       if (due) this.writeOut(sink);
       else this.armWriteTimer();
     }
@@ -606,9 +611,16 @@ export class TraceWriter {
   }
 
   /** Sealed lines join what waits for the next write. */
-  private accept(batch: SealedBatch): void {
+  private accept(batch: SealedBatch | SealReply): void {
     this.prevHash = batch.hash;
-    this.pendingText += batch.text;
+    const lines = 'bytes' in batch ? batch.bytes : batch.text;
+    if (lines.length > 0) {
+      const last = this.pendingChunks.length - 1;
+      // Strings sealed here join into one (V8 keeps the concatenation as a rope until it is written).
+      if (typeof lines === 'string' && last >= 0 && typeof this.pendingChunks[last] === 'string') this.pendingChunks[last] += lines;
+      else this.pendingChunks.push(lines);
+      this.pendingLength += lines.length;
+    }
     this.pendingRecords += batch.n;
     for (const err of batch.errors) this.dropUnserializable(err);
   }
@@ -743,18 +755,30 @@ export class TraceWriter {
 
   /** Hands the pending lines to the stream in one write. */
   private writeOut(sink: Writable): void {
-    const text = this.pendingText;
+    const chunks = this.pendingChunks;
     const n = this.pendingRecords;
-    this.pendingText = '';
+    this.pendingChunks = [];
+    this.pendingLength = 0;
     this.pendingRecords = 0;
     this.writeDue = false;
     this.clearWriteTimer();
     this.unacked += n;
     this.written += n;
-    // Canonical lines are pure ASCII, so latin1 is exact and the cheapest encoding.
-    const ok = sink.write(text, 'latin1', (err) => {
+    // Corked, several chunks reach a file stream as one writev. Canonical lines are pure ASCII,
+    // so latin1 is exact and the cheapest encoding for the strings.
+    const many = chunks.length > 1;
+    if (many) sink.cork();
+    // Callbacks run in order, so the last chunk's says all n records reached the stream.
+    const acked = (err?: Error | null) => {
       if (!err && this.unacked >= n) this.unacked -= n;
-    });
+    };
+    let ok = true;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      const done = i === chunks.length - 1 ? acked : undefined;
+      ok = typeof chunk === 'string' ? sink.write(chunk, 'latin1', done) : sink.write(chunk, done);
+    }
+    if (many) sink.uncork();
     this.armTimer();
     if (!ok) {
       this.waitingDrain = true;
