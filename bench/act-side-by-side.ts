@@ -45,6 +45,17 @@ import { applyCpuAffinity, formatCpuList, parseCpuAffinity, realAffinityHost } f
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `switchyard_trace_records_dropped_total` from a server's /metrics, as text. */
+async function traceDropped(base: string): Promise<string> {
+  try {
+    const res = await fetch(`${base}/metrics`);
+    const m = /^switchyard_trace_records_dropped_total(?:\{[^}]*\})? (\S+)$/m.exec(await res.text());
+    return m ? m[1]! : `not in /metrics (HTTP ${res.status})`;
+  } catch (e) {
+    return `unreadable (${String((e as { cause?: unknown }).cause ?? e)})`;
+  }
+}
 const CLI_DIST = join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js');
 
 type Scenario = 'c8' | 'c1' | 'r8';
@@ -293,6 +304,9 @@ async function main(): Promise<void> {
       }
     }
     const loadEnd = uptime();
+    // A trace that stopped under load would make a server look cheap: read what each one dropped.
+    const droppedBy: Record<string, string> = {};
+    for (const c of children) if (c.name in recordDirs) droppedBy[c.name] = await traceDropped(c.base);
     await cleanup();
 
     // ---- table
@@ -358,7 +372,7 @@ async function main(): Promise<void> {
     for (const [name, dir] of Object.entries(recordDirs)) {
       const files = readdirSync(dir);
       const bytes = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-      process.stdout.write(`- ${name}: trace dir holds ${files.length} file(s), ${fmt(bytes / 1024 / 1024, 1)} MiB\n`);
+      process.stdout.write(`- ${name}: trace dir holds ${files.length} file(s), ${fmt(bytes / 1024 / 1024, 1)} MiB; trace records dropped: ${droppedBy[name] ?? '?'}\n`);
     }
     if (args.profile) {
       process.stdout.write(`\n## CPU profiles (--cpu-prof; the numbers above are perturbed by profiling)\n\n`);

@@ -80,8 +80,6 @@ export function describeError(e: unknown): string {
 export interface SealerInit {
   prevHash: string;
   redaction: Redaction;
-  /** The thread's nice value (Linux, per thread); 0 or absent keeps the process's. */
-  nice?: number;
 }
 
 /** Main thread → sealing thread: seal these, in order, after everything posted before. */

@@ -3,9 +3,11 @@
  * posts the sealed lines back in order. It holds only the chain's last hash; the writer keeps
  * every batch until its answer arrives, so if this thread dies the writer re-seals them itself
  * from the last hash it received.
+ *
+ * It runs at the process's priority. At nice 10 it starved whenever the serving threads kept every
+ * CPU busy, and the records waiting for it stayed in the serving thread's heap: with full images
+ * (~22 KB a record) that showed as 2-4x the requests over 5 ms at 8 connections on 2 CPUs.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { sealBatch, sealReply, type SealerInit, type SealRequest } from './seal-batch.js';
 
@@ -13,18 +15,6 @@ const port = parentPort;
 if (port === null) throw new Error('trace-sealer-worker must run in a worker thread');
 const init = workerData as SealerInit;
 let prevHash = init.prevHash;
-
-// Lower this thread's priority (Linux keeps a nice value per thread; /proc/thread-self names it):
-// on a machine with fewer cores than busy threads, sealing a batch must not preempt the thread
-// answering /act or a policy worker. It still gets the idle time, which is all it needs.
-if (init.nice !== undefined && init.nice > 0) {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, init.nice);
-  } catch {
-    // not Linux, or /proc not mounted: the thread keeps the process's priority
-  }
-}
 
 port.on('message', (m: SealRequest) => {
   const sealed = sealBatch(prevHash, m.items, init.redaction);

@@ -481,29 +481,14 @@ describe('TraceWriter sealing thread', () => {
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
   });
 
-  // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat.
-  const threadsAtNice = (nice: number) =>
-    readdirSync('/proc/self/task').filter((tid) => {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === nice;
-      } catch {
-        return false; // the thread exited meanwhile
-      }
-    }).length;
-
-  it.runIf(process.platform === 'linux')('runs the sealing thread at a lower priority (nice 7 here), the serving threads untouched', async () => {
-    const before = threadsAtNice(7);
+  it('starts the sealing thread as pure JavaScript (serve\'s exit never waits on it as stuck native code)', async () => {
     const live = liveWorkerThreads();
-    const { w } = baseWriter({ sealThread: true, sealNice: 7 });
+    const { w, logger } = baseWriter({ sealThread: true });
     mixed(w, 0, 40);
     await w.flush();
-    expect(threadsAtNice(7)).toBe(before + 1);
-    // Pure JavaScript: never a thread that `serve` must treat as stuck in native code at exit.
     expect(liveWorkerThreads()).toBe(live);
-    expect(threadsAtNice(0)).toBeGreaterThan(0);
     await w.close();
-    expect(threadsAtNice(7)).toBe(before);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([]);
   });
 
   it('posts to the thread every 32 records, or sooner once their images reach 64 K characters', async () => {

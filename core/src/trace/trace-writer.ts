@@ -89,18 +89,14 @@ export interface TraceWriterOptions {
   /**
    * Serialize and hash records on a thread of their own (`trace-sealer-worker.ts`) instead of the
    * caller's: serving turns this on so that the thread answering `/act` only queues a record.
-   * Records are posted to it in batches, every `sealDelayMs` or `batchSize` records; if the
+   * Records are posted to it in batches (every `sealDelayMs`, 32 records, or 64 K characters of
+   * images, whichever comes first), and its answers come back as bytes; if the
    * thread cannot start or dies, the writer seals on its own thread from then on (one warning
    * in the log) and nothing is lost. Default false.
    */
   sealThread?: boolean;
   /** With `sealThread`: how long records wait to be posted as one batch. Default 20 ms. */
   sealDelayMs?: number;
-  /**
-   * With `sealThread`: the thread's nice value on Linux (default 10, 0 keeps the process's), so
-   * that where cores are scarce it runs in the time the serving threads leave.
-   */
-  sealNice?: number;
   /** Tests: start the sealing thread some other way (the default runs trace-sealer-worker). */
   startSealer?: (init: SealerInit) => Worker;
   /** Tests: replace the file sink (gets the full path, returns the stream to write the file's bytes to). */
@@ -688,7 +684,7 @@ export class TraceWriter {
     if (this.sealInline) return null;
     let w: Worker;
     try {
-      w = (this.opts.startSealer ?? startSealerThread)({ prevHash: this.prevHash, redaction: this.redaction, nice: this.opts.sealNice ?? 10 });
+      w = (this.opts.startSealer ?? startSealerThread)({ prevHash: this.prevHash, redaction: this.redaction });
     } catch (e) {
       this.sealerFailed(e);
       return null;
