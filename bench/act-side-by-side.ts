@@ -45,6 +45,7 @@ import { applyCpuAffinity, formatCpuList, parseCpuAffinity, realAffinityHost } f
 import { fmt, markdownTable, median, signed } from './lib/stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI_DIST = join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js');
 
 /** `switchyard_trace_records_dropped_total` from a server's /metrics, as text. */
 async function traceDropped(base: string): Promise<string> {
@@ -56,7 +57,6 @@ async function traceDropped(base: string): Promise<string> {
     return `unreadable (${String((e as { cause?: unknown }).cause ?? e)})`;
   }
 }
-const CLI_DIST = join(ROOT, 'dist', 'core', 'src', 'cli', 'main.js');
 
 type Scenario = 'c8' | 'c1' | 'r8';
 type Config = 'plain' | 'gzip' | 'images' | 'base';
